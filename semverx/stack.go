@@ -1,0 +1,157 @@
+package semverx
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+)
+
+// Part is the part of a stack version that a bump increments.
+type Part string
+
+// The parts of a version that --bump accepts.
+const (
+	Major Part = "major"
+	Minor Part = "minor"
+	Patch Part = "patch"
+)
+
+// ParsePart turns a --bump argument into a Part.
+func ParsePart(s string) (Part, error) {
+	switch p := Part(strings.ToLower(s)); p {
+	case Major, Minor, Patch:
+		return p, nil
+	}
+	return "", fmt.Errorf("bump %q is not one of major, minor, patch", s)
+}
+
+// StackVersion parses a stack name as a semantic version. Names such as
+// "124", "1.4" and "v1.4.0" count (a missing minor or patch is zero); names
+// such as "foobar1" do not.
+func StackVersion(name string) (*semver.Version, bool) {
+	if name == "" || !isDigitOrV(name[0]) {
+		return nil, false
+	}
+	v, err := semver.NewVersion(name)
+	if err != nil {
+		return nil, false
+	}
+	return v, true
+}
+
+func isDigitOrV(c byte) bool {
+	return (c >= '0' && c <= '9') || c == 'v'
+}
+
+// CompareStackNames orders two stack names for listing, oldest first:
+// semantic versions by precedence (ties by name), and a semver name before
+// any other name. Names that are not versions compare equal here; callers
+// order those by date.
+func CompareStackNames(a, b string) int {
+	va, aok := StackVersion(a)
+	vb, bok := StackVersion(b)
+	switch {
+	case aok && bok:
+		if c := va.Compare(vb); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	case aok:
+		return 1
+	case bok:
+		return -1
+	}
+	return 0
+}
+
+// Highest returns the name with the highest semver precedence among names,
+// and false when none of them is a version.
+func Highest(names []string) (string, bool) {
+	var best string
+	var bestV *semver.Version
+	for _, n := range names {
+		v, ok := StackVersion(n)
+		if !ok {
+			continue
+		}
+		if bestV == nil || v.GreaterThan(bestV) || (v.Equal(bestV) && n > best) {
+			best, bestV = n, v
+		}
+	}
+	return best, bestV != nil
+}
+
+// Bump returns the name that follows name when part is incremented. The new
+// name keeps the shape of the old one: its "v" prefix and its number of
+// components ("124" → "125" on a major bump), growing only when the bumped
+// part is beyond them ("124" → "124.1" on a minor bump). Pre-release and
+// build metadata are dropped.
+func Bump(name string, part Part) (string, error) {
+	v, ok := StackVersion(name)
+	if !ok {
+		return "", fmt.Errorf("stack %q is not a semantic version", name)
+	}
+	var next semver.Version
+	switch part {
+	case Major:
+		next = v.IncMajor()
+	case Minor:
+		next = v.IncMinor()
+	case Patch:
+		next = v.IncPatch()
+	default:
+		return "", fmt.Errorf("bump %q is not one of major, minor, patch", part)
+	}
+	// IncPatch on a pre-release only drops the pre-release; a bump must move.
+	if part == Patch && v.Prerelease() != "" {
+		next = next.IncPatch()
+	}
+	core := strings.TrimPrefix(name, "v")
+	if i := strings.IndexAny(core, "-+"); i >= 0 {
+		core = core[:i]
+	}
+	width := strings.Count(core, ".") + 1
+	switch part {
+	case Minor:
+		width = max(width, 2)
+	case Patch:
+		width = max(width, 3)
+	}
+	parts := []uint64{next.Major(), next.Minor(), next.Patch()}[:min(width, 3)]
+	s := make([]string, len(parts))
+	for i, p := range parts {
+		s[i] = strconv.FormatUint(p, 10)
+	}
+	prefix := ""
+	if strings.HasPrefix(name, "v") {
+		prefix = "v"
+	}
+	return prefix + strings.Join(s, "."), nil
+}
+
+// SortNewestFirst sorts stack names newest first: semver names by descending
+// precedence, then the others in the order that dateOf gives (newest first,
+// ties by name). dateOf is only called for names that are not versions.
+func SortNewestFirst(names []string, dateOf func(string) int64) {
+	dates := map[string]int64{}
+	for _, n := range names {
+		if _, ok := StackVersion(n); !ok {
+			dates[n] = dateOf(n)
+		}
+	}
+	sort.SliceStable(names, func(i, j int) bool {
+		a, b := names[i], names[j]
+		if c := CompareStackNames(a, b); c != 0 {
+			return c > 0
+		}
+		da, aok := dates[a]
+		db, bok := dates[b]
+		if aok && bok && da != db {
+			return da > db
+		}
+		return a > b
+	})
+}

@@ -1,0 +1,145 @@
+package stackrepo
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/ops-hero/git-gachette/semverx"
+)
+
+// StackID names a stack: a domain and a name, each one git ref component.
+type StackID struct {
+	Domain string
+	Name   string
+}
+
+// String returns "<domain>/<name>".
+func (id StackID) String() string { return id.Domain + "/" + id.Name }
+
+// TagRef is the full name of the stack's annotated tag.
+func (id StackID) TagRef() string { return "refs/tags/" + id.Domain + "/" + id.Name }
+
+// publishedRef records that the stack was pushed to or fetched from a remote.
+func (id StackID) publishedRef() string {
+	return "refs/gachette/published/" + id.Domain + "/" + id.Name
+}
+
+// BranchRef is the full name of a domain's branch.
+func BranchRef(domain string) string { return "refs/heads/" + domain }
+
+// ParseStackID reads "name" (in defaultDomain) or "domain/name".
+func ParseStackID(s, defaultDomain string) (StackID, error) {
+	domain, name := defaultDomain, s
+	if i := strings.IndexByte(s, '/'); i >= 0 {
+		domain, name = s[:i], s[i+1:]
+	}
+	if err := CheckName("domain", domain); err != nil {
+		return StackID{}, err
+	}
+	if err := CheckName("stack", name); err != nil {
+		return StackID{}, err
+	}
+	return StackID{Domain: domain, Name: name}, nil
+}
+
+// maxNameLen bounds stack and domain names; ref names become file names.
+const maxNameLen = 100
+
+// CheckName validates a stack or domain name (kind says which, for the
+// message): one git ref component (git check-ref-format), restricted to
+// ASCII letters, digits, '.', '_', '+' and '-' so that names are the same
+// on every filesystem and cannot be confused with look-alike characters.
+func CheckName(kind, s string) error {
+	bad := func(why string) error {
+		return fmt.Errorf("%s name %q is not valid: %s", kind, s, why)
+	}
+	switch {
+	case s == "":
+		return fmt.Errorf("%s name is empty", kind)
+	case len(s) > maxNameLen:
+		return bad(fmt.Sprintf("longer than %d characters", maxNameLen))
+	case s == "@":
+		return bad(`"@" alone is reserved by git`)
+	case s[0] == '-':
+		return bad("it must not start with '-'")
+	case s[0] == '.':
+		return bad("it must not start with '.'")
+	case strings.HasSuffix(s, "."):
+		return bad("it must not end with '.'")
+	case strings.HasSuffix(s, ".lock"):
+		return bad(`it must not end with ".lock"`)
+	case strings.Contains(s, ".."):
+		return bad(`it must not contain ".."`)
+	}
+	for i, r := range s {
+		if r == '/' {
+			return bad("it must be a single name without '/'")
+		}
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '+' || r == '-') {
+			return bad(fmt.Sprintf("%s at position %d; use letters, digits, '.', '_', '+' and '-'", describeRune(r), i+1))
+		}
+	}
+	return nil
+}
+
+func describeRune(r rune) string {
+	switch {
+	case r == utf8.RuneError:
+		return "an invalid UTF-8 byte"
+	case r < 0x20 || r == 0x7f:
+		return fmt.Sprintf("the control character %U", r)
+	case r == ' ':
+		return "a space"
+	case r > 0x7f:
+		return fmt.Sprintf("the non-ASCII character %q (%U)", r, r)
+	}
+	return fmt.Sprintf("the character %q", r)
+}
+
+// CheckFileName validates a .deb file name as recorded in a stanza: a plain
+// file name, no directory parts, no "..", nothing unprintable.
+func CheckFileName(s string) error {
+	if s == "" {
+		return fmt.Errorf("file name is empty")
+	}
+	if len(s) > 255 {
+		return fmt.Errorf("file name %q is longer than 255 bytes", truncate(s, 40))
+	}
+	if strings.Contains(s, "..") || s == "." {
+		return fmt.Errorf(`file name %q must not contain ".."; give the bare file name, e.g. dh-app_1.0_all.deb`, s)
+	}
+	for i, r := range s {
+		if r == '/' || r == '\\' {
+			return fmt.Errorf("file name %q must not contain %q; give the bare file name, e.g. dh-app_1.0_all.deb", s, r)
+		}
+		if r <= ' ' || r == 0x7f || r > 0x7e {
+			return fmt.Errorf("file name %q has %s at position %d; use printable ASCII without spaces", s, describeRune(r), i+1)
+		}
+	}
+	return nil
+}
+
+// checkField validates a free-form stanza value (source URL, ref, host):
+// one line of printable characters, no leading or trailing space.
+func checkField(field, s string) error {
+	if len(s) > 4096 {
+		return fmt.Errorf("%s %q is longer than 4096 bytes", field, truncate(s, 40))
+	}
+	if strings.TrimSpace(s) != s {
+		return fmt.Errorf("%s %q has leading or trailing whitespace", field, truncate(s, 60))
+	}
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("%s %q is not valid UTF-8", field, truncate(s, 60))
+	}
+	for i, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return fmt.Errorf("%s %q has %s at position %d; a stanza field is one line of printable text", field, truncate(s, 60), describeRune(r), i+1)
+		}
+	}
+	return nil
+}
+
+// checkPackageName and checkVersion wrap semverx so stackrepo errors read alike.
+func checkPackageName(name string) error { return semverx.CheckPackageName(name) }
+func checkVersion(v string) error        { return semverx.CheckDebianVersion(v) }

@@ -1,0 +1,270 @@
+package stackrepo
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/ops-hero/git-gachette/semverx"
+)
+
+// StackInfo is one line of a listing.
+type StackInfo struct {
+	ID  StackID
+	Tag plumbing.Hash
+	// Date is the tag's date; zero unless the listing was asked for dates
+	// or needed it to order names that are not versions.
+	Date time.Time
+}
+
+// List returns the stacks of a domain, newest first: names that are
+// versions by descending precedence, then the others by date. Dates are
+// read (one tag object each) for names that are not versions, and for all
+// when withDates is set.
+func (r *Repo) List(domain string, withDates bool) ([]StackInfo, error) {
+	if err := CheckName("domain", domain); err != nil {
+		return nil, err
+	}
+	prefix := "refs/tags/" + domain + "/"
+	refs, err := r.refs.List(prefix)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]*StackInfo{}
+	names := make([]string, 0, len(refs))
+	for _, ref := range refs {
+		name := ref.Name[len(prefix):]
+		if CheckName("stack", name) != nil {
+			continue
+		}
+		byName[name] = &StackInfo{ID: StackID{Domain: domain, Name: name}, Tag: ref.Hash}
+		names = append(names, name)
+	}
+	date := func(name string) int64 {
+		info := byName[name]
+		if info.Date.IsZero() {
+			info.Date = r.tagDate(info.Tag)
+		}
+		return info.Date.Unix()
+	}
+	semverx.SortNewestFirst(names, date)
+	out := make([]StackInfo, len(names))
+	for i, n := range names {
+		if withDates {
+			date(n)
+		}
+		out[i] = *byName[n]
+	}
+	return out, nil
+}
+
+// tagDate is the tagger date of an annotated tag, zero if unreadable.
+func (r *Repo) tagDate(h plumbing.Hash) time.Time {
+	o, err := r.st.EncodedObject(plumbing.TagObject, h)
+	if err != nil {
+		return time.Time{}
+	}
+	t, err := object.DecodeTag(r.st, o)
+	if err != nil {
+		return time.Time{}
+	}
+	return t.Tagger.When
+}
+
+// Domains lists the domains that have at least one stack.
+func (r *Repo) Domains() ([]string, error) {
+	refs, err := r.refs.List("refs/tags/")
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, ref := range refs {
+		rest := strings.TrimPrefix(ref.Name, "refs/tags/")
+		d, n, ok := strings.Cut(rest, "/")
+		if !ok || CheckName("domain", d) != nil || CheckName("stack", n) != nil || seen[d] {
+			continue
+		}
+		seen[d] = true
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// LogEntry is one change in a stack's lineage.
+type LogEntry struct {
+	Commit  plumbing.Hash
+	Date    time.Time
+	Author  string
+	Subject string
+	Stack   string // the Gachette-Stack trailer: the stack the change was made to
+	Action  string
+}
+
+// Log walks a stack's lineage from its current commit through first
+// parents (so through the stacks it was created from), newest first, at
+// most max entries (0: all).
+func (r *Repo) Log(id StackID, max int) ([]LogEntry, error) {
+	s, err := r.Stack(id)
+	if err != nil {
+		return nil, err
+	}
+	var out []LogEntry
+	h := s.Commit
+	for !h.IsZero() && (max <= 0 || len(out) < max) {
+		c, err := r.readCommit(h)
+		if err != nil {
+			return out, fmt.Errorf("stack %s: lineage: %w", id, err)
+		}
+		tr := trailers(c.Message)
+		out = append(out, LogEntry{Commit: h, Date: c.Committer.When, Author: c.Author.Name, Subject: subject(c.Message), Stack: tr["Gachette-Stack"], Action: tr["Gachette-Action"]})
+		h = plumbing.ZeroHash
+		if len(c.ParentHashes) > 0 {
+			h = c.ParentHashes[0]
+		}
+	}
+	return out, nil
+}
+
+// VersionChange is a package present on both sides of a diff.
+type VersionChange struct {
+	Name string  `json:"name"`
+	From Package `json:"from"`
+	To   Package `json:"to"`
+}
+
+// Diff is what changes from stack A to stack B.
+type Diff struct {
+	A, B       StackID
+	Added      []Package       // in B only
+	Removed    []Package       // in A only
+	Upgraded   []VersionChange // higher version in B (Debian ordering)
+	Downgraded []VersionChange // lower version in B
+	Changed    []VersionChange // same version, other fields differ (a rebuild)
+}
+
+// Empty reports whether the two stacks hold the same packages.
+func (d *Diff) Empty() bool {
+	return len(d.Added)+len(d.Removed)+len(d.Upgraded)+len(d.Downgraded)+len(d.Changed) == 0
+}
+
+// Diff compares two stacks. Entries with identical stanzas are not read,
+// so the cost follows the number of differences, not the stack sizes.
+func (r *Repo) Diff(a, b *Stack) (*Diff, error) {
+	d := &Diff{A: a.ID, B: b.ID}
+	i, j := 0, 0
+	for i < len(a.entries) || j < len(b.entries) {
+		switch {
+		case j >= len(b.entries) || (i < len(a.entries) && a.entries[i].Name < b.entries[j].Name):
+			p, err := r.readPackage(a, a.entries[i])
+			if err != nil {
+				return nil, err
+			}
+			d.Removed = append(d.Removed, p)
+			i++
+		case i >= len(a.entries) || b.entries[j].Name < a.entries[i].Name:
+			p, err := r.readPackage(b, b.entries[j])
+			if err != nil {
+				return nil, err
+			}
+			d.Added = append(d.Added, p)
+			j++
+		default:
+			ea, eb := a.entries[i], b.entries[j]
+			i++
+			j++
+			if ea.Hash == eb.Hash {
+				continue
+			}
+			pa, err := r.readPackage(a, ea)
+			if err != nil {
+				return nil, err
+			}
+			pb, err := r.readPackage(b, eb)
+			if err != nil {
+				return nil, err
+			}
+			c, err := semverx.CompareDebian(pa.Version, pb.Version)
+			if err != nil {
+				return nil, err
+			}
+			vc := VersionChange{Name: pa.Name, From: pa, To: pb}
+			switch {
+			case c < 0:
+				d.Upgraded = append(d.Upgraded, vc)
+			case c > 0:
+				d.Downgraded = append(d.Downgraded, vc)
+			default:
+				d.Changed = append(d.Changed, vc)
+			}
+		}
+	}
+	return d, nil
+}
+
+// maxReachWalk bounds the walk that looks for a stack in remote-tracking
+// history; clockSlop allows for clocks that disagree between machines.
+const (
+	maxReachWalk = 100000
+	clockSlop    = 24 * time.Hour
+)
+
+// published says where a stack has been published, or "" when it has not:
+// pushed or fetched by git-gachette (recorded under refs/gachette/published),
+// or reachable from a remote-tracking branch (published with plain git).
+func (r *Repo) published(s *Stack) (string, error) {
+	if _, err := r.refs.Lookup(s.ID.publishedRef()); err == nil {
+		return "pushed or fetched by git-gachette", nil
+	} else if !errors.Is(err, ErrRefNotFound) {
+		return "", err
+	}
+	remotes, err := r.refs.List("refs/remotes/")
+	if err != nil {
+		return "", err
+	}
+	for _, ref := range remotes {
+		ok, err := r.reachable(s.Commit, s.Date, ref.Hash)
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			return "reachable from " + strings.TrimPrefix(ref.Name, "refs/remotes/"), nil
+		}
+	}
+	return "", nil
+}
+
+// reachable reports whether target is tip or one of its ancestors. Commits
+// older than target (less clockSlop) cannot descend from it, so the walk
+// stops there: from a tip older than the stack it costs one read.
+func (r *Repo) reachable(target plumbing.Hash, targetDate time.Time, tip plumbing.Hash) (bool, error) {
+	limit := targetDate.Add(-clockSlop)
+	seen := map[plumbing.Hash]bool{}
+	queue := []plumbing.Hash{tip}
+	for len(queue) > 0 && len(seen) < maxReachWalk {
+		h := queue[0]
+		queue = queue[1:]
+		if h == target {
+			return true, nil
+		}
+		if seen[h] {
+			continue
+		}
+		seen[h] = true
+		c, err := r.readCommit(h)
+		if err != nil {
+			// A remote-tracking ref at a non-commit or a missing object
+			// says nothing about our stack.
+			continue
+		}
+		if c.Committer.When.Before(limit) {
+			continue
+		}
+		queue = append(queue, c.ParentHashes...)
+	}
+	return false, nil
+}

@@ -1,0 +1,235 @@
+package stackrepo
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// FormatVersion is the version of the stacks format (SPEC §3) this code
+// reads and writes; it travels with the data as the Gachette-Format trailer.
+const FormatVersion = "1"
+
+// packagesDir is the tree, at a stack commit's root, that holds one stanza
+// file per package.
+const packagesDir = "packages"
+
+// NotFoundError says a stack does not exist.
+type NotFoundError struct{ ID StackID }
+
+func (e *NotFoundError) Error() string {
+	return fmt.Sprintf("stack %s does not exist; list the stacks of the domain with: git gachette stack list --domain %s", e.ID, e.ID.Domain)
+}
+
+// ExistsError says a stack to create exists already.
+type ExistsError struct{ ID StackID }
+
+func (e *ExistsError) Error() string {
+	return fmt.Sprintf("stack %s exists already; choose another name, or change it with git gachette stack add", e.ID)
+}
+
+// PublishedError says a stack may no longer change in place.
+type PublishedError struct {
+	ID    StackID
+	Where string
+}
+
+func (e *PublishedError) Error() string {
+	return fmt.Sprintf("stack %s is published (%s) and cannot change in place; make a new stack from it: git gachette stack create NEW --from %s", e.ID, e.Where, e.ID)
+}
+
+// FormatError says a stack commit was written in a format we cannot read.
+type FormatError struct {
+	ID     StackID
+	Commit plumbing.Hash
+	Format string
+}
+
+func (e *FormatError) Error() string {
+	if e.Format == "" {
+		return fmt.Sprintf("stack %s: commit %s has no Gachette-Format trailer, so it was not written by git-gachette; refusing to read it as a stack", e.ID, e.Commit)
+	}
+	return fmt.Sprintf("stack %s: commit %s is in Gachette-Format %s, but this git-gachette reads format %s; upgrade git-gachette", e.ID, e.Commit, e.Format, FormatVersion)
+}
+
+// Stack is the state of one stack: its tag, its commit and the blobs of its
+// package stanzas (read on demand with Packages).
+type Stack struct {
+	ID     StackID
+	Tag    plumbing.Hash
+	Commit plumbing.Hash
+	// Date is when the stack last changed (the commit's committer date).
+	Date     time.Time
+	Subject  string
+	trailers map[string]string
+	entries  []object.TreeEntry // packages/*, sorted by name
+}
+
+// Names returns the names of the stack's packages, sorted.
+func (s *Stack) Names() []string {
+	out := make([]string, len(s.entries))
+	for i, e := range s.entries {
+		out[i] = e.Name
+	}
+	return out
+}
+
+// Len is the number of packages in the stack.
+func (s *Stack) Len() int { return len(s.entries) }
+
+func (s *Stack) entry(name string) (object.TreeEntry, bool) {
+	i := sort.Search(len(s.entries), func(i int) bool { return s.entries[i].Name >= name })
+	if i < len(s.entries) && s.entries[i].Name == name {
+		return s.entries[i], true
+	}
+	return object.TreeEntry{}, false
+}
+
+// Stack reads a stack's tag, commit and package list, checking the format.
+// It costs a fixed number of object reads, whatever the history.
+func (r *Repo) Stack(id StackID) (*Stack, error) {
+	tagHash, err := r.refs.Lookup(id.TagRef())
+	if errors.Is(err, ErrRefNotFound) {
+		return nil, &NotFoundError{ID: id}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("stack %s: %w", id, err)
+	}
+	commitHash, err := r.peelTag(id, tagHash)
+	if err != nil {
+		return nil, err
+	}
+	return r.stackAt(id, tagHash, commitHash)
+}
+
+// peelTag checks that a stack's ref is an annotated tag of a commit and
+// returns the commit.
+func (r *Repo) peelTag(id StackID, tagHash plumbing.Hash) (plumbing.Hash, error) {
+	o, err := r.st.EncodedObject(plumbing.AnyObject, tagHash)
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("stack %s: %w", id, objectError(tagHash, "tag", err))
+	}
+	if o.Type() != plumbing.TagObject {
+		return plumbing.ZeroHash, fmt.Errorf("stack %s: %s points at %s %s, not at an annotated tag; it is not a gachette stack", id, id.TagRef(), article(o.Type()), tagHash)
+	}
+	tag, err := object.DecodeTag(r.st, o)
+	if err != nil {
+		return plumbing.ZeroHash, fmt.Errorf("stack %s: tag %s cannot be decoded: %w", id, tagHash, err)
+	}
+	if tag.TargetType != plumbing.CommitObject {
+		return plumbing.ZeroHash, fmt.Errorf("stack %s: tag %s points at %s %s, not at a commit; it is not a gachette stack", id, tagHash, article(tag.TargetType), tag.Target)
+	}
+	return tag.Target, nil
+}
+
+func article(t plumbing.ObjectType) string {
+	if t == plumbing.OFSDeltaObject || t == plumbing.REFDeltaObject {
+		return "an object of type " + t.String()
+	}
+	return "a " + t.String()
+}
+
+func (r *Repo) stackAt(id StackID, tagHash, commitHash plumbing.Hash) (*Stack, error) {
+	c, err := r.readCommit(commitHash)
+	if err != nil {
+		return nil, fmt.Errorf("stack %s: %w", id, err)
+	}
+	tr := trailers(c.Message)
+	if f := tr["Gachette-Format"]; f != FormatVersion {
+		return nil, &FormatError{ID: id, Commit: commitHash, Format: f}
+	}
+	s := &Stack{ID: id, Tag: tagHash, Commit: commitHash, Date: c.Committer.When, Subject: subject(c.Message), trailers: tr}
+	root, err := r.readTree(c.TreeHash)
+	if err != nil {
+		return nil, fmt.Errorf("stack %s: commit %s: %w", id, commitHash, err)
+	}
+	for _, e := range root.Entries {
+		if e.Name != packagesDir {
+			continue
+		}
+		if e.Mode != filemode.Dir {
+			return nil, fmt.Errorf("stack %s: commit %s: %s is not a directory", id, commitHash, packagesDir)
+		}
+		t, err := r.readTree(e.Hash)
+		if err != nil {
+			return nil, fmt.Errorf("stack %s: commit %s: %s: %w", id, commitHash, packagesDir, err)
+		}
+		for _, pe := range t.Entries {
+			if pe.Mode != filemode.Regular {
+				return nil, fmt.Errorf("stack %s: commit %s: %s/%s is not a regular file (mode %s)", id, commitHash, packagesDir, pe.Name, pe.Mode)
+			}
+			if err := checkPackageName(pe.Name); err != nil {
+				return nil, fmt.Errorf("stack %s: commit %s: %s/%s: %w", id, commitHash, packagesDir, pe.Name, err)
+			}
+		}
+		s.entries = t.Entries
+	}
+	return s, nil
+}
+
+// Packages reads and parses every stanza of the stack, sorted by name.
+func (r *Repo) Packages(s *Stack) ([]Package, error) {
+	out := make([]Package, 0, len(s.entries))
+	for _, e := range s.entries {
+		p, err := r.readPackage(s, e)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+func (r *Repo) readPackage(s *Stack, e object.TreeEntry) (Package, error) {
+	data, err := r.readBlob(e.Hash)
+	if err != nil {
+		return Package{}, fmt.Errorf("stack %s: %s/%s: %w", s.ID, packagesDir, e.Name, err)
+	}
+	p, err := ParseStanza(data)
+	if err != nil {
+		return Package{}, fmt.Errorf("stack %s: %s/%s (blob %s): %w", s.ID, packagesDir, e.Name, e.Hash, err)
+	}
+	if p.Name != e.Name {
+		return Package{}, fmt.Errorf("stack %s: %s/%s (blob %s) describes package %q", s.ID, packagesDir, e.Name, e.Hash, p.Name)
+	}
+	return p, nil
+}
+
+// Package reads one package of the stack; ok is false when it is absent.
+func (r *Repo) Package(s *Stack, name string) (Package, bool, error) {
+	e, ok := s.entry(name)
+	if !ok {
+		return Package{}, false, nil
+	}
+	p, err := r.readPackage(s, e)
+	return p, err == nil, err
+}
+
+// trailers reads "Key: value" lines of a message's last paragraph.
+func trailers(msg string) map[string]string {
+	msg = strings.TrimRight(msg, "\n")
+	para := msg
+	if i := strings.LastIndex(msg, "\n\n"); i >= 0 {
+		para = msg[i+2:]
+	}
+	out := map[string]string{}
+	for _, line := range strings.Split(para, "\n") {
+		k, v, ok := strings.Cut(line, ": ")
+		if !ok || k == "" || strings.ContainsAny(k, " \t") {
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func subject(msg string) string {
+	s, _, _ := strings.Cut(msg, "\n")
+	return s
+}

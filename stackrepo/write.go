@@ -1,0 +1,424 @@
+package stackrepo
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/ops-hero/git-gachette/semverx"
+)
+
+// Result describes a change written to a stack.
+type Result struct {
+	ID      StackID
+	Tag     plumbing.Hash
+	Commit  plumbing.Hash
+	Subject string
+	// Unchanged is true when the change was already in place: nothing written.
+	Unchanged bool
+	// Attempts counts tries; more than one means the write lost races.
+	Attempts int
+}
+
+// CheckedOutError says a write would move a branch a work tree has checked out.
+type CheckedOutError struct {
+	Branch   string
+	WorkTree string
+}
+
+func (e *CheckedOutError) Error() string {
+	return fmt.Sprintf("the work tree %s has %s checked out, and git-gachette will not move it under that work tree "+
+		"(git refuses a push into a checked-out branch the same way); switch it to another branch (git -C %s switch --detach) "+
+		"or keep stacks in a bare repository (git gachette init)", e.WorkTree, strings.TrimPrefix(e.Branch, "refs/heads/"), e.WorkTree)
+}
+
+// plan is what a change computes from the current state of a stack.
+type plan struct {
+	parent    plumbing.Hash // zero for a root commit
+	entries   []object.TreeEntry
+	newBlobs  map[string][]byte // stanzas to write, by package name
+	subject   string
+	body      string
+	action    string
+	trailers  [][2]string
+	create    bool // the tag must not exist yet; the branch always moves
+	unchanged bool
+}
+
+// retryBudget bounds how long a write keeps retrying lost races; staleAfter
+// is how long the same lock file may sit unchanged before a write gives up
+// on it as probably left by a dead process.
+const (
+	retryBudget = 60 * time.Second
+	staleAfter  = 3 * time.Second
+)
+
+// write runs compute against the current state of the stack and commits
+// the result with a compare-and-swap on the stack's tag (and domain
+// branch). When another writer got there first it re-reads, re-applies and
+// tries again, within retryBudget; then it fails naming the stack.
+func (r *Repo) write(id StackID, ident Identity, compute func() (*Stack, *plan, error)) (*Result, error) {
+	start := time.Now()
+	var lockSeen struct {
+		path  string
+		since time.Time
+		mtime time.Time
+	}
+	for attempt := 1; ; attempt++ {
+		if attempt > 1 {
+			r.reopen()
+		}
+		res, err := r.tryWrite(id, ident, compute)
+		if err == nil {
+			res.Attempts = attempt
+			return res, nil
+		}
+		var changed *RefChangedError
+		var locked *RefLockedError
+		switch {
+		case errors.As(err, &changed):
+		case errors.As(err, &locked):
+			st, serr := os.Stat(locked.LockFile)
+			if serr == nil {
+				if lockSeen.path != locked.LockFile || !lockSeen.mtime.Equal(st.ModTime()) {
+					lockSeen.path, lockSeen.mtime, lockSeen.since = locked.LockFile, st.ModTime(), time.Now()
+				} else if time.Since(lockSeen.since) > staleAfter {
+					return nil, fmt.Errorf("stack %s: %w (it has not changed for %s)", id, err, staleAfter)
+				}
+			}
+		default:
+			return nil, err
+		}
+		if time.Since(start) > retryBudget {
+			return nil, fmt.Errorf("stack %s: gave up after %d attempts in %s, other writers kept changing it: %w", id, attempt, time.Since(start).Round(time.Millisecond), err)
+		}
+		backoff := time.Duration(1+rand.IntN(min(1<<min(attempt, 6), 50))) * time.Millisecond
+		time.Sleep(backoff)
+	}
+}
+
+func (r *Repo) tryWrite(id StackID, ident Identity, compute func() (*Stack, *plan, error)) (*Result, error) {
+	cur, p, err := compute()
+	if err != nil {
+		return nil, err
+	}
+	if p.unchanged {
+		return &Result{ID: id, Tag: cur.Tag, Commit: cur.Commit, Subject: p.subject, Unchanged: true}, nil
+	}
+	written := []plumbing.Hash{}
+	names := make([]string, 0, len(p.newBlobs))
+	for n := range p.newBlobs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	entries := p.entries
+	for _, n := range names {
+		h, err := r.writeBlob(p.newBlobs[n])
+		if err != nil {
+			return nil, fmt.Errorf("stack %s: write stanza of %s: %w", id, n, err)
+		}
+		written = append(written, h)
+		entries = setEntry(entries, object.TreeEntry{Name: n, Mode: filemode.Regular, Hash: h})
+	}
+	rootTree := &object.Tree{}
+	if len(entries) > 0 {
+		pkgTree, err := r.writeObject(&object.Tree{Entries: entries})
+		if err != nil {
+			return nil, fmt.Errorf("stack %s: write tree: %w", id, err)
+		}
+		written = append(written, pkgTree)
+		rootTree.Entries = []object.TreeEntry{{Name: packagesDir, Mode: filemode.Dir, Hash: pkgTree}}
+	}
+	rootHash, err := r.writeObject(rootTree)
+	if err != nil {
+		return nil, fmt.Errorf("stack %s: write tree: %w", id, err)
+	}
+	written = append(written, rootHash)
+	msg := p.subject + "\n\n"
+	if p.body != "" {
+		msg += p.body + "\n\n"
+	}
+	msg += "Gachette-Stack: " + id.String() + "\nGachette-Action: " + p.action + "\n"
+	for _, t := range p.trailers {
+		msg += t[0] + ": " + t[1] + "\n"
+	}
+	msg += "Gachette-Format: " + FormatVersion + "\n"
+	commit := &object.Commit{Author: ident.Author, Committer: ident.Committer, Message: msg, TreeHash: rootHash}
+	if !p.parent.IsZero() {
+		commit.ParentHashes = []plumbing.Hash{p.parent}
+	}
+	commitHash, err := r.writeObject(commit)
+	if err != nil {
+		return nil, fmt.Errorf("stack %s: write commit: %w", id, err)
+	}
+	written = append(written, commitHash)
+	tag := &object.Tag{
+		Name:       id.String(),
+		Tagger:     ident.Committer,
+		Message:    fmt.Sprintf("%s: %s\n\n%s\n", id, countPackages(len(entries)), p.subject),
+		TargetType: plumbing.CommitObject,
+		Target:     commitHash,
+	}
+	tagHash, err := r.writeObject(tag)
+	if err != nil {
+		return nil, fmt.Errorf("stack %s: write tag: %w", id, err)
+	}
+	written = append(written, tagHash)
+	r.syncObjects(written...)
+
+	updates := []RefUpdate{{Name: id.TagRef(), New: tagHash}}
+	if cur != nil {
+		updates[0].Old = cur.Tag
+	}
+	branch, err := r.branchUpdate(id, cur, p.create, commitHash)
+	if err != nil {
+		return nil, err
+	}
+	if branch != nil {
+		updates = append(updates, *branch)
+	}
+	if err := r.refs.Update(updates...); err != nil {
+		return nil, err
+	}
+	return &Result{ID: id, Tag: tagHash, Commit: commitHash, Subject: p.subject}, nil
+}
+
+func countPackages(n int) string {
+	if n == 1 {
+		return "1 package"
+	}
+	return fmt.Sprintf("%d packages", n)
+}
+
+// branchUpdate decides whether the domain branch moves with this change:
+// always on create; otherwise when it points at the stack being changed
+// (its commit carries this stack's Gachette-Stack trailer, which also
+// heals a branch left one step behind by a crash between two renames).
+func (r *Repo) branchUpdate(id StackID, cur *Stack, create bool, commit plumbing.Hash) (*RefUpdate, error) {
+	name := BranchRef(id.Domain)
+	b, err := r.refs.Lookup(name)
+	if err != nil && !errors.Is(err, ErrRefNotFound) {
+		return nil, err
+	}
+	move := create
+	if !move && !b.IsZero() {
+		if b == cur.Commit {
+			move = true
+		} else if c, err := r.readCommit(b); err == nil && trailers(c.Message)["Gachette-Stack"] == id.String() {
+			move = true
+		}
+	}
+	if !move {
+		return nil, nil
+	}
+	if wt, ok := r.checkedOut()[name]; ok {
+		return nil, &CheckedOutError{Branch: name, WorkTree: wt}
+	}
+	return &RefUpdate{Name: name, Old: b, New: commit}, nil
+}
+
+func setEntry(entries []object.TreeEntry, e object.TreeEntry) []object.TreeEntry {
+	i := sort.Search(len(entries), func(i int) bool { return entries[i].Name >= e.Name })
+	out := make([]object.TreeEntry, 0, len(entries)+1)
+	out = append(out, entries[:i]...)
+	out = append(out, e)
+	if i < len(entries) && entries[i].Name == e.Name {
+		i++
+	}
+	return append(out, entries[i:]...)
+}
+
+// Create makes a new stack: empty (a root commit of the empty tree) when
+// from is nil, else a copy of from whose commit becomes its parent.
+func (r *Repo) Create(id StackID, from *StackID, ident Identity) (*Result, error) {
+	return r.write(id, ident, func() (*Stack, *plan, error) {
+		return r.planCreate(id, from)
+	})
+}
+
+func (r *Repo) planCreate(id StackID, from *StackID) (*Stack, *plan, error) {
+	if _, err := r.refs.Lookup(id.TagRef()); err == nil {
+		return nil, nil, &ExistsError{ID: id}
+	} else if !errors.Is(err, ErrRefNotFound) {
+		return nil, nil, err
+	}
+	p := &plan{action: "create", create: true}
+	if from == nil {
+		p.subject = id.String() + ": create empty"
+		return nil, p, nil
+	}
+	src, err := r.Stack(*from)
+	if err != nil {
+		var nf *NotFoundError
+		if errors.As(err, &nf) {
+			return nil, nil, fmt.Errorf("cannot create %s from %s: %w", id, *from, err)
+		}
+		return nil, nil, err
+	}
+	p.parent = src.Commit
+	p.entries = src.entries
+	p.subject = fmt.Sprintf("%s: create from %s", id, src.ID)
+	p.trailers = [][2]string{{"Gachette-From", src.ID.String()}}
+	return nil, p, nil
+}
+
+// CreateBump makes the stack that follows the domain's highest semver
+// stack (see semverx.Bump), from it unless empty is set.
+func (r *Repo) CreateBump(domain string, part semverx.Part, empty bool, ident Identity) (*Result, error) {
+	var id StackID
+	res, err := r.write(StackID{Domain: domain, Name: "(next " + string(part) + ")"}, ident, func() (*Stack, *plan, error) {
+		list, err := r.List(domain, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		names := make([]string, len(list))
+		for i, s := range list {
+			names[i] = s.ID.Name
+		}
+		highest, ok := semverx.Highest(names)
+		if !ok {
+			return nil, nil, fmt.Errorf("domain %s has no stack named as a version (like 1.0.0 or 124) to bump from; create the first one by name: git gachette stack create 1.0.0 --domain %s", domain, domain)
+		}
+		next, err := semverx.Bump(highest, part)
+		if err != nil {
+			return nil, nil, err
+		}
+		id = StackID{Domain: domain, Name: next}
+		if err := CheckName("stack", next); err != nil {
+			return nil, nil, err
+		}
+		from := &StackID{Domain: domain, Name: highest}
+		if empty {
+			from = nil
+		}
+		return r.planCreate(id, from)
+	})
+	if res != nil {
+		res.ID = id
+	}
+	return res, err
+}
+
+// Add puts packages into a stack in one commit, replacing any entry of the
+// same name. Adding exactly what is there already writes nothing.
+func (r *Repo) Add(id StackID, pkgs []Package, ident Identity) (*Result, error) {
+	if len(pkgs) == 0 {
+		return nil, fmt.Errorf("stack %s: no package to add", id)
+	}
+	seen := map[string]bool{}
+	for _, p := range pkgs {
+		if err := p.Validate(); err != nil {
+			return nil, err
+		}
+		if seen[p.Name] {
+			return nil, fmt.Errorf("package %s is given twice", p.Name)
+		}
+		seen[p.Name] = true
+	}
+	return r.write(id, ident, func() (*Stack, *plan, error) {
+		cur, err := r.writable(id)
+		if err != nil {
+			return nil, nil, err
+		}
+		p := &plan{parent: cur.Commit, entries: cur.entries, newBlobs: map[string][]byte{}, action: "add"}
+		var lines []string
+		for _, pkg := range pkgs {
+			stanza := pkg.Stanza()
+			line := pkg.Name + " " + pkg.Version
+			if old, ok := cur.entry(pkg.Name); ok {
+				if old.Hash == plumbing.ComputeHash(plumbing.BlobObject, stanza) {
+					continue
+				}
+				prev, err := r.readPackage(cur, old)
+				if err != nil {
+					return nil, nil, err
+				}
+				line += " (was " + prev.Version + ")"
+			}
+			p.newBlobs[pkg.Name] = stanza
+			lines = append(lines, line)
+		}
+		p.unchanged = len(lines) == 0
+		p.subject, p.body = summary(id, "add", lines)
+		if p.unchanged {
+			p.subject = fmt.Sprintf("%s: unchanged, the same entries are there already", id)
+		}
+		return cur, p, nil
+	})
+}
+
+// Remove takes packages out of a stack in one commit. Every name must be
+// in the stack.
+func (r *Repo) Remove(id StackID, names []string, ident Identity) (*Result, error) {
+	if len(names) == 0 {
+		return nil, fmt.Errorf("stack %s: no package to remove", id)
+	}
+	for _, n := range names {
+		if err := checkPackageName(n); err != nil {
+			return nil, err
+		}
+	}
+	return r.write(id, ident, func() (*Stack, *plan, error) {
+		cur, err := r.writable(id)
+		if err != nil {
+			return nil, nil, err
+		}
+		gone := map[string]bool{}
+		var lines []string
+		for _, n := range names {
+			e, ok := cur.entry(n)
+			if !ok {
+				return nil, nil, fmt.Errorf("stack %s has no package %s; see its packages with: git gachette stack show %s", id, n, id)
+			}
+			if gone[n] {
+				continue
+			}
+			prev, err := r.readPackage(cur, e)
+			if err != nil {
+				return nil, nil, err
+			}
+			gone[n] = true
+			lines = append(lines, n+" (was "+prev.Version+")")
+		}
+		p := &plan{parent: cur.Commit, action: "remove"}
+		for _, e := range cur.entries {
+			if !gone[e.Name] {
+				p.entries = append(p.entries, e)
+			}
+		}
+		p.subject, p.body = summary(id, "remove", lines)
+		return cur, p, nil
+	})
+}
+
+// writable reads a stack for an in-place change, refusing published ones.
+func (r *Repo) writable(id StackID) (*Stack, error) {
+	cur, err := r.Stack(id)
+	if err != nil {
+		return nil, err
+	}
+	where, err := r.published(cur)
+	if err != nil {
+		return nil, err
+	}
+	if where != "" {
+		return nil, &PublishedError{ID: id, Where: where}
+	}
+	return cur, nil
+}
+
+// summary makes a commit subject (and a body when several packages change).
+func summary(id StackID, verb string, lines []string) (string, string) {
+	if len(lines) == 1 {
+		return fmt.Sprintf("%s: %s %s", id, verb, lines[0]), ""
+	}
+	return fmt.Sprintf("%s: %s %d packages", id, verb, len(lines)), "  " + strings.Join(lines, "\n  ")
+}
