@@ -81,58 +81,80 @@ func isGitDir(dir string) bool {
 	return true
 }
 
-// Open opens the repository at path: a work tree (with .git inside), or a
-// git directory (bare repositories, or a .git directory itself).
-func Open(path string) (*Repo, error) {
+// location is where a repository's parts are.
+type location struct {
+	workTree string // "" when bare (as far as the layout tells)
+	gitDir   string // the (worktree's) git directory, holding HEAD
+	common   string // the common git directory: objects, refs, config
+}
+
+func locate(path string) (location, error) {
+	var loc location
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, err
+		return loc, err
 	}
 	if st, err := os.Stat(abs); err != nil {
-		return nil, fmt.Errorf("stacks repository %s: %w", path, unwrapPathError(err))
+		return loc, fmt.Errorf("stacks repository %s: %w", path, unwrapPathError(err))
 	} else if !st.IsDir() {
-		return nil, fmt.Errorf("stacks repository %s is not a directory", path)
+		return loc, fmt.Errorf("stacks repository %s is not a directory", path)
 	}
-	r := &Repo{}
-	gitDir := abs
+	loc.gitDir = abs
 	dotGit := filepath.Join(abs, ".git")
 	if st, err := os.Stat(dotGit); err == nil {
-		r.WorkTree = abs
-		gitDir = dotGit
+		loc.workTree = abs
+		loc.gitDir = dotGit
 		if st.Mode().IsRegular() {
-			if gitDir, err = readGitFile(dotGit); err != nil {
-				return nil, err
+			if loc.gitDir, err = readGitFile(dotGit); err != nil {
+				return loc, err
 			}
 		}
 	}
-	if !isGitDir(gitDir) {
-		return nil, fmt.Errorf("%s is not a git repository (no HEAD, objects and refs); create one with: git gachette init %s", path, path)
+	if !isGitDir(loc.gitDir) {
+		return loc, fmt.Errorf("%s is not a git repository (no HEAD, objects and refs); create one with: git gachette init %s", path, path)
 	}
-	common := gitDir
-	if b, err := os.ReadFile(filepath.Join(gitDir, "commondir")); err == nil {
+	loc.common = loc.gitDir
+	if b, err := os.ReadFile(filepath.Join(loc.gitDir, "commondir")); err == nil {
 		c := strings.TrimSpace(string(b))
 		if !filepath.IsAbs(c) {
-			c = filepath.Join(gitDir, c)
+			c = filepath.Join(loc.gitDir, c)
 		}
-		common = filepath.Clean(c)
+		loc.common = filepath.Clean(c)
 	}
-	r.Dir = common
-	bare, err := checkRepoConfig(common)
+	return loc, nil
+}
+
+// GitDir returns the common git directory (objects, refs, config) of the
+// repository at path, without opening it.
+func GitDir(path string) (string, error) {
+	loc, err := locate(path)
+	return loc.common, err
+}
+
+// Open opens the repository at path: a work tree (with .git inside), or a
+// git directory (bare repositories, or a .git directory itself).
+func Open(path string) (*Repo, error) {
+	loc, err := locate(path)
+	if err != nil {
+		return nil, err
+	}
+	r := &Repo{Dir: loc.common, WorkTree: loc.workTree}
+	bare, err := checkRepoConfig(loc.common)
 	if err != nil {
 		return nil, fmt.Errorf("stacks repository %s: %w", path, err)
 	}
-	if r.WorkTree == "" && !bare && filepath.Base(gitDir) == ".git" {
-		r.WorkTree = filepath.Dir(gitDir)
+	if r.WorkTree == "" && !bare && filepath.Base(loc.gitDir) == ".git" {
+		r.WorkTree = filepath.Dir(loc.gitDir)
 	}
 	if r.WorkTree != "" {
-		r.headDirs = append(r.headDirs, common)
+		r.headDirs = append(r.headDirs, loc.common)
 	}
-	if wts, err := os.ReadDir(filepath.Join(common, "worktrees")); err == nil {
+	if wts, err := os.ReadDir(filepath.Join(loc.common, "worktrees")); err == nil {
 		for _, wt := range wts {
-			r.headDirs = append(r.headDirs, filepath.Join(common, "worktrees", wt.Name()))
+			r.headDirs = append(r.headDirs, filepath.Join(loc.common, "worktrees", wt.Name()))
 		}
 	}
-	r.refs = newFileRefs(common)
+	r.refs = newFileRefs(loc.common)
 	r.reopen()
 	return r, nil
 }

@@ -42,6 +42,7 @@ func (e *CheckedOutError) Error() string {
 
 // plan is what a change computes from the current state of a stack.
 type plan struct {
+	id        StackID       // the stack written (a bump learns it while planning)
 	parent    plumbing.Hash // zero for a root commit
 	entries   []object.TreeEntry
 	newBlobs  map[string][]byte // stanzas to write, by package name
@@ -110,6 +111,7 @@ func (r *Repo) tryWrite(id StackID, ident Identity, compute func() (*Stack, *pla
 	if err != nil {
 		return nil, err
 	}
+	id = p.id
 	if p.unchanged {
 		return &Result{ID: id, Tag: cur.Tag, Commit: cur.Commit, Subject: p.subject, Unchanged: true}, nil
 	}
@@ -250,7 +252,7 @@ func (r *Repo) planCreate(id StackID, from *StackID) (*Stack, *plan, error) {
 	} else if !errors.Is(err, ErrRefNotFound) {
 		return nil, nil, err
 	}
-	p := &plan{action: "create", create: true}
+	p := &plan{id: id, action: "create", create: true}
 	if from == nil {
 		p.subject = id.String() + ": create empty"
 		return nil, p, nil
@@ -273,8 +275,7 @@ func (r *Repo) planCreate(id StackID, from *StackID) (*Stack, *plan, error) {
 // CreateBump makes the stack that follows the domain's highest semver
 // stack (see semverx.Bump), from it unless empty is set.
 func (r *Repo) CreateBump(domain string, part semverx.Part, empty bool, ident Identity) (*Result, error) {
-	var id StackID
-	res, err := r.write(StackID{Domain: domain, Name: "(next " + string(part) + ")"}, ident, func() (*Stack, *plan, error) {
+	return r.write(StackID{Domain: domain, Name: "(next " + string(part) + ")"}, ident, func() (*Stack, *plan, error) {
 		list, err := r.List(domain, false)
 		if err != nil {
 			return nil, nil, err
@@ -291,7 +292,7 @@ func (r *Repo) CreateBump(domain string, part semverx.Part, empty bool, ident Id
 		if err != nil {
 			return nil, nil, err
 		}
-		id = StackID{Domain: domain, Name: next}
+		id := StackID{Domain: domain, Name: next}
 		if err := CheckName("stack", next); err != nil {
 			return nil, nil, err
 		}
@@ -301,10 +302,6 @@ func (r *Repo) CreateBump(domain string, part semverx.Part, empty bool, ident Id
 		}
 		return r.planCreate(id, from)
 	})
-	if res != nil {
-		res.ID = id
-	}
-	return res, err
 }
 
 // Add puts packages into a stack in one commit, replacing any entry of the
@@ -328,7 +325,7 @@ func (r *Repo) Add(id StackID, pkgs []Package, ident Identity) (*Result, error) 
 		if err != nil {
 			return nil, nil, err
 		}
-		p := &plan{parent: cur.Commit, entries: cur.entries, newBlobs: map[string][]byte{}, action: "add"}
+		p := &plan{id: id, parent: cur.Commit, entries: cur.entries, newBlobs: map[string][]byte{}, action: "add"}
 		var lines []string
 		for _, pkg := range pkgs {
 			stanza := pkg.Stanza()
@@ -388,7 +385,7 @@ func (r *Repo) Remove(id StackID, names []string, ident Identity) (*Result, erro
 			gone[n] = true
 			lines = append(lines, n+" (was "+prev.Version+")")
 		}
-		p := &plan{parent: cur.Commit, action: "remove"}
+		p := &plan{id: id, parent: cur.Commit, action: "remove"}
 		for _, e := range cur.entries {
 			if !gone[e.Name] {
 				p.entries = append(p.entries, e)

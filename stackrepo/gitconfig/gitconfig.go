@@ -411,3 +411,14 @@ func isTrue(s string) bool {
 	}
 	return false
 }
+
+// ReadFile reads one config file (and what it includes); a missing file
+// reads as empty.
+func ReadFile(path string, env Env) (*Config, error) {
+	c := &Config{}
+	l := loader{cfg: c, env: env}
+	if err := l.file(path, "file", 0); err != nil {
+		return nil, err
+	}
+	return c, nil
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ops-hero/git-gachette/semverx"
+	"github.com/ops-hero/git-gachette/stackrepo"
+)
+
+type createOptions struct {
+	from  string
+	bump  string
+	empty bool
+	json  bool
+}
+
+func (a *app) newStackCreateCmd() *cobra.Command {
+	var o createOptions
+	cmd := &cobra.Command{
+		Use:   "create (STACK [--from S] | --bump major|minor|patch [--empty])",
+		Short: "Create a stack, empty or from another one",
+		Long: `Create a stack. With --from it starts as a copy of another stack, whose
+commit becomes its parent; without, it starts empty (a root commit).
+
+--bump names the stack after the domain's highest stack named as a semantic
+version (124 → 125, 1.4.0 → 1.5.0 on minor) and starts from it unless --empty.
+The domain branch moves to the new stack.`,
+		Example: `  git gachette stack create foobar1
+  git gachette stack create 124 --from 123
+  git gachette stack create --bump minor
+  git gachette stack create --bump major --empty --domain frontend`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runStackCreate(args, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.from, "from", "", "start from this stack (name or domain/name)")
+	f.StringVar(&o.bump, "bump", "", "name the stack after the highest semver stack, bumped: major, minor or patch")
+	f.BoolVar(&o.empty, "empty", false, "with --bump: start empty instead of from the highest stack")
+	f.BoolVar(&o.json, "json", false, "print the result as JSON")
+	return cmd
+}
+
+func (a *app) runStackCreate(args []string, o createOptions) error {
+	switch {
+	case o.bump == "" && len(args) == 0:
+		return &usageError{fmt.Errorf("stack create needs a STACK name or --bump major|minor|patch")}
+	case o.bump != "" && len(args) > 0:
+		return &usageError{fmt.Errorf("stack create takes either a STACK name or --bump, not both")}
+	case o.bump != "" && o.from != "":
+		return &usageError{fmt.Errorf("--bump starts from the highest stack already; use --empty to start empty, not --from")}
+	case o.empty && o.bump == "":
+		return &usageError{fmt.Errorf("--empty goes with --bump; a named stack without --from starts empty")}
+	}
+	r, err := a.openStacks()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	ident, err := a.identity(r)
+	if err != nil {
+		return err
+	}
+	var res *stackrepo.Result
+	if o.bump != "" {
+		part, err := semverx.ParsePart(o.bump)
+		if err != nil {
+			return &usageError{err}
+		}
+		domain, err := a.domain()
+		if err != nil {
+			return err
+		}
+		res, err = r.CreateBump(domain, part, o.empty, ident)
+		if err != nil {
+			return err
+		}
+	} else {
+		id, err := a.stackID(args[0])
+		if err != nil {
+			return err
+		}
+		var from *stackrepo.StackID
+		if o.from != "" {
+			f, err := a.stackID(o.from)
+			if err != nil {
+				return fmt.Errorf("--from: %w", err)
+			}
+			from = &f
+		}
+		if res, err = r.Create(id, from, ident); err != nil {
+			return err
+		}
+	}
+	if err := a.printResult(res, o.json); err != nil || o.json {
+		return err
+	}
+	// The name on stdout lets scripts capture what --bump chose.
+	_, err = fmt.Fprintln(a.stdout, res.ID)
+	return err
+}
+
+// printResult reports a write: the commit subject on stderr, or the whole
+// result as JSON on stdout.
+func (a *app) printResult(res *stackrepo.Result, asJSON bool) error {
+	if asJSON {
+		return a.printJSON(map[string]any{
+			"stack": res.ID.String(), "domain": res.ID.Domain, "name": res.ID.Name,
+			"commit": res.Commit.String(), "tag": res.Tag.String(), "subject": res.Subject,
+			"unchanged": res.Unchanged, "attempts": res.Attempts,
+		})
+	}
+	if res.Unchanged {
+		a.info("%s", res.Subject)
+		return nil
+	}
+	a.info("%s [%s]", res.Subject, res.Commit.String()[:12])
+	return nil
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ops-hero/git-gachette/stackrepo"
+)
+
+func (a *app) newStackDiffCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "diff A B",
+		Short: "Compare two stacks: added, removed, upgraded, downgraded",
+		Long: `Compare stack A with stack B: packages added in B, removed from A, and
+upgraded or downgraded (by Debian version ordering, as dpkg compares them);
+"rebuilt" means the same version with other details (file, checksum, source).
+
+Exit status, like diff(1): 0 when the stacks hold the same packages, 1 when
+they differ, 2 on trouble.`,
+		Example: `  git gachette stack diff 123 124
+  git gachette stack diff backend/123 backend/124 --json
+  git gachette stack diff 123 124 >/dev/null || echo "they differ"`,
+		Args: exactArgs("A", "B"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			err := a.runStackDiff(args[0], args[1], asJSON)
+			if err != nil {
+				if _, ok := err.(*exitError); !ok {
+					return &exitError{code: 2, err: err}
+				}
+			}
+			return err
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the differences as JSON")
+	return cmd
+}
+
+func (a *app) runStackDiff(argA, argB string, asJSON bool) error {
+	idA, err := a.stackID(argA)
+	if err != nil {
+		return err
+	}
+	idB, err := a.stackID(argB)
+	if err != nil {
+		return err
+	}
+	r, err := a.openStacks()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	sa, err := r.Stack(idA)
+	if err != nil {
+		return err
+	}
+	sb, err := r.Stack(idB)
+	if err != nil {
+		return err
+	}
+	d, err := r.Diff(sa, sb)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		nonNil := func(p []stackrepo.Package) []stackrepo.Package {
+			if p == nil {
+				return []stackrepo.Package{}
+			}
+			return p
+		}
+		nonNilC := func(c []stackrepo.VersionChange) []stackrepo.VersionChange {
+			if c == nil {
+				return []stackrepo.VersionChange{}
+			}
+			return c
+		}
+		if err := a.printJSON(map[string]any{
+			"a": idA.String(), "b": idB.String(), "equal": d.Empty(),
+			"added": nonNil(d.Added), "removed": nonNil(d.Removed),
+			"upgraded": nonNilC(d.Upgraded), "downgraded": nonNilC(d.Downgraded), "rebuilt": nonNilC(d.Changed),
+		}); err != nil {
+			return err
+		}
+	} else {
+		for _, p := range d.Added {
+			fmt.Fprintf(a.stdout, "added       %s %s\n", p.Name, p.Version)
+		}
+		for _, p := range d.Removed {
+			fmt.Fprintf(a.stdout, "removed     %s %s\n", p.Name, p.Version)
+		}
+		for _, c := range d.Upgraded {
+			fmt.Fprintf(a.stdout, "upgraded    %s %s -> %s\n", c.Name, c.From.Version, c.To.Version)
+		}
+		for _, c := range d.Downgraded {
+			fmt.Fprintf(a.stdout, "downgraded  %s %s -> %s\n", c.Name, c.From.Version, c.To.Version)
+		}
+		for _, c := range d.Changed {
+			fmt.Fprintf(a.stdout, "rebuilt     %s %s\n", c.Name, c.To.Version)
+		}
+	}
+	if !d.Empty() {
+		return &exitError{code: 1}
+	}
+	return nil
+}

@@ -1,0 +1,66 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func (a *app) newStackLogCmd() *cobra.Command {
+	var asJSON bool
+	var max int
+	cmd := &cobra.Command{
+		Use:   "log STACK",
+		Short: "Show how a stack came to be, one line a change",
+		Long: `Show the lineage of STACK, newest first: every change made to it and, before
+its creation, to the stacks it was created from. git log -p <domain>/<stack>
+shows the same with the stanzas.`,
+		Example: `  git gachette stack log 124
+  git gachette stack log backend/124 -n 5 --json`,
+		Args: exactArgs("STACK"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runStackLog(args[0], max, asJSON)
+		},
+	}
+	cmd.Flags().IntVarP(&max, "max-count", "n", 0, "show at most this many changes")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the lineage as JSON")
+	return cmd
+}
+
+func (a *app) runStackLog(stack string, max int, asJSON bool) error {
+	if max < 0 {
+		return &usageError{fmt.Errorf("--max-count %d is negative", max)}
+	}
+	id, err := a.stackID(stack)
+	if err != nil {
+		return err
+	}
+	r, err := a.openStacks()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	entries, err := r.Log(id, max)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		type item struct {
+			Commit  string `json:"commit"`
+			Date    string `json:"date"`
+			Author  string `json:"author"`
+			Stack   string `json:"stack"`
+			Action  string `json:"action"`
+			Subject string `json:"subject"`
+		}
+		out := make([]item, len(entries))
+		for i, e := range entries {
+			out[i] = item{Commit: e.Commit.String(), Date: e.Date.Format("2006-01-02T15:04:05Z07:00"), Author: e.Author, Stack: e.Stack, Action: e.Action, Subject: e.Subject}
+		}
+		return a.printJSON(out)
+	}
+	for _, e := range entries {
+		fmt.Fprintf(a.stdout, "%s %s %s\n", e.Commit.String()[:12], e.Date.Format("2006-01-02 15:04"), e.Subject)
+	}
+	return nil
+}
