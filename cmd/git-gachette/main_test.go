@@ -1,0 +1,141 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"git-gachette": func() { os.Exit(Main(os.Args[1:])) },
+	})
+}
+
+// TestScripts runs the CLI scripts in testdata/script against the real git
+// binary: every script's repositories are checked with git itself.
+func TestScripts(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Fatal("git is required for the CLI tests: apt-get install git")
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:                 filepath.Join("..", "..", "testdata", "script"),
+		RequireExplicitExec: true,
+		Setup:               setupScriptEnv,
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"refs-save":   cmdRefsSave,
+			"refs-same":   cmdRefsSame,
+			"fsck":        cmdFsck,
+			"same-commit": cmdSameCommit,
+		},
+	})
+}
+
+// setupScriptEnv gives each script a home of its own with a git identity,
+// and no system config, so nothing of the machine leaks in.
+func setupScriptEnv(env *testscript.Env) error {
+	home := filepath.Join(env.WorkDir, "home")
+	if err := os.MkdirAll(home, 0o755); err != nil {
+		return err
+	}
+	gitconfig := "[user]\n\tname = Rel Eng\n\temail = releng@example.com\n[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n"
+	if err := os.WriteFile(filepath.Join(home, ".gitconfig"), []byte(gitconfig), 0o644); err != nil {
+		return err
+	}
+	env.Setenv("HOME", home)
+	env.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	env.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+	// Unset (not empty: git treats an empty GIT_WORK_TREE as set) what
+	// would point git or git-gachette elsewhere.
+	vars := env.Vars[:0]
+	for _, kv := range env.Vars {
+		k, _, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(k, "GIT_") && !strings.HasPrefix(k, "GACHETTE_") && k != "EMAIL" || k == "GIT_CONFIG_NOSYSTEM" {
+			vars = append(vars, kv)
+		}
+	}
+	env.Vars = vars
+	return nil
+}
+
+func refsState(ts *testscript.TestScript, repo string) string {
+	dir := ts.MkAbs(repo)
+	out, err := exec.Command("git", "-C", dir, "for-each-ref", "--format=%(objectname) %(refname)").CombinedOutput()
+	ts.Check(err)
+	head, err := os.ReadFile(filepath.Join(gitDir(dir), "HEAD"))
+	ts.Check(err)
+	return string(out) + "HEAD " + string(head)
+}
+
+func gitDir(dir string) string {
+	if st, err := os.Stat(filepath.Join(dir, ".git")); err == nil && st.IsDir() {
+		return filepath.Join(dir, ".git")
+	}
+	return dir
+}
+
+// cmdRefsSave remembers every ref (and HEAD) of a repository.
+func cmdRefsSave(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: refs-save REPO")
+	}
+	ts.Check(os.WriteFile(ts.MkAbs(".refs-"+filepath.Base(args[0])), []byte(refsState(ts, args[0])), 0o644))
+}
+
+// cmdRefsSame checks that every ref is as refs-save saw it, and that no
+// lock file is left behind.
+func cmdRefsSame(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: refs-same REPO")
+	}
+	want, err := os.ReadFile(ts.MkAbs(".refs-" + filepath.Base(args[0])))
+	ts.Check(err)
+	if got := refsState(ts, args[0]); got != string(want) {
+		ts.Fatalf("refs changed:\nbefore:\n%s\nafter:\n%s", want, got)
+	}
+	filepath.WalkDir(gitDir(ts.MkAbs(args[0])), func(p string, d os.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".lock") {
+			ts.Fatalf("lock file left behind: %s", p)
+		}
+		return nil
+	})
+}
+
+// cmdFsck runs git fsck --strict and fails on any error or warning.
+func cmdFsck(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: fsck REPO")
+	}
+	cmd := exec.Command("git", "-C", ts.MkAbs(args[0]), "fsck", "--strict", "--no-dangling", "--no-progress")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil || strings.TrimSpace(out.String()) != "" {
+		ts.Fatalf("git fsck --strict %s: %v\n%s", args[0], err, out.String())
+	}
+}
+
+// cmdSameCommit checks, with git rev-parse in the current directory, that
+// two revisions name the same commit.
+func cmdSameCommit(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: same-commit REV REV")
+	}
+	var got [2]string
+	for i, rev := range args {
+		cmd := exec.Command("git", "rev-parse", "--verify", "-q", rev+"^{commit}")
+		cmd.Dir = ts.MkAbs(".")
+		out, err := cmd.Output()
+		if err != nil {
+			ts.Fatalf("git rev-parse %s: %v", rev, err)
+		}
+		got[i] = strings.TrimSpace(string(out))
+	}
+	if (got[0] == got[1]) == neg {
+		ts.Fatalf("%s is %s and %s is %s", args[0], got[0], args[1], got[1])
+	}
+}
