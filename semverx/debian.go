@@ -14,17 +14,22 @@ func CheckPackageName(name string) error {
 	if name == "" {
 		return fmt.Errorf("package name is empty")
 	}
-	if len(name) < 2 {
-		return fmt.Errorf("package name %q is too short: Debian package names have at least two characters", name)
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if isLowerAlnum(c) || c == '+' || c == '-' || c == '.' {
+			continue
+		}
+		hint := "Debian package names use only a-z, 0-9, '+', '-' and '.'"
+		if c >= 'A' && c <= 'Z' {
+			hint += fmt.Sprintf(" (lowercase: %q)", strings.ToLower(name))
+		}
+		return fmt.Errorf("package name %q has %s: %s", name, describeByte(name, i), hint)
 	}
 	if !isLowerAlnum(name[0]) {
 		return fmt.Errorf("package name %q must start with a lowercase letter or digit", name)
 	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !isLowerAlnum(c) && c != '+' && c != '-' && c != '.' {
-			return fmt.Errorf("package name %q has %s: Debian package names use only a-z, 0-9, '+', '-' and '.'", name, describeByte(name, i))
-		}
+	if len(name) < 2 {
+		return fmt.Errorf("package name %q is too short: Debian package names have at least two characters", name)
 	}
 	return nil
 }

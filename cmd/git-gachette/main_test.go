@@ -79,12 +79,18 @@ func gitDir(dir string) string {
 	return dir
 }
 
+// snapshotFile is where refs-save keeps a repository's refs: in $WORK,
+// named after the repository's absolute path, so it is in no repository.
+func snapshotFile(ts *testscript.TestScript, repo string) string {
+	return filepath.Join(ts.Getenv("WORK"), ".refs"+strings.ReplaceAll(ts.MkAbs(repo), "/", "_"))
+}
+
 // cmdRefsSave remembers every ref (and HEAD) of a repository.
 func cmdRefsSave(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: refs-save REPO")
 	}
-	ts.Check(os.WriteFile(ts.MkAbs(".refs-"+filepath.Base(args[0])), []byte(refsState(ts, args[0])), 0o644))
+	ts.Check(os.WriteFile(snapshotFile(ts, args[0]), []byte(refsState(ts, args[0])), 0o644))
 }
 
 // cmdRefsSame checks that every ref is as refs-save saw it, and that no
@@ -93,7 +99,7 @@ func cmdRefsSame(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: refs-same REPO")
 	}
-	want, err := os.ReadFile(ts.MkAbs(".refs-" + filepath.Base(args[0])))
+	want, err := os.ReadFile(snapshotFile(ts, args[0]))
 	ts.Check(err)
 	if got := refsState(ts, args[0]); got != string(want) {
 		ts.Fatalf("refs changed:\nbefore:\n%s\nafter:\n%s", want, got)
