@@ -65,6 +65,9 @@ func ParseDebianVersion(s string) (version.Version, error) {
 	if err != nil {
 		return version.Version{}, fmt.Errorf("version %q is not a Debian version: %v", s, err)
 	}
+	if v.Version == "" {
+		return version.Version{}, fmt.Errorf("version %q is not a Debian version: upstream version is empty", s)
+	}
 	return v, nil
 }
 

@@ -1,0 +1,95 @@
+package semverx
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+func TestCheckPackageName(t *testing.T) {
+	for _, ok := range []string{"dh-app", "libc6", "g++", "python3.11", "0ad"} {
+		if err := CheckPackageName(ok); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "a", "DH-App", "../x", "a;b", "-x", "+x", ".x", "a b", "a_b", "dh\x00", "dé"} {
+		if err := CheckPackageName(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestParseDebianVersion(t *testing.T) {
+	for _, ok := range []string{"1", "1.0", "1:2.0-1", "1.0~rc1", "1.4.0+3.g1a2b3c4", "2.0-1ubuntu1", "0.0.1+12.gdeadbee"} {
+		if _, err := ParseDebianVersion(ok); err != nil {
+			t.Errorf("%q: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "abc", "1.0 beta", " 1.0", "1.0-", "a:1", "1.0_1", "$(x)", "1.0\n", "1:", "-1"} {
+		if _, err := ParseDebianVersion(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// TestCompareDebianAgreesWithDpkg checks our ordering against dpkg itself.
+func TestCompareDebianAgreesWithDpkg(t *testing.T) {
+	dpkg, err := exec.LookPath("dpkg")
+	if err != nil {
+		t.Fatal("dpkg is required for this test: apt-get install dpkg")
+	}
+	vs := []string{"1.0", "1.0~rc1", "1.0+1", "1.0-1", "1:0.9", "1.0.0", "1.00", "1.0a", "1.0~", "2.0", "0.0.1+3.g1a2b3c4", "0.0.1+12.g0000000", "1.4.0", "1.4.0+3.gabc"}
+	for _, a := range vs {
+		for _, b := range vs {
+			c, err := CompareDebian(a, b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			op := map[bool]string{true: "lt", false: "ge"}[c < 0]
+			if err := exec.Command(dpkg, "--compare-versions", a, op, b).Run(); err != nil {
+				t.Errorf("we say %s %s %s (%d); dpkg disagrees", a, op, b, c)
+			}
+		}
+	}
+}
+
+func TestBump(t *testing.T) {
+	for _, tc := range []struct{ name, part, want string }{
+		{"1.4.0", "patch", "1.4.1"},
+		{"1.4.0", "minor", "1.5.0"},
+		{"1.4.0", "major", "2.0.0"},
+		{"124", "major", "125"},
+		{"124", "minor", "124.1"},
+		{"124", "patch", "124.0.1"},
+		{"1.4", "patch", "1.4.1"},
+		{"v1.2.3", "minor", "v1.3.0"},
+		{"2.0.0-rc1", "patch", "2.0.1"},
+		{"2.0.0-rc1", "major", "3.0.0"},
+	} {
+		got, err := Bump(tc.name, Part(tc.part))
+		if err != nil || got != tc.want {
+			t.Errorf("Bump(%s, %s) = %q, %v; want %q", tc.name, tc.part, got, err, tc.want)
+		}
+	}
+	if _, err := Bump("foobar1", Patch); err == nil {
+		t.Error("bumped a name that is not a version")
+	}
+	if _, err := ParsePart("huge"); err == nil {
+		t.Error("accepted bump huge")
+	}
+}
+
+func TestSortNewestFirst(t *testing.T) {
+	names := []string{"1.9.0", "foo", "1.10.0", "bar", "2.0.0-rc1", "2.0.0", "124", "v3"}
+	dates := map[string]int64{"foo": 1, "bar": 2}
+	SortNewestFirst(names, func(n string) int64 { return dates[n] })
+	if got := strings.Join(names, " "); got != "124 v3 2.0.0 2.0.0-rc1 1.10.0 1.9.0 bar foo" {
+		t.Errorf("order %q", got)
+	}
+	if h, ok := Highest([]string{"foo", "1.9.0", "1.10.0"}); !ok || h != "1.10.0" {
+		t.Errorf("Highest = %q, %v", h, ok)
+	}
+	if _, ok := Highest([]string{"foo"}); ok {
+		t.Error("Highest found a version among none")
+	}
+}

@@ -1,0 +1,244 @@
+package stackrepo
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// runGit runs the real git binary in dir and returns its trimmed stdout.
+func runGit(t *testing.T, dir, stdin string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
+	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=T", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=T", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_NOSYSTEM=1")
+	out, err := cmd.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, ee.Stderr)
+		}
+		t.Fatalf("git %s: %v", strings.Join(args, " "), err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// bareRepo makes a bare repository with git and two commits in it.
+func bareRepo(t *testing.T) (dir string, c1, c2 plumbing.Hash) {
+	dir = filepath.Join(t.TempDir(), "r.git")
+	runGit(t, ".", "", "init", "-q", "--bare", dir)
+	tree := runGit(t, dir, "", "mktree")
+	c1 = plumbing.NewHash(runGit(t, dir, "", "commit-tree", "-m", "one", tree))
+	c2 = plumbing.NewHash(runGit(t, dir, "", "commit-tree", "-m", "two", "-p", c1.String(), tree))
+	return dir, c1, c2
+}
+
+func TestFileRefsCompareAndSwap(t *testing.T) {
+	dir, c1, c2 := bareRepo(t)
+	f := newFileRefs(dir)
+	name := "refs/heads/x"
+	if err := f.Update(RefUpdate{Name: name, New: c1}); err != nil {
+		t.Fatal(err)
+	}
+	var changed *RefChangedError
+	if err := f.Update(RefUpdate{Name: name, New: c2}); !errors.As(err, &changed) {
+		t.Fatalf("creating an existing ref: %v", err)
+	}
+	if err := f.Update(RefUpdate{Name: name, Old: c2, New: c1}); !errors.As(err, &changed) || changed.Got != c1 {
+		t.Fatalf("swap with a wrong old value: %v", err)
+	}
+	if err := f.Update(RefUpdate{Name: name, Old: c1, New: c2}); err != nil {
+		t.Fatal(err)
+	}
+	if got := runGit(t, dir, "", "rev-parse", name); got != c2.String() {
+		t.Errorf("git reads %s, want %s", got, c2)
+	}
+	// all or nothing: one bad expectation stops every update
+	if err := f.Update(RefUpdate{Name: "refs/heads/y", New: c1}, RefUpdate{Name: name, Old: c1, New: c1}); !errors.As(err, &changed) {
+		t.Fatalf("transaction with one bad expectation: %v", err)
+	}
+	if _, err := f.Lookup("refs/heads/y"); !errors.Is(err, ErrRefNotFound) {
+		t.Errorf("half of a failed transaction landed: %v", err)
+	}
+	if err := f.Update(RefUpdate{Name: name, Old: c2}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Lookup(name); !errors.Is(err, ErrRefNotFound) {
+		t.Errorf("deleted ref still reads: %v", err)
+	}
+	assertNoLocks(t, dir)
+}
+
+func TestFileRefsPacked(t *testing.T) {
+	dir, c1, c2 := bareRepo(t)
+	runGit(t, dir, "", "tag", "-a", "-m", "m", "main/1", c1.String())
+	runGit(t, dir, "", "tag", "-a", "-m", "m", "main/2", c2.String())
+	runGit(t, dir, "", "update-ref", "refs/heads/main", c2.String())
+	runGit(t, dir, "", "pack-refs", "--all")
+	if _, err := os.Stat(filepath.Join(dir, "refs/tags/main/1")); err == nil {
+		t.Fatal("pack-refs left a loose ref")
+	}
+	f := newFileRefs(dir)
+	tag1 := runGit(t, dir, "", "rev-parse", "refs/tags/main/1")
+	if h, err := f.Lookup("refs/tags/main/1"); err != nil || h.String() != tag1 {
+		t.Fatalf("packed lookup: %s, %v", h, err)
+	}
+	refs, err := f.List("refs/tags/main/")
+	if err != nil || len(refs) != 2 || refs[0].Name != "refs/tags/main/1" {
+		t.Fatalf("list: %v, %v", refs, err)
+	}
+	// a prefix must not match longer names
+	if _, err := f.Lookup("refs/tags/main/"); !errors.Is(err, ErrRefNotFound) {
+		t.Errorf("lookup of a prefix: %v", err)
+	}
+	// update a packed ref: the loose one wins; git agrees
+	if err := f.Update(RefUpdate{Name: "refs/heads/main", Old: c2, New: c1}); err != nil {
+		t.Fatal(err)
+	}
+	if got := runGit(t, dir, "", "rev-parse", "refs/heads/main"); got != c1.String() {
+		t.Errorf("git reads %s", got)
+	}
+	// delete a packed annotated tag: its peeled line goes too (go-git #386)
+	if err := f.Update(RefUpdate{Name: "refs/tags/main/1", Old: plumbing.NewHash(tag1)}); err != nil {
+		t.Fatal(err)
+	}
+	packed, _ := os.ReadFile(filepath.Join(dir, "packed-refs"))
+	if strings.Contains(string(packed), "main/1") || strings.Count(string(packed), "^") != 1 {
+		t.Errorf("packed-refs after delete:\n%s", packed)
+	}
+	if out := runGit(t, dir, "", "for-each-ref", "--format=%(refname)"); out != "refs/heads/main\nrefs/tags/main/2" {
+		t.Errorf("git sees refs:\n%s", out)
+	}
+	gitFsck(t, dir)
+	assertNoLocks(t, dir)
+}
+
+func TestFileRefsNameConflicts(t *testing.T) {
+	dir, c1, _ := bareRepo(t)
+	f := newFileRefs(dir)
+	runGit(t, dir, "", "update-ref", "refs/tags/main", c1.String())
+	if err := f.Update(RefUpdate{Name: "refs/tags/main/1", New: c1}); err == nil || !strings.Contains(err.Error(), "refs/tags/main") {
+		t.Errorf("creating below an existing ref: %v", err)
+	}
+	runGit(t, dir, "", "pack-refs", "--all")
+	if err := f.Update(RefUpdate{Name: "refs/tags/main/1", New: c1}); err == nil || !strings.Contains(err.Error(), "reference refs/tags/main exists") {
+		t.Errorf("creating below a packed ref: %v", err)
+	}
+	runGit(t, dir, "", "update-ref", "refs/tags/x/y", c1.String())
+	if err := f.Update(RefUpdate{Name: "refs/tags/x", New: c1}); err == nil || !strings.Contains(err.Error(), "exist below it") {
+		t.Errorf("creating above an existing ref: %v", err)
+	}
+	assertNoLocks(t, dir)
+}
+
+// TestLockInteropOursBlocksGit: while we hold <ref>.lock, C git cannot
+// update the ref.
+func TestLockInteropOursBlocksGit(t *testing.T) {
+	dir, c1, _ := bareRepo(t)
+	f := newFileRefs(dir)
+	l, err := f.lock("refs/heads/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("git", "-C", dir, "update-ref", "refs/heads/x", c1.String()).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "refs/heads/x.lock") {
+		t.Errorf("git update-ref under our lock: %v\n%s", err, out)
+	}
+	l.release()
+	runGit(t, dir, "", "update-ref", "refs/heads/x", c1.String())
+}
+
+// TestLockInteropGitBlocksOurs: while C git holds the lock (a prepared
+// update-ref --stdin transaction), our update fails naming the lock file;
+// once git commits, our "must not exist" expectation sees its value.
+func TestLockInteropGitBlocksOurs(t *testing.T) {
+	dir, c1, c2 := bareRepo(t)
+	cmd := exec.Command("git", "-C", dir, "update-ref", "--stdin")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	io.WriteString(stdin, "start\nupdate refs/heads/x "+c1.String()+" "+plumbing.ZeroHash.String()+"\nprepare\n")
+	rd := bufio.NewReader(stdout)
+	for _, want := range []string{"start: ok", "prepare: ok"} {
+		line, err := rd.ReadString('\n')
+		if err != nil || strings.TrimSpace(line) != want {
+			t.Fatalf("git update-ref --stdin said %q, %v", line, err)
+		}
+	}
+	f := newFileRefs(dir)
+	start := time.Now()
+	err = f.Update(RefUpdate{Name: "refs/heads/x", New: c2})
+	var locked *RefLockedError
+	if !errors.As(err, &locked) || !strings.HasSuffix(locked.LockFile, "refs/heads/x.lock") || !strings.Contains(err.Error(), "rm ") {
+		t.Fatalf("our update under git's lock: %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("waited %s for a held lock", d)
+	}
+	io.WriteString(stdin, "commit\n")
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	var changed *RefChangedError
+	if err := f.Update(RefUpdate{Name: "refs/heads/x", New: c2}); !errors.As(err, &changed) || changed.Got != c1 {
+		t.Fatalf("after git's commit: %v", err)
+	}
+	assertNoLocks(t, dir)
+}
+
+// TestStaleLockDoesNotHang: a lock left by a killed process makes a stack
+// write fail within seconds, naming the lock file.
+func TestStaleLockDoesNotHang(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "s.git")
+	r, err := Init(dir, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := r.Create(id("main/1"), nil, testIdent); err != nil {
+		t.Fatal(err)
+	}
+	lock := filepath.Join(dir, "refs/tags/main/1.lock")
+	if err := os.WriteFile(lock, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = r.Add(id("main/1"), []Package{pkg("dh-app", "1")}, testIdent)
+	if err == nil || !strings.Contains(err.Error(), lock) || !strings.Contains(err.Error(), "has not changed for") {
+		t.Fatalf("add under a stale lock: %v", err)
+	}
+	if d := time.Since(start); d > staleAfter+2*time.Second {
+		t.Errorf("took %s", d)
+	}
+	if _, err := os.Stat(lock); err != nil {
+		t.Errorf("someone else's lock file was removed: %v", err)
+	}
+}
+
+func assertNoLocks(t *testing.T, dir string) {
+	t.Helper()
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".lock") {
+			t.Errorf("lock file left behind: %s", p)
+		}
+		return nil
+	})
+}
