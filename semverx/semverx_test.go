@@ -1,6 +1,7 @@
 package semverx
 
 import (
+	"github.com/Masterminds/semver/v3"
 	"os/exec"
 	"strings"
 	"testing"
@@ -91,5 +92,21 @@ func TestSortNewestFirst(t *testing.T) {
 	}
 	if _, ok := Highest([]string{"foo"}); ok {
 		t.Error("Highest found a version among none")
+	}
+}
+
+// TestPlainVersionMatchesLibrary checks the fast path against the library.
+func TestPlainVersionMatchesLibrary(t *testing.T) {
+	for _, n := range []string{"1", "124", "1.4", "1.4.0", "v2", "v2.1.3", "0.0.0", "10.20.30"} {
+		fast, ok := plainVersion(n)
+		lib, err := semver.NewVersion(n)
+		if !ok || err != nil || !fast.Equal(lib) {
+			t.Errorf("%s: fast %v (%v), library %v (%v)", n, fast, ok, lib, err)
+		}
+	}
+	for _, n := range []string{"01", "1.02", "1.2.3.4", "1.2.3-rc1", "1.2.3+b", "v", "1..2", ""} {
+		if _, ok := plainVersion(n); ok {
+			t.Errorf("%s took the fast path", n)
+		}
 	}
 }

@@ -35,11 +35,40 @@ func StackVersion(name string) (*semver.Version, bool) {
 	if name == "" || !isDigitOrV(name[0]) {
 		return nil, false
 	}
+	if v, ok := plainVersion(name); ok {
+		return v, true
+	}
 	v, err := semver.NewVersion(name)
 	if err != nil {
 		return nil, false
 	}
 	return v, true
+}
+
+// plainVersion builds the version of names made only of up to three
+// dot-separated decimal numbers ("124", "1.4.0", "v2.1"), without the
+// library's regular expression: listing 10,000 stacks parses every name.
+// Anything else (pre-releases, metadata, leading zeros) returns false and
+// goes to semver.NewVersion.
+func plainVersion(name string) (*semver.Version, bool) {
+	s := strings.TrimPrefix(name, "v")
+	parts := strings.Split(s, ".")
+	if len(parts) > 3 {
+		return nil, false
+	}
+	var nums [3]uint64
+	for i, p := range parts {
+		if p == "" || len(p) > 18 || (len(p) > 1 && p[0] == '0') {
+			return nil, false
+		}
+		for j := 0; j < len(p); j++ {
+			if p[j] < '0' || p[j] > '9' {
+				return nil, false
+			}
+		}
+		nums[i], _ = strconv.ParseUint(p, 10, 64)
+	}
+	return semver.New(nums[0], nums[1], nums[2], "", ""), true
 }
 
 func isDigitOrV(c byte) bool {
@@ -133,25 +162,41 @@ func Bump(name string, part Part) (string, error) {
 }
 
 // SortNewestFirst sorts stack names newest first: semver names by descending
-// precedence, then the others in the order that dateOf gives (newest first,
-// ties by name). dateOf is only called for names that are not versions.
+// precedence (ties by name), then the others in the order that dateOf gives
+// (newest first, ties by name). Each name is parsed once, and dateOf is
+// only called for names that are not versions.
 func SortNewestFirst(names []string, dateOf func(string) int64) {
-	dates := map[string]int64{}
-	for _, n := range names {
-		if _, ok := StackVersion(n); !ok {
-			dates[n] = dateOf(n)
+	type key struct {
+		name string
+		v    *semver.Version
+		date int64
+	}
+	keys := make([]key, len(names))
+	for i, n := range names {
+		keys[i].name = n
+		if v, ok := StackVersion(n); ok {
+			keys[i].v = v
+		} else {
+			keys[i].date = dateOf(n)
 		}
 	}
-	sort.SliceStable(names, func(i, j int) bool {
-		a, b := names[i], names[j]
-		if c := CompareStackNames(a, b); c != 0 {
-			return c > 0
+	sort.SliceStable(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		switch {
+		case a.v != nil && b.v != nil:
+			if c := a.v.Compare(b.v); c != 0 {
+				return c > 0
+			}
+		case a.v != nil:
+			return true
+		case b.v != nil:
+			return false
+		case a.date != b.date:
+			return a.date > b.date
 		}
-		da, aok := dates[a]
-		db, bok := dates[b]
-		if aok && bok && da != db {
-			return da > db
-		}
-		return a > b
+		return a.name > b.name
 	})
+	for i := range keys {
+		names[i] = keys[i].name
+	}
 }

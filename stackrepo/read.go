@@ -64,7 +64,7 @@ func (r *Repo) List(domain string, withDates bool) ([]StackInfo, error) {
 
 // tagDate is the tagger date of an annotated tag, zero if unreadable.
 func (r *Repo) tagDate(h plumbing.Hash) time.Time {
-	o, err := r.st.EncodedObject(plumbing.TagObject, h)
+	o, err := r.readTyped(h, plumbing.TagObject)
 	if err != nil {
 		return time.Time{}
 	}

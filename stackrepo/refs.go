@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -106,6 +108,7 @@ func (f *fileRefs) Lookup(name string) (plumbing.Hash, error) {
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
+	defer p.release()
 	if h, ok := p.lookup(name); ok {
 		return h, nil
 	}
@@ -145,12 +148,31 @@ func parseLoose(name string, b []byte) (plumbing.Hash, error) {
 	return plumbing.NewHash(s), nil
 }
 
+// readPacked maps packed-refs into memory. git replaces the file by
+// rename, never in place, so the mapping stays a consistent snapshot.
+// Mapping it rather than reading it keeps a 10,000-tag lookup from
+// allocating (and the GC from returning) a large buffer each time.
 func (f *fileRefs) readPacked() (packedRefs, error) {
-	b, err := os.ReadFile(filepath.Join(f.dir, "packed-refs"))
+	fh, err := os.Open(filepath.Join(f.dir, "packed-refs"))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return packedRefs{}, nil
 		}
+		return packedRefs{}, fmt.Errorf("read packed-refs: %w", err)
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return packedRefs{}, fmt.Errorf("read packed-refs: %w", err)
+	}
+	if st.Size() == 0 {
+		return packedRefs{}, nil
+	}
+	if data, err := syscall.Mmap(int(fh.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_SHARED); err == nil {
+		return packedRefs{data: data, mapped: true}, nil
+	}
+	b, err := io.ReadAll(fh)
+	if err != nil {
 		return packedRefs{}, fmt.Errorf("read packed-refs: %w", err)
 	}
 	return packedRefs{data: b}, nil
@@ -158,7 +180,17 @@ func (f *fileRefs) readPacked() (packedRefs, error) {
 
 // packedRefs is the content of a packed-refs file: a header line, then
 // "<hex> <name>" lines, each optionally followed by a "^<hex>" peeled line.
-type packedRefs struct{ data []byte }
+// Callers release it when done (it may be a memory mapping).
+type packedRefs struct {
+	data   []byte
+	mapped bool
+}
+
+func (p packedRefs) release() {
+	if p.mapped {
+		syscall.Munmap(p.data)
+	}
+}
 
 // lookup finds name with one substring search: refnames hold no spaces, so
 // " <name>\n" preceded by 40 hex digits at a line start is exactly its line.
@@ -180,9 +212,27 @@ func (p packedRefs) lookup(name string) (plumbing.Hash, bool) {
 	}
 }
 
-// each calls fn for every packed ref whose name starts with prefix.
+// each calls fn for every packed ref whose name starts with prefix. It
+// jumps to the first line naming the prefix; when the file says it is
+// sorted (git writes "# pack-refs with: ... sorted"), the matching lines are
+// contiguous and the scan stops after them.
 func (p packedRefs) each(prefix string, fn func(name string, h plumbing.Hash)) {
 	data := p.data
+	sorted := false
+	if bytes.HasPrefix(data, []byte("# pack-refs with:")) {
+		end := bytes.IndexByte(data, '\n')
+		if end < 0 {
+			return
+		}
+		sorted = bytes.Contains(data[:end], []byte(" sorted"))
+	}
+	i := bytes.Index(data, []byte(" "+prefix))
+	if i < 0 {
+		return
+	}
+	if start := bytes.LastIndexByte(data[:i], '\n'); start >= 0 {
+		data = data[start+1:]
+	}
 	for len(data) > 0 {
 		line := data
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
@@ -193,9 +243,15 @@ func (p packedRefs) each(prefix string, fn func(name string, h plumbing.Hash)) {
 		if len(line) < 42 || line[0] == '#' || line[0] == '^' || line[40] != ' ' {
 			continue
 		}
-		name := string(line[41:])
-		if strings.HasPrefix(name, prefix) && isHex(string(line[:40]), 40) {
-			fn(name, plumbing.NewHash(string(line[:40])))
+		name := line[41:]
+		if !bytes.HasPrefix(name, []byte(prefix)) {
+			if sorted && string(name) > prefix {
+				return
+			}
+			continue
+		}
+		if isHex(string(line[:40]), 40) {
+			fn(string(name), plumbing.NewHash(string(line[:40])))
 		}
 	}
 }
@@ -209,6 +265,7 @@ func (f *fileRefs) List(prefix string) ([]Ref, error) {
 		return nil, err
 	}
 	p.each(prefix, func(name string, h plumbing.Hash) { found[name] = h })
+	p.release()
 	// Walk the loose directory that holds prefix.
 	base := prefix
 	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
@@ -344,6 +401,7 @@ func (f *fileRefs) Update(updates ...RefUpdate) error {
 	if err != nil {
 		return err
 	}
+	defer packed.release()
 	for _, u := range ups {
 		cur, err := f.readLoose(u.Name)
 		if errors.Is(err, ErrRefNotFound) {

@@ -242,3 +242,23 @@ func assertNoLocks(t *testing.T, dir string) {
 		return nil
 	})
 }
+
+func TestPackedRefsEach(t *testing.T) {
+	h := strings.Repeat("a", 40)
+	for _, header := range []string{"# pack-refs with: peeled fully-peeled sorted \n", "# pack-refs with: peeled \n", ""} {
+		p := packedRefs{data: []byte(header +
+			h + " refs/heads/main\n" +
+			h + " refs/remotes/origin/main\n^" + h + "\n" +
+			h + " refs/remotes/origin/x\n" +
+			h + " refs/tags/main/1\n" +
+			h + " refs/tags/main/10\n" +
+			h + " refs/tags/mainx/1\n")}
+		var got []string
+		p.each("refs/tags/main/", func(n string, _ plumbing.Hash) { got = append(got, n) })
+		p.each("refs/remotes/", func(n string, _ plumbing.Hash) { got = append(got, n) })
+		p.each("refs/nothing/", func(n string, _ plumbing.Hash) { got = append(got, n) })
+		if strings.Join(got, " ") != "refs/tags/main/1 refs/tags/main/10 refs/remotes/origin/main refs/remotes/origin/x" {
+			t.Errorf("header %q: %v", header, got)
+		}
+	}
+}

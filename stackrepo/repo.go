@@ -5,7 +5,6 @@
 package stackrepo
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -40,6 +39,8 @@ type Repo struct {
 	st   storage.Storer
 	refs RefStore
 	fs   *filesystem.Storage
+	// objs reads objects on disk (see objectReader); nil in memory.
+	objs *objectReader
 }
 
 // NewMemory returns an empty repository in memory (go-git's memory storage).
@@ -243,12 +244,19 @@ func (r *Repo) reopen() {
 	if r.fs != nil {
 		r.fs.Close()
 	}
+	if r.objs != nil {
+		r.objs.close()
+	}
 	r.fs = filesystem.NewStorageWithOptions(osfs.New(r.Dir), cache.NewObjectLRUDefault(), filesystem.Options{KeepDescriptors: true})
 	r.st = r.fs
+	r.objs = newObjectReader(r.Dir)
 }
 
 // Close releases the files the repository holds open.
 func (r *Repo) Close() error {
+	if r.objs != nil {
+		r.objs.close()
+	}
 	if r.fs != nil {
 		return r.fs.Close()
 	}
@@ -367,47 +375,80 @@ func (r *Repo) writeBlob(data []byte) (plumbing.Hash, error) {
 	return r.st.SetEncodedObject(enc)
 }
 
-// readBlob returns a blob's content, naming the object on failure.
-func (r *Repo) readBlob(h plumbing.Hash) ([]byte, error) {
+// readRaw returns an object's type and content.
+func (r *Repo) readRaw(h plumbing.Hash) (rawObject, error) {
+	if r.objs != nil {
+		return r.objs.read(h)
+	}
 	o, err := r.st.EncodedObject(plumbing.AnyObject, h)
 	if err != nil {
-		return nil, objectError(h, "blob", err)
-	}
-	if o.Type() != plumbing.BlobObject {
-		return nil, fmt.Errorf("object %s is a %s, not a blob", h, o.Type())
+		return rawObject{}, err
 	}
 	rd, err := o.Reader()
 	if err != nil {
-		return nil, objectError(h, "blob", err)
+		return rawObject{}, err
 	}
 	defer rd.Close()
-	var b bytes.Buffer
-	if _, err := io.Copy(&b, rd); err != nil {
+	data, err := io.ReadAll(rd)
+	return rawObject{typ: o.Type(), data: data}, err
+}
+
+// readTyped reads an object that must be of type want, as a go-git object
+// ready for decoding.
+func (r *Repo) readTyped(h plumbing.Hash, want plumbing.ObjectType) (plumbing.EncodedObject, error) {
+	raw, err := r.readRaw(h)
+	if err != nil {
+		return nil, objectError(h, want.String(), err)
+	}
+	if raw.typ != want {
+		return nil, fmt.Errorf("object %s is a %s, not a %s", h, raw.typ, want)
+	}
+	return memoryObject(h, raw), nil
+}
+
+func memoryObject(h plumbing.Hash, raw rawObject) plumbing.EncodedObject {
+	mo := &plumbing.MemoryObject{}
+	mo.SetType(raw.typ)
+	mo.SetSize(int64(len(raw.data)))
+	mo.Write(raw.data)
+	return mo
+}
+
+// readBlob returns a blob's content, naming the object on failure.
+func (r *Repo) readBlob(h plumbing.Hash) ([]byte, error) {
+	raw, err := r.readRaw(h)
+	if err != nil {
 		return nil, objectError(h, "blob", err)
 	}
-	return b.Bytes(), nil
+	if raw.typ != plumbing.BlobObject {
+		return nil, fmt.Errorf("object %s is a %s, not a blob", h, raw.typ)
+	}
+	return raw.data, nil
 }
 
 func (r *Repo) readCommit(h plumbing.Hash) (*object.Commit, error) {
-	o, err := r.st.EncodedObject(plumbing.AnyObject, h)
+	o, err := r.readTyped(h, plumbing.CommitObject)
 	if err != nil {
-		return nil, objectError(h, "commit", err)
+		return nil, err
 	}
-	if o.Type() != plumbing.CommitObject {
-		return nil, fmt.Errorf("object %s is a %s, not a commit", h, o.Type())
+	c, err := object.DecodeCommit(r.st, o)
+	if err != nil {
+		return nil, fmt.Errorf("commit %s cannot be decoded: %w", h, err)
 	}
-	return object.DecodeCommit(r.st, o)
+	c.Hash = h
+	return c, nil
 }
 
 func (r *Repo) readTree(h plumbing.Hash) (*object.Tree, error) {
-	o, err := r.st.EncodedObject(plumbing.AnyObject, h)
+	o, err := r.readTyped(h, plumbing.TreeObject)
 	if err != nil {
-		return nil, objectError(h, "tree", err)
+		return nil, err
 	}
-	if o.Type() != plumbing.TreeObject {
-		return nil, fmt.Errorf("object %s is a %s, not a tree", h, o.Type())
+	t, err := object.DecodeTree(r.st, o)
+	if err != nil {
+		return nil, fmt.Errorf("tree %s cannot be decoded: %w", h, err)
 	}
-	return object.DecodeTree(r.st, o)
+	return t, nil
 }
 
 func objectError(h plumbing.Hash, kind string, err error) error {

@@ -111,14 +111,14 @@ func (r *Repo) Stack(id StackID) (*Stack, error) {
 // peelTag checks that a stack's ref is an annotated tag of a commit and
 // returns the commit.
 func (r *Repo) peelTag(id StackID, tagHash plumbing.Hash) (plumbing.Hash, error) {
-	o, err := r.st.EncodedObject(plumbing.AnyObject, tagHash)
+	raw, err := r.readRaw(tagHash)
 	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("stack %s: %w", id, objectError(tagHash, "tag", err))
 	}
-	if o.Type() != plumbing.TagObject {
-		return plumbing.ZeroHash, fmt.Errorf("stack %s: %s points at %s %s, not at an annotated tag; it is not a gachette stack", id, id.TagRef(), article(o.Type()), tagHash)
+	if raw.typ != plumbing.TagObject {
+		return plumbing.ZeroHash, fmt.Errorf("stack %s: %s points at %s %s, not at an annotated tag; it is not a gachette stack", id, id.TagRef(), article(raw.typ), tagHash)
 	}
-	tag, err := object.DecodeTag(r.st, o)
+	tag, err := object.DecodeTag(r.st, memoryObject(tagHash, raw))
 	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("stack %s: tag %s cannot be decoded: %w", id, tagHash, err)
 	}
