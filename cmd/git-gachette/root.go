@@ -232,14 +232,23 @@ func (a *app) openStacks() (*stackrepo.Repo, error) {
 	return r, nil
 }
 
-// identity is who commits, read from the stacks repository's config as
-// git commit would in that repository.
-func (a *app) identity(r *stackrepo.Repo) (stackrepo.Identity, error) {
-	cfg, err := gitconfig.Load(r.Dir, a.env)
+// openForWrite opens the stacks repository and reads who commits to it,
+// from its config, as git commit would in that repository. The caller
+// closes the repository.
+func (a *app) openForWrite() (*stackrepo.Repo, stackrepo.Identity, error) {
+	r, err := a.openStacks()
 	if err != nil {
-		return stackrepo.Identity{}, err
+		return nil, stackrepo.Identity{}, err
 	}
-	return stackrepo.IdentityFromConfig(cfg, a.env, a.now())
+	cfg, err := gitconfig.Load(r.Dir, a.env)
+	if err == nil {
+		var ident stackrepo.Identity
+		if ident, err = stackrepo.IdentityFromConfig(cfg, a.env, a.now()); err == nil {
+			return r, ident, nil
+		}
+	}
+	r.Close()
+	return nil, stackrepo.Identity{}, err
 }
 
 // info prints a progress or result message to stderr unless --quiet.

@@ -52,15 +52,11 @@ func (a *app) runStackAdd(stack string, o addOptions) error {
 	if err := o.pkg.Validate(); err != nil {
 		return err
 	}
-	r, err := a.openStacks()
+	r, ident, err := a.openForWrite()
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	ident, err := a.identity(r)
-	if err != nil {
-		return err
-	}
 	res, err := r.Add(id, []stackrepo.Package{o.pkg}, ident)
 	if err != nil {
 		return err

@@ -55,15 +55,11 @@ func (a *app) runStackCreate(args []string, o createOptions) error {
 	case o.empty && o.bump == "":
 		return &usageError{fmt.Errorf("--empty goes with --bump; a named stack without --from starts empty")}
 	}
-	r, err := a.openStacks()
+	r, ident, err := a.openForWrite()
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	ident, err := a.identity(r)
-	if err != nil {
-		return err
-	}
 	var res *stackrepo.Result
 	if o.bump != "" {
 		part, err := semverx.ParsePart(o.bump)

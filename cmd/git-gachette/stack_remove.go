@@ -27,15 +27,11 @@ func (a *app) runStackRemove(stack string, names []string, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	r, err := a.openStacks()
+	r, ident, err := a.openForWrite()
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	ident, err := a.identity(r)
-	if err != nil {
-		return err
-	}
 	res, err := r.Remove(id, names, ident)
 	if err != nil {
 		return err
