@@ -10,7 +10,7 @@ import (
 )
 
 // Quote returns s as one POSIX shell word: in single quotes, with each
-// single quote written as '\''. Nothing inside is expanded by the shell.
+// single quote written as '\”. Nothing inside is expanded by the shell.
 func Quote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -55,10 +55,10 @@ type SSH struct {
 // sshTarget is the resolved address, user and files for a host.
 type sshTarget struct {
 	alias, hostname, user, port string
-	identityFiles                 []string
-	knownHosts                    []string
-	strict                        string
-	forwardAgent                  bool
+	identityFiles               []string
+	knownHosts                  []string
+	strict                      string
+	forwardAgent                bool
 }
 
 func (t sshTarget) addr() string { return net.JoinHostPort(t.hostname, t.port) }

@@ -396,6 +396,13 @@ func (r *Repo) Remove(id StackID, names []string, ident Identity) (*Result, erro
 	})
 }
 
+// CheckWritable reports whether the stack exists and may change in place,
+// so that a long job (a build) can fail before it starts rather than after.
+func (r *Repo) CheckWritable(id StackID) error {
+	_, err := r.writable(id)
+	return err
+}
+
 // writable reads a stack for an in-place change, refusing published ones.
 func (r *Repo) writable(id StackID) (*Stack, error) {
 	cur, err := r.Stack(id)

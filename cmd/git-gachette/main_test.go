@@ -32,6 +32,7 @@ func TestScripts(t *testing.T) {
 			"refs-same":   cmdRefsSame,
 			"fsck":        cmdFsck,
 			"same-commit": cmdSameCommit,
+			"sshd":        cmdSshd,
 		},
 	})
 }
@@ -50,16 +51,27 @@ func setupScriptEnv(env *testscript.Env) error {
 	env.Setenv("HOME", home)
 	env.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
 	env.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+	// the trebuchet stand-in, and the repository root for fixtures
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		return err
+	}
+	env.Setenv("GACHETTE_SRC", root)
+	env.Setenv("TREBUCHET", filepath.Join(root, "testdata", "bin", "trebuchet"))
 	// Unset (not empty: git treats an empty GIT_WORK_TREE as set) what
 	// would point git or git-gachette elsewhere.
 	vars := env.Vars[:0]
 	for _, kv := range env.Vars {
 		k, _, _ := strings.Cut(kv, "=")
-		if !strings.HasPrefix(k, "GIT_") && !strings.HasPrefix(k, "GACHETTE_") && k != "EMAIL" || k == "GIT_CONFIG_NOSYSTEM" {
+		if !strings.HasPrefix(k, "GIT_") && !strings.HasPrefix(k, "GACHETTE_") && k != "EMAIL" && k != "SSH_AUTH_SOCK" || k == "GIT_CONFIG_NOSYSTEM" || k == "GACHETTE_SRC" {
 			vars = append(vars, kv)
 		}
 	}
 	env.Vars = vars
+	// local submodules of the test projects
+	env.Setenv("GIT_CONFIG_COUNT", "1")
+	env.Setenv("GIT_CONFIG_KEY_0", "protocol.file.allow")
+	env.Setenv("GIT_CONFIG_VALUE_0", "always")
 	return nil
 }
 

@@ -50,10 +50,12 @@ type app struct {
 	now            func() time.Time
 
 	flags struct {
-		stacks string
-		domain string
-		host   string
-		quiet  bool
+		stacks       string
+		domain       string
+		host         string
+		quiet        bool
+		acceptNew    bool
+		forwardAgent bool
 	}
 	root *cobra.Command
 
@@ -137,6 +139,9 @@ Run it as "git gachette <command>" once git-gachette is on your PATH.`,
 	pf.StringVar(&a.flags.stacks, "stacks", "", "stacks repository (default: gachette.stacks, else the repository you stand in)")
 	pf.StringVarP(&a.flags.domain, "domain", "d", "", "domain of the stacks (default: gachette.domain, else main)")
 	pf.BoolVarP(&a.flags.quiet, "quiet", "q", false, "print only errors and requested data")
+	pf.StringVarP(&a.flags.host, "host", "H", "", "build host: [user@]host[:port], an ~/.ssh/config alias, or local (default: gachette.host)")
+	pf.BoolVar(&a.flags.acceptNew, "accept-new-host-key", false, "add the key of a build host not yet in known_hosts (never a changed key)")
+	pf.BoolVar(&a.flags.forwardAgent, "forward-agent", false, "forward your ssh-agent to the build host (default: gachette.forwardAgent)")
 	root.CompletionOptions.HiddenDefaultCmd = true
 	a.root = root
 	root.AddCommand(
@@ -146,6 +151,10 @@ Run it as "git gachette <command>" once git-gachette is on your PATH.`,
 		a.newFetchCmd(),
 		a.newConfigCmd(),
 		a.newVersionCmd(),
+		a.newPrepareCmd(),
+		a.newBuildCmd(),
+		a.newLintCmd(),
+		a.newQuickCmd(),
 	)
 	return root
 }

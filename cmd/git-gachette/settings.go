@@ -31,7 +31,7 @@ var knownSettings = []setting{
 	{key: "trebuchet", def: "trebuchet", help: "path to trebuchet on the build host"},
 	{key: "arch", def: "amd64", help: "architecture to build for"},
 	{key: "baseVersion", def: "0.0.1", help: "package version base when a project has no version tag"},
-	{key: "forwardAgent", def: "false", help: "forward the ssh agent to the build host", isBool: true},
+	{key: "forwardAgent", flag: "forward-agent", def: "false", help: "forward the ssh agent to the build host", isBool: true},
 }
 
 // envName is GACHETTE_ and the key in upper snake case (debsPath → DEBS_PATH).

@@ -1,0 +1,305 @@
+package remote
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/ops-hero/git-gachette/semverx"
+)
+
+// The builders (gachette.builder).
+const (
+	BuilderTrebuchet = "trebuchet"
+	BuilderDpkg      = "dpkg-buildpackage"
+	BuilderCommand   = "command"
+)
+
+// Versions are the versions passed to trebuchet (SPEC §7).
+type Versions struct {
+	App, Env, Service, Static string
+}
+
+// BuildRequest is one build in a prepared working copy.
+type BuildRequest struct {
+	Key      string
+	Workdir  string
+	DebsPath string
+	Builder  string
+	// Trebuchet is the trebuchet executable on the host (gachette.trebuchet).
+	Trebuchet string
+	// Command is the shell command of the command builder (gachette.buildCommand).
+	Command          string
+	Missile          string
+	Arch             string
+	Versions         Versions
+	Commit           string
+	WebCallback      string
+	ExtraDescription string
+}
+
+// Deb is a package built and checked on the host.
+type Deb struct {
+	Name         string `json:"name"`
+	Version      string `json:"version"`
+	Architecture string `json:"architecture"`
+	Filename     string `json:"filename"`
+	SHA256       string `json:"sha256"`
+	Size         int64  `json:"size"`
+}
+
+// validate checks every value that will reach the host's shell.
+func (r BuildRequest) validate() error {
+	checks := []error{CheckKey(r.Key), CheckHostPath("workdir", r.Workdir), CheckHostPath("debs path", r.DebsPath)}
+	switch r.Builder {
+	case BuilderTrebuchet:
+		checks = append(checks, checkLine("trebuchet path", r.Trebuchet, 1024), CheckRelPath("missile", r.Missile))
+		if r.WebCallback != "" {
+			checks = append(checks, CheckCallbackURL(r.WebCallback))
+		}
+		checks = append(checks, CheckText("extra description", r.ExtraDescription))
+	case BuilderDpkg:
+	case BuilderCommand:
+		if strings.TrimSpace(r.Command) == "" {
+			checks = append(checks, fmt.Errorf("the command builder needs a command: git config gachette.buildCommand 'make deb'"))
+		}
+	default:
+		return fmt.Errorf("builder %q is not one of trebuchet, dpkg-buildpackage, command", r.Builder)
+	}
+	if r.Arch != "" {
+		checks = append(checks, checkArch(r.Arch))
+	}
+	for _, v := range []struct{ flag, v string }{{"app-version", r.Versions.App}, {"env-version", r.Versions.Env}, {"service-version", r.Versions.Service}, {"static-version", r.Versions.Static}} {
+		if v.v != "" {
+			if err := semverx.CheckDebianVersion(v.v); err != nil {
+				checks = append(checks, fmt.Errorf("--%s: %w", v.flag, err))
+			}
+		}
+	}
+	if r.Commit != "" && (len(r.Commit) < 7 || strings.Trim(r.Commit, "0123456789abcdef") != "") {
+		checks = append(checks, fmt.Errorf("commit %q is not a commit id", r.Commit))
+	}
+	for _, err := range checks {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkArch(a string) error {
+	if a == "" || len(a) > 64 || strings.Trim(a, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" || a[0] == '-' {
+		return fmt.Errorf("architecture %q is not a Debian architecture (e.g. all, amd64)", a)
+	}
+	return nil
+}
+
+// buildScript is the shell script that runs the builder in the working
+// copy, with its output (the .debs) in staging. It is exported to tests
+// through BuildScript.
+func (r BuildRequest) buildScript(staging string) string {
+	wc := WorkingCopy(r.Workdir, r.Key)
+	var b strings.Builder
+	fmt.Fprintf(&b, "set -e\nmkdir -p -- %s\ncd -- %s\n", Quote(staging), Quote(wc))
+	switch r.Builder {
+	case BuilderTrebuchet:
+		args := []string{Quote(r.Trebuchet), "build", Quote(r.Missile), "--output", Quote(staging)}
+		if r.Arch != "" {
+			args = append(args, "--arch", Quote(r.Arch))
+		}
+		for _, v := range []struct{ flag, v string }{{"--app-version", r.Versions.App}, {"--env-version", r.Versions.Env}, {"--service-version", r.Versions.Service}, {"--static-version", r.Versions.Static}} {
+			if v.v != "" {
+				args = append(args, v.flag, Quote(v.v))
+			}
+		}
+		if r.WebCallback != "" {
+			args = append(args, "--web-callback", Quote(r.WebCallback))
+		}
+		if r.ExtraDescription != "" {
+			args = append(args, "--extra-description", Quote(r.ExtraDescription))
+		}
+		b.WriteString(strings.Join(args, " ") + "\n")
+	case BuilderDpkg:
+		// The .changes file lists the .debs; they are moved to staging and
+		// the .changes printed for the caller to read.
+		b.WriteString(`before=$(ls -1 ../*.changes 2>/dev/null | sort)
+dpkg-buildpackage -b -us -uc >&2
+changes=
+for c in $(ls -1t ../*.changes); do changes=$c; break; done
+[ -n "$changes" ] || { echo "gachette: dpkg-buildpackage wrote no .changes file" >&2; exit 1; }
+for f in $(sed -n '/^Files:/,/^[^ ]/s/^ .* \([^ ]*\.deb\)$/\1/p' "$changes"); do mv -- "../$f" ` + Quote(staging) + `/; done
+rm -f -- "$changes"
+`)
+	case BuilderCommand:
+		fmt.Fprintf(&b, "GACHETTE_OUTPUT=%s GACHETTE_VERSION=%s GACHETTE_COMMIT=%s GACHETTE_ARCH=%s\nexport GACHETTE_OUTPUT GACHETTE_VERSION GACHETTE_COMMIT GACHETTE_ARCH\n/bin/sh -c %s\n",
+			Quote(staging), Quote(r.Versions.App), Quote(r.Commit), Quote(r.Arch), Quote(r.Command))
+	}
+	return b.String()
+}
+
+// checkScript prints, for each .deb in staging: file, Package, Version,
+// Architecture (from dpkg-deb), SHA-256 and size, tab-separated.
+func checkScript(staging string) string {
+	return "set -e\ncd -- " + Quote(staging) + `
+for f in *.deb; do
+	[ -f "$f" ] || continue
+	fields=$(dpkg-deb --showformat='${Package}\t${Version}\t${Architecture}' --show -- "$f")
+	sum=$(sha256sum -- "$f")
+	printf '%s\t%s\t%s\t%s\n' "$f" "$fields" "${sum%% *}" "$(stat -c %s -- "$f")"
+done
+`
+}
+
+// Build runs the builder in the prepared working copy, then checks every
+// .deb on the host: name, version and architecture from its control file
+// must match what the builder claimed (its Built: lines, or the file name),
+// and the SHA-256 and size are recorded. Checked .debs are moved to the
+// debs path; on any failure the staging directory is removed, so nothing
+// half-built is left for the next run.
+func Build(ctx context.Context, ex Executor, r BuildRequest, stdout, stderr io.Writer) ([]Deb, error) {
+	if err := r.validate(); err != nil {
+		return nil, err
+	}
+	staging := strings.TrimSuffix(r.DebsPath, "/") + "/.gachette-" + r.Key + "-" + randomSuffix()
+	what := fmt.Sprintf("build %s on %s", r.Key, ex.Host())
+	cleanup := func() { ex.Run(context.WithoutCancel(ctx), "rm -rf -- "+Quote(staging), nil, io.Discard, io.Discard) }
+
+	var out bytes.Buffer
+	err := ex.Run(ctx, r.buildScript(staging), nil, io.MultiWriter(&out, stdout), stderr)
+	if err != nil {
+		cleanup()
+		return nil, fmt.Errorf("%s: %s failed: %w", what, r.Builder, err)
+	}
+	claims := map[string]BuiltLine{}
+	if r.Builder == BuilderTrebuchet {
+		sc := bufio.NewScanner(&out)
+		sc.Buffer(make([]byte, 64*1024), 1<<20)
+		for sc.Scan() {
+			b, ok, err := ParseBuilt(sc.Text())
+			if err != nil {
+				cleanup()
+				return nil, fmt.Errorf("%s: %w", what, err)
+			}
+			if ok {
+				claims[b.FileName] = b
+			}
+		}
+		if len(claims) == 0 {
+			cleanup()
+			return nil, fmt.Errorf("%s: trebuchet printed no \"Built:\" line; nothing was built", what)
+		}
+	}
+	var list bytes.Buffer
+	if err := ex.Run(ctx, checkScript(staging), nil, &list, stderr); err != nil {
+		cleanup()
+		return nil, fmt.Errorf("%s: checking the .debs: %w", what, err)
+	}
+	debs, err := checkDebs(list.String(), claims, r.Builder == BuilderTrebuchet)
+	if err != nil {
+		cleanup()
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if len(debs) == 0 {
+		cleanup()
+		return nil, fmt.Errorf("%s: the builder made no .deb file", what)
+	}
+	var mv strings.Builder
+	mv.WriteString("set -e\n")
+	for _, d := range debs {
+		fmt.Fprintf(&mv, "mv -f -- %s %s\n", Quote(staging+"/"+d.Filename), Quote(strings.TrimSuffix(r.DebsPath, "/")+"/"+d.Filename))
+	}
+	fmt.Fprintf(&mv, "rm -rf -- %s\n", Quote(staging))
+	if err := ex.Run(ctx, mv.String(), nil, io.Discard, stderr); err != nil {
+		cleanup()
+		return nil, fmt.Errorf("%s: moving the .debs to %s: %w", what, r.DebsPath, err)
+	}
+	return debs, nil
+}
+
+// checkDebs compares what dpkg-deb read from each .deb with the claim: a
+// trebuchet Built: line, else the Debian file name <name>_<version>_<arch>.deb.
+func checkDebs(list string, claims map[string]BuiltLine, trebuchet bool) ([]Deb, error) {
+	var debs []Deb
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(list), "\n") {
+		if line == "" {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 6 {
+			return nil, fmt.Errorf("unexpected .deb check output %q", line)
+		}
+		size, err := strconv.ParseInt(f[5], 10, 64)
+		if err != nil || len(f[4]) != 64 {
+			return nil, fmt.Errorf("unexpected .deb check output %q", line)
+		}
+		d := Deb{Filename: f[0], Name: f[1], Version: f[2], Architecture: f[3], SHA256: f[4], Size: size}
+		if trebuchet {
+			c, ok := claims[d.Filename]
+			if !ok {
+				continue // not ours: trebuchet did not report it
+			}
+			if c.Name != d.Name || c.Version != d.Version {
+				return nil, fmt.Errorf("%s: trebuchet said %s %s, but its control file says %s %s; refusing it", d.Filename, c.Name, c.Version, d.Name, d.Version)
+			}
+			want := c.Name + "-" + c.Version + "-" + d.Architecture + ".deb"
+			if d.Filename != want {
+				return nil, fmt.Errorf("%s: its control file says architecture %s (so %s); refusing it", d.Filename, d.Architecture, want)
+			}
+			seen[d.Filename] = true
+		} else {
+			want := d.Name + "_" + noEpoch(d.Version) + "_" + d.Architecture + ".deb"
+			if d.Filename != want {
+				return nil, fmt.Errorf("%s: its control file says %s %s %s, so it should be named %s; refusing it", d.Filename, d.Name, d.Version, d.Architecture, want)
+			}
+		}
+		if err := semverx.CheckPackageName(d.Name); err != nil {
+			return nil, fmt.Errorf("%s: %w", d.Filename, err)
+		}
+		if err := semverx.CheckDebianVersion(d.Version); err != nil {
+			return nil, fmt.Errorf("%s: %w", d.Filename, err)
+		}
+		debs = append(debs, d)
+	}
+	for name := range claims {
+		if !seen[name] {
+			return nil, fmt.Errorf("trebuchet reported %s, but there is no such file in its output", name)
+		}
+	}
+	return debs, nil
+}
+
+func noEpoch(v string) string {
+	if i := strings.IndexByte(v, ':'); i >= 0 {
+		return v[i+1:]
+	}
+	return v
+}
+
+func randomSuffix() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// Lint runs trebuchet lint in the working copy and returns the packages
+// the build would make.
+func Lint(ctx context.Context, ex Executor, workdir, key, trebuchet, missile string, stderr io.Writer) ([]string, error) {
+	for _, err := range []error{CheckHostPath("workdir", workdir), CheckKey(key), checkLine("trebuchet path", trebuchet, 1024), CheckRelPath("missile", missile)} {
+		if err != nil {
+			return nil, err
+		}
+	}
+	var out bytes.Buffer
+	script := "cd -- " + Quote(WorkingCopy(workdir, key)) + " && " + Quote(trebuchet) + " lint " + Quote(missile)
+	if err := ex.Run(ctx, script, nil, &out, stderr); err != nil {
+		return nil, fmt.Errorf("lint %s on %s: %w", key, ex.Host(), err)
+	}
+	return ParseLint(out.String())
+}

@@ -1,0 +1,178 @@
+package remote
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/ops-hero/git-gachette/semverx"
+)
+
+// Checkout is a working copy prepared at a commit.
+type Checkout struct {
+	Key     string
+	URL     string
+	Ref     string
+	Dir     string // on the build host
+	Commit  string // full commit id
+	Version string // package version from the commit (semverx.CommitVersion)
+}
+
+// WorkingCopy is the directory of a working copy on the build host.
+func WorkingCopy(workdir, key string) string {
+	return strings.TrimSuffix(workdir, "/") + "/working_copy/" + key
+}
+
+// Exit statuses of the prepare script, so that a failure names its step.
+const (
+	prepClone     = 10
+	prepFetch     = 11
+	prepRef       = 12
+	prepCheckout  = 13
+	prepSubmodule = 14
+)
+
+// prepareScript clones (into a temporary name, renamed when complete, so
+// an interrupted clone is never mistaken for a working copy) or fetches,
+// resolves REF, checks the commit out (forced, detached), cleans, updates
+// submodules, and prints "commit", "describe" and "count" lines. All of
+// git's own output goes to stderr.
+func prepareScript(dir, url, ref string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "wc=%s\nurl=%s\nref=%s\n", Quote(dir), Quote(url), Quote(ref))
+	b.WriteString(`exec 3>&1 1>&2
+mkdir -p -- "$(dirname -- "$wc")" || exit ` + strconv.Itoa(prepClone) + `
+if [ -d "$wc/.git" ]; then
+	git -C "$wc" config remote.origin.url "$url" &&
+	git -C "$wc" fetch --quiet --prune --force --tags origin '+refs/heads/*:refs/remotes/origin/*' || exit ` + strconv.Itoa(prepFetch) + `
+else
+	rm -rf -- "$wc.tmp" &&
+	git clone --quiet --no-checkout -- "$url" "$wc.tmp" &&
+	mv -- "$wc.tmp" "$wc" || { rm -rf -- "$wc.tmp"; exit ` + strconv.Itoa(prepClone) + `; }
+fi
+commit=
+for cand in "refs/remotes/origin/$ref" "refs/remotes/$ref" "refs/tags/$ref"; do
+	commit=$(git -C "$wc" rev-parse --verify --quiet "$cand^{commit}") && break
+	commit=
+done
+if [ -z "$commit" ]; then
+	case $ref in
+	*[!0-9a-f]*) ;;
+	*) [ ${#ref} -ge 4 ] && commit=$(git -C "$wc" rev-parse --verify --quiet "$ref^{commit}") || commit= ;;
+	esac
+fi
+[ -n "$commit" ] || exit ` + strconv.Itoa(prepRef) + `
+git -C "$wc" checkout --quiet --force --detach "$commit" &&
+git -C "$wc" clean -ffdxq || exit ` + strconv.Itoa(prepCheckout) + `
+if [ -f "$wc/.gitmodules" ]; then
+	git -C "$wc" submodule --quiet sync --recursive &&
+	git -C "$wc" submodule --quiet update --init --recursive --force &&
+	git -C "$wc" submodule --quiet foreach --recursive 'git clean -ffdxq' || exit ` + strconv.Itoa(prepSubmodule) + `
+fi
+` + describeLines + "\n")
+	return b.String()
+}
+
+// describeLines prints what versions a commit ($commit in working copy
+// $wc), on fd 3: "commit", "describe" and "count" lines.
+var describeLines = func() string {
+	match := ""
+	for _, m := range semverx.DescribeMatch {
+		match += " --match " + Quote(m)
+	}
+	return `echo "commit $commit" >&3
+echo "describe $(git -C "$wc" describe --tags --long` + match + ` "$commit" 2>/dev/null)" >&3
+echo "count $(git -C "$wc" rev-list --count "$commit")" >&3`
+}()
+
+// Prepare makes the working copy KEY of URL at REF on the build host and
+// computes the package version of its commit. Git's output goes to log.
+func Prepare(ctx context.Context, ex Executor, workdir, key, url, ref, baseVersion string, log io.Writer) (*Checkout, error) {
+	if ref == "" {
+		ref = "HEAD"
+	}
+	for _, check := range []error{CheckHostPath("workdir", workdir), CheckKey(key), CheckURL(url), CheckRef(ref)} {
+		if check != nil {
+			return nil, check
+		}
+	}
+	co := &Checkout{Key: key, URL: url, Ref: ref, Dir: WorkingCopy(workdir, key)}
+	var out bytes.Buffer
+	err := ex.Run(ctx, prepareScript(co.Dir, url, ref), nil, &out, log)
+	what := fmt.Sprintf("prepare %s (%s at %s) on %s", key, url, ref, ex.Host())
+	var ee *ExitError
+	if errors.As(err, &ee) && ee.Signal == "" {
+		switch ee.Status {
+		case prepClone:
+			return nil, fmt.Errorf("%s: git clone failed (see its message above); check the URL and that the build host can reach it", what)
+		case prepFetch:
+			return nil, fmt.Errorf("%s: git fetch failed in %s (see its message above)", what, co.Dir)
+		case prepRef:
+			return nil, fmt.Errorf("%s: no branch, tag or commit %q in %s", what, ref, url)
+		case prepCheckout:
+			return nil, fmt.Errorf("%s: checkout failed in %s (see its message above)", what, co.Dir)
+		case prepSubmodule:
+			return nil, fmt.Errorf("%s: submodule update failed (see its message above)", what)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if co.Commit, co.Version, err = readDescribe(out.String(), baseVersion); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return co, nil
+}
+
+// readDescribe turns the lines of describeLines into the commit and its
+// package version.
+func readDescribe(out, baseVersion string) (commit, version string, err error) {
+	var describe string
+	count := -1
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		k, v, _ := strings.Cut(sc.Text(), " ")
+		switch k {
+		case "commit":
+			commit = v
+		case "describe":
+			describe = v
+		case "count":
+			count, _ = strconv.Atoi(v)
+		}
+	}
+	if len(commit) != 40 && len(commit) != 64 || count < 0 {
+		return "", "", fmt.Errorf("unexpected answer from the build host: %q", out)
+	}
+	version, err = semverx.CommitVersion(describe, count, commit, baseVersion)
+	return commit, version, err
+}
+
+// Describe reads the commit a prepared working copy is at, and its
+// package version.
+func Describe(ctx context.Context, ex Executor, workdir, key, baseVersion string, log io.Writer) (*Checkout, error) {
+	if err := CheckHostPath("workdir", workdir); err != nil {
+		return nil, err
+	}
+	if err := CheckKey(key); err != nil {
+		return nil, err
+	}
+	co := &Checkout{Key: key, Dir: WorkingCopy(workdir, key)}
+	script := "exec 3>&1 1>&2\nwc=" + Quote(co.Dir) + "\n" +
+		`[ -d "$wc/.git" ] || { echo "gachette: no working copy $wc; make it with git gachette prepare" >&2; exit 1; }` + "\n" +
+		`commit=$(git -C "$wc" rev-parse --verify HEAD)` + "\n" + describeLines + "\n"
+	var out bytes.Buffer
+	if err := ex.Run(ctx, script, nil, &out, log); err != nil {
+		return nil, fmt.Errorf("working copy %s on %s: %w", key, ex.Host(), err)
+	}
+	var err error
+	if co.Commit, co.Version, err = readDescribe(out.String(), baseVersion); err != nil {
+		return nil, fmt.Errorf("working copy %s on %s: %w", key, ex.Host(), err)
+	}
+	return co, nil
+}
