@@ -83,7 +83,7 @@ func resolveTarget(host string, env func(string) string) (sshTarget, error) {
 	} else if strings.Count(rest, ":") == 1 {
 		return t, fmt.Errorf("host %q: the port after ':' is not a number", host)
 	}
-	if alias == "" || strings.ContainsAny(alias, " \t\n\x00/") || strings.HasPrefix(alias, "-") {
+	if !validHostName(alias) || strings.ContainsAny(t.user, " \t\n\x00'\"$`;|&<>()\\") || strings.HasPrefix(t.user, "-") {
 		return t, fmt.Errorf("host %q is not [user@]host[:port] or an ~/.ssh/config alias", host)
 	}
 	if t.port != "" {
@@ -161,6 +161,20 @@ func resolveTarget(host string, env func(string) string) (sshTarget, error) {
 	t.strict = strings.ToLower(get("StrictHostKeyChecking"))
 	t.forwardAgent = strings.EqualFold(get("ForwardAgent"), "yes")
 	return t, nil
+}
+
+// validHostName accepts host names, aliases and IP addresses: letters,
+// digits, '.', '-', '_' and the ':' of an IPv6 address; never a leading '-'.
+func validHostName(h string) bool {
+	if h == "" || len(h) > 253 || h[0] == '-' {
+		return false
+	}
+	for _, r := range h {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_' || r == ':') {
+			return false
+		}
+	}
+	return true
 }
 
 func sshHome(env func(string) string) string {
@@ -252,10 +266,16 @@ func DialSSH(ctx context.Context, o SSHOptions) (*SSH, error) {
 	return s, nil
 }
 
+// unwrapNet reduces a dial error to its cause ("connection refused",
+// "i/o timeout", "no such host").
 func unwrapNet(err error) error {
 	var op *net.OpError
 	if errors.As(err, &op) && op.Err != nil {
-		return op.Err
+		err = op.Err
+	}
+	var sys *os.SyscallError
+	if errors.As(err, &sys) && sys.Err != nil {
+		err = sys.Err
 	}
 	return err
 }

@@ -80,7 +80,11 @@ func (a *app) dial(ctx context.Context, host string) (remote.Executor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return remote.DialSSH(ctx, remote.SSHOptions{Host: host, AcceptNew: a.flags.acceptNew, ForwardAgent: forward, Env: a.env})
+	ex, err := remote.DialSSH(ctx, remote.SSHOptions{Host: host, AcceptNew: a.flags.acceptNew, ForwardAgent: forward, Env: a.env})
+	if err != nil {
+		return nil, err // not a nil *SSH inside a non-nil Executor
+	}
+	return ex, nil
 }
 
 // prefixWriter writes each line to w behind a prefix, whole lines at a
