@@ -75,14 +75,44 @@ func TestInjection(t *testing.T) {
 	base := BuildRequest{Key: "app", Workdir: workdir, DebsPath: filepath.Join(workdir, "debs"), Builder: BuilderTrebuchet,
 		Trebuchet: trebuchetStandIn(t), Missile: ".missile.yml", Arch: "all", Versions: Versions{App: "1.0.0"}}
 	fields := map[string]func(p string) error{
-		"key":     func(p string) error { _, err := Prepare(ctx, Local{}, workdir, p, url, "v1.0.0", "0.0.1", io.Discard); return err },
-		"url":     func(p string) error { _, err := Prepare(ctx, Local{}, workdir, "app2", p, "v1.0.0", "0.0.1", io.Discard); return err },
-		"ref":     func(p string) error { _, err := Prepare(ctx, Local{}, workdir, "app", url, p, "0.0.1", io.Discard); return err },
-		"workdir": func(p string) error { _, err := Prepare(ctx, Local{}, p, "app", url, "v1.0.0", "0.0.1", io.Discard); return err },
-		"base":    func(p string) error { _, err := Prepare(ctx, Local{}, workdir, "app", url, "main", p, io.Discard); return err },
-		"missile": func(p string) error { r := base; r.Missile = p; _, err := Build(ctx, Local{}, r, io.Discard, io.Discard); return err },
-		"debs":    func(p string) error { r := base; r.DebsPath = p; _, err := Build(ctx, Local{}, r, io.Discard, io.Discard); return err },
-		"arch":    func(p string) error { r := base; r.Arch = p; _, err := Build(ctx, Local{}, r, io.Discard, io.Discard); return err },
+		"key": func(p string) error {
+			_, err := Prepare(ctx, Local{}, workdir, p, url, "v1.0.0", "0.0.1", io.Discard)
+			return err
+		},
+		"url": func(p string) error {
+			_, err := Prepare(ctx, Local{}, workdir, "app2", p, "v1.0.0", "0.0.1", io.Discard)
+			return err
+		},
+		"ref": func(p string) error {
+			_, err := Prepare(ctx, Local{}, workdir, "app", url, p, "0.0.1", io.Discard)
+			return err
+		},
+		"workdir": func(p string) error {
+			_, err := Prepare(ctx, Local{}, p, "app", url, "v1.0.0", "0.0.1", io.Discard)
+			return err
+		},
+		"base": func(p string) error {
+			_, err := Prepare(ctx, Local{}, workdir, "app", url, "main", p, io.Discard)
+			return err
+		},
+		"missile": func(p string) error {
+			r := base
+			r.Missile = p
+			_, err := Build(ctx, Local{}, r, io.Discard, io.Discard)
+			return err
+		},
+		"debs": func(p string) error {
+			r := base
+			r.DebsPath = p
+			_, err := Build(ctx, Local{}, r, io.Discard, io.Discard)
+			return err
+		},
+		"arch": func(p string) error {
+			r := base
+			r.Arch = p
+			_, err := Build(ctx, Local{}, r, io.Discard, io.Discard)
+			return err
+		},
 		"app-version": func(p string) error {
 			r := base
 			r.Versions.App = p
@@ -113,8 +143,14 @@ func TestInjection(t *testing.T) {
 			_, err := Build(ctx, Local{}, r, io.Discard, io.Discard)
 			return err
 		},
-		"lint-missile": func(p string) error { _, err := Lint(ctx, Local{}, workdir, "app", base.Trebuchet, p, io.Discard); return err },
-		"trebuchet":    func(p string) error { _, err := Lint(ctx, Local{}, workdir, "app", p, ".missile.yml", io.Discard); return err },
+		"lint-missile": func(p string) error {
+			_, err := Lint(ctx, Local{}, workdir, "app", base.Trebuchet, p, io.Discard)
+			return err
+		},
+		"trebuchet": func(p string) error {
+			_, err := Lint(ctx, Local{}, workdir, "app", p, ".missile.yml", io.Discard)
+			return err
+		},
 	}
 	n := 0
 	for name, run := range fields {
