@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path"
 	"sync"
 	"text/tabwriter"
 
@@ -63,7 +64,7 @@ func (a *app) runBuild(key, debsPath string, o buildOptions) error {
 		return err
 	}
 	if debsPath == "" {
-		debsPath = a.settings.get("debsPath").Value
+		debsPath = a.hostPath("debsPath")
 	}
 	conns := a.newConnections()
 	defer conns.close()
@@ -95,12 +96,25 @@ func (a *app) runBuild(key, debsPath string, o buildOptions) error {
 	return a.printDebs(debs)
 }
 
+// hostPath reads a path setting for the build host, cleaned lexically
+// (a/b/../c is a/c), as a user who wrote it expects.
+func (a *app) hostPath(key string) string {
+	return cleanHostPath(a.settings.get(key).Value)
+}
+
+func cleanHostPath(p string) string {
+	if p == "" {
+		return p
+	}
+	return path.Clean(p)
+}
+
 // buildRequest fills a build request from the settings.
 func (a *app) buildRequest(key, debsPath, missile string) remote.BuildRequest {
 	return remote.BuildRequest{
 		Key:       key,
-		Workdir:   a.settings.get("workdir").Value,
-		DebsPath:  debsPath,
+		Workdir:   a.hostPath("workdir"),
+		DebsPath:  cleanHostPath(debsPath),
 		Builder:   a.settings.get("builder").Value,
 		Trebuchet: a.settings.get("trebuchet").Value,
 		Command:   a.settings.get("buildCommand").Value,

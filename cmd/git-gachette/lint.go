@@ -42,7 +42,7 @@ func (a *app) runLint(key, missile string, asJSON bool) error {
 		return err
 	}
 	log := a.remoteOutput(&sync.Mutex{}, "    ")
-	names, err := remote.Lint(ctx, ex, a.settings.get("workdir").Value, key, a.settings.get("trebuchet").Value, missile, log)
+	names, err := remote.Lint(ctx, ex, a.hostPath("workdir"), key, a.settings.get("trebuchet").Value, missile, log)
 	log.flush()
 	if err != nil {
 		return err

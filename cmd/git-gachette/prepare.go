@@ -53,7 +53,7 @@ func (a *app) runPrepare(key, url, ref string, asJSON bool) error {
 	}
 	a.info("==> prepare %s on %s", key, ex.Host())
 	log := a.remoteOutput(&sync.Mutex{}, "    ")
-	co, err := remote.Prepare(ctx, ex, a.settings.get("workdir").Value, key, url, ref, a.settings.get("baseVersion").Value, log)
+	co, err := remote.Prepare(ctx, ex, a.hostPath("workdir"), key, url, ref, a.settings.get("baseVersion").Value, log)
 	log.flush()
 	if err != nil {
 		return err

@@ -193,12 +193,12 @@ func (a *app) quickOne(ctx context.Context, conns *connections, mu *sync.Mutex, 
 	log := a.remoteOutput(mu, "["+p.name+"] ")
 	defer log.flush()
 	a.infoLocked(mu, "==> prepare %s on %s", p.name, ex.Host())
-	res.checkout, err = remote.Prepare(ctx, ex, a.settings.get("workdir").Value, p.name, p.url, p.ref, a.settings.get("baseVersion").Value, log)
+	res.checkout, err = remote.Prepare(ctx, ex, a.hostPath("workdir"), p.name, p.url, p.ref, a.settings.get("baseVersion").Value, log)
 	if err != nil {
 		res.err = err
 		return res
 	}
-	req := a.buildRequest(p.name, a.settings.get("debsPath").Value, p.missile)
+	req := a.buildRequest(p.name, a.hostPath("debsPath"), p.missile)
 	fillVersions(&req.Versions, res.checkout.Version)
 	req.Commit = res.checkout.Commit
 	a.infoLocked(mu, "==> build %s %s (%s) on %s", p.name, res.checkout.Version, req.Builder, ex.Host())
