@@ -126,15 +126,26 @@ func (r BuildRequest) buildScript(staging string) string {
 		}
 		b.WriteString(strings.Join(args, " ") + "\n")
 	case BuilderDpkg:
-		// The .changes file lists the .debs; they are moved to staging and
-		// the .changes printed for the caller to read.
-		b.WriteString(`before=$(ls -1 ../*.changes 2>/dev/null | sort)
-dpkg-buildpackage -b -us -uc >&2
-changes=
-for c in $(ls -1t ../*.changes); do changes=$c; break; done
-[ -n "$changes" ] || { echo "gachette: dpkg-buildpackage wrote no .changes file" >&2; exit 1; }
-for f in $(sed -n '/^Files:/,/^[^ ]/s/^ .* \([^ ]*\.deb\)$/\1/p' "$changes"); do mv -- "../$f" ` + Quote(staging) + `/; done
-rm -f -- "$changes"
+		// The package is versioned from the commit like the other builders:
+		// a changelog entry for the computed version goes on top (the next
+		// prepare's checkout -f and clean -ffdx undo it). The .changes file
+		// is found by its name, <source>_<version>_<host arch>.changes, not
+		// by time, so concurrent builds in the same workdir do not mix; the
+		// .debs it lists are moved to staging.
+		b.WriteString(`[ -f debian/changelog ] || { echo "gachette: the working copy has no debian/changelog: is it a Debian source package? (else use another gachette.builder)" >&2; exit 1; }
+`)
+		if v := r.Versions.App; v != "" {
+			fmt.Fprintf(&b, `src=$(dpkg-parsechangelog -S Source)
+{ printf '%%s (%%s) UNRELEASED; urgency=medium\n\n  * Built by git-gachette from commit %%s.\n\n -- git-gachette <git-gachette@localhost>  %%s\n\n' "$src" %s %s "$(date -R)"; cat debian/changelog; } > debian/changelog.gachette
+mv -f debian/changelog.gachette debian/changelog
+`, Quote(v), Quote(r.Commit))
+		}
+		b.WriteString(`dpkg-buildpackage -b -us -uc >&2
+src=$(dpkg-parsechangelog -S Source) ver=$(dpkg-parsechangelog -S Version)
+base=../${src}_${ver#*:}_$(dpkg-architecture -qDEB_HOST_ARCH)
+[ -f "$base.changes" ] || { echo "gachette: dpkg-buildpackage wrote no $base.changes" >&2; exit 1; }
+for f in $(sed -n '/^Files:/,/^[^ ]/s/^ .* \([^ ]*\.deb\)$/\1/p' "$base.changes"); do mv -- "../$f" ` + Quote(staging) + `/; done
+rm -f -- "$base.changes" "$base.buildinfo"
 `)
 	case BuilderCommand:
 		fmt.Fprintf(&b, "GACHETTE_OUTPUT=%s GACHETTE_VERSION=%s GACHETTE_COMMIT=%s GACHETTE_ARCH=%s\nexport GACHETTE_OUTPUT GACHETTE_VERSION GACHETTE_COMMIT GACHETTE_ARCH\n/bin/sh -c %s\n",

@@ -170,6 +170,16 @@ func exactArgs(names ...string) cobra.PositionalArgs {
 	}
 }
 
+// minArgs takes the first name's argument, then any number more.
+func minArgs(first, rest string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < 1 {
+			return &usageError{fmt.Errorf("%s takes %s %s; got no argument", cmd.CommandPath(), first, rest)}
+		}
+		return nil
+	}
+}
+
 // load reads git configuration once: the repository the user stands in and
 // the system and global files.
 func (a *app) load() error {

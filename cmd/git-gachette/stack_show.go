@@ -13,9 +13,9 @@ func (a *app) newStackShowCmd() *cobra.Command {
 	var format string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "show STACK [--format table|json|control|apt]",
+		Use:   "show STACK [PACKAGE...] [--format table|json|control|apt]",
 		Short: "Print the packages of a stack",
-		Long: `Print the packages of STACK.
+		Long: `Print the packages of STACK, or only the PACKAGEs named.
 
   table    a table for people (default)
   json     the stack and every field of every package
@@ -23,13 +23,14 @@ func (a *app) newStackShowCmd() *cobra.Command {
   apt      name=version pairs, one per line, ready for apt-get install`,
 		Example: `  git gachette stack show 124
   apt-get install $(git gachette stack show backend/124 --format apt)
-  git gachette stack show 124 --format control > Packages`,
-		Args: exactArgs("STACK"),
+  git gachette stack show 124 --format control > Packages
+  git gachette stack show 124 dh-app-config --format control`,
+		Args: minArgs("STACK", "[PACKAGE...]"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if asJSON {
 				format = "json"
 			}
-			return a.runStackShow(args[0], format)
+			return a.runStackShow(args[0], args[1:], format)
 		},
 	}
 	cmd.Flags().StringVarP(&format, "format", "f", "table", "output format: table, json, control or apt")
@@ -37,7 +38,7 @@ func (a *app) newStackShowCmd() *cobra.Command {
 	return cmd
 }
 
-func (a *app) runStackShow(stack, format string) error {
+func (a *app) runStackShow(stack string, only []string, format string) error {
 	switch format {
 	case "table", "json", "control", "apt":
 	default:
@@ -56,9 +57,22 @@ func (a *app) runStackShow(stack, format string) error {
 	if err != nil {
 		return err
 	}
-	pkgs, err := r.Packages(s)
-	if err != nil {
-		return err
+	var pkgs []stackrepo.Package
+	if len(only) == 0 {
+		pkgs, err = r.Packages(s)
+		if err != nil {
+			return err
+		}
+	}
+	for _, name := range only {
+		p, ok, err := r.Package(s, name)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("stack %s has no package %q; see its packages with git gachette stack show %s", id, name, id)
+		}
+		pkgs = append(pkgs, p)
 	}
 	switch format {
 	case "json":
