@@ -45,8 +45,13 @@ type SSH struct {
 	host    string
 	agent   agent.ExtendedAgent // non-nil when forwarding
 	forward bool
-	done    chan struct{}
-	once    sync.Once
+	// forwarded is set once sshd granted agent forwarding: it grants it
+	// once per connection ("authentication forwarding requested twice"),
+	// and every later session of the connection gets SSH_AUTH_SOCK.
+	forwardMu sync.Mutex
+	forwarded bool
+	done      chan struct{}
+	once      sync.Once
 	// dead is set by the keep-alive loop when the connection stopped answering.
 	mu   sync.Mutex
 	dead error
@@ -266,6 +271,24 @@ func DialSSH(ctx context.Context, o SSHOptions) (*SSH, error) {
 	return s, nil
 }
 
+// requestForwarding asks sshd, on the connection's first session, to
+// forward the agent.
+func (s *SSH) requestForwarding(sess *ssh.Session) error {
+	if !s.forward {
+		return nil
+	}
+	s.forwardMu.Lock()
+	defer s.forwardMu.Unlock()
+	if s.forwarded {
+		return nil
+	}
+	if err := agent.RequestAgentForwarding(sess); err != nil {
+		return fmt.Errorf("on %s: agent forwarding: %w (is AllowAgentForwarding off in its sshd_config?)", s.host, err)
+	}
+	s.forwarded = true
+	return nil
+}
+
 // unwrapNet reduces a dial error to its cause ("connection refused",
 // "i/o timeout", "no such host").
 func unwrapNet(err error) error {
@@ -473,10 +496,8 @@ func (s *SSH) Run(ctx context.Context, script string, stdin io.Reader, stdout, s
 		return s.lost(err)
 	}
 	defer sess.Close()
-	if s.forward {
-		if err := agent.RequestAgentForwarding(sess); err != nil {
-			return fmt.Errorf("on %s: agent forwarding: %w", s.host, err)
-		}
+	if err := s.requestForwarding(sess); err != nil {
+		return err
 	}
 	sess.Stdin, sess.Stdout, sess.Stderr = stdin, stdout, stderr
 	if err := sess.Start("exec /bin/sh -c " + Quote(script)); err != nil {

@@ -25,6 +25,7 @@ type sshServer struct {
 	dir  string
 	port int
 	cmd  *exec.Cmd
+	seen int // bytes of sshd.log already counted by "sshd count"
 }
 
 var (
@@ -32,14 +33,28 @@ var (
 	sshdServers = map[string]*sshServer{} // by $WORK
 )
 
-// cmdSshd: sshd start | stop | rekey.
+// cmdSshd: sshd start | stop | rekey | mark | count CONNECTIONS SESSIONS.
 //
 //	start  start sshd (and write ~/.ssh/config, keys and known_hosts)
 //	stop   kill it (connections drop, new ones are refused)
 //	rekey  restart it on the same port with a new host key
+//	agent  start an ssh-agent holding ~/.ssh/id_ed25519 (sets SSH_AUTH_SOCK)
+//	mark   forget what sshd logged so far
+//	count  check the connections accepted and sessions started since the
+//	       last mark or count (from sshd's own log)
 func cmdSshd(ts *testscript.TestScript, neg bool, args []string) {
+	if !neg && len(args) == 3 && args[0] == "count" {
+		sshdMu.Lock()
+		s := sshdServers[ts.Getenv("WORK")]
+		sshdMu.Unlock()
+		if s == nil {
+			ts.Fatalf("sshd is not running")
+		}
+		s.count(ts, args[1], args[2])
+		return
+	}
 	if neg || len(args) != 1 {
-		ts.Fatalf("usage: sshd start|stop|rekey")
+		ts.Fatalf("usage: sshd start|stop|rekey|count CONNECTIONS SESSIONS")
 	}
 	work := ts.Getenv("WORK")
 	sshdMu.Lock()
@@ -85,6 +100,34 @@ func cmdSshd(ts *testscript.TestScript, neg bool, args []string) {
 			ts.Fatalf("sshd is not running")
 		}
 		s.stop()
+	case "agent":
+		sock := filepath.Join(work, ".agent.sock")
+		agent := exec.Command("ssh-agent", "-D", "-a", sock)
+		ts.Check(agent.Start())
+		ts.Defer(func() { agent.Process.Kill(); agent.Wait() })
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			if _, err := os.Stat(sock); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				ts.Fatalf("ssh-agent did not make %s", sock)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		add := exec.Command("ssh-add", "-q", filepath.Join(ts.Getenv("HOME"), ".ssh", "id_ed25519"))
+		add.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
+		if out, err := add.CombinedOutput(); err != nil {
+			ts.Fatalf("ssh-add: %v\n%s", err, out)
+		}
+		ts.Setenv("SSH_AUTH_SOCK", sock)
+	case "mark":
+		if s == nil {
+			ts.Fatalf("sshd is not running")
+		}
+		data, err := os.ReadFile(filepath.Join(s.dir, "sshd.log"))
+		ts.Check(err)
+		s.seen = len(data)
 	case "rekey":
 		if s == nil {
 			ts.Fatalf("sshd is not running")
@@ -94,7 +137,7 @@ func cmdSshd(ts *testscript.TestScript, neg bool, args []string) {
 		s.keygen(ts, "host_key")
 		s.start(ts)
 	default:
-		ts.Fatalf("usage: sshd start|stop|rekey")
+		ts.Fatalf("usage: sshd start|stop|rekey|mark|count CONNECTIONS SESSIONS")
 	}
 }
 
@@ -132,7 +175,7 @@ AllowAgentForwarding yes
 AllowTcpForwarding no
 X11Forwarding no
 PrintMotd no
-LogLevel ERROR
+LogLevel VERBOSE
 # submodules of the test projects are local paths
 SetEnv GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=protocol.file.allow GIT_CONFIG_VALUE_0=always
 `, s.port, filepath.Join(s.dir, "host_key"), filepath.Join(s.dir, "sshd.pid"), filepath.Join(s.dir, "authorized_keys"))
@@ -140,6 +183,7 @@ SetEnv GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=protocol.file.allow GIT_CONFIG_VALUE_
 	ts.Check(os.WriteFile(conf, []byte(config), 0o600))
 	s.cmd = exec.Command(sshdPath, "-D", "-e", "-f", conf)
 	log, err := os.Create(filepath.Join(s.dir, "sshd.log"))
+	s.seen = 0
 	ts.Check(err)
 	s.cmd.Stdout, s.cmd.Stderr = log, log
 	ts.Check(s.cmd.Start())
@@ -170,6 +214,24 @@ func (s *sshServer) stop() {
 	// so "connection dropped" really drops.
 	exec.Command("pkill", "-KILL", "-f", "sshd: .*@notty").Run()
 	exec.Command("pkill", "-KILL", "-f", filepath.Join(s.dir, "sshd_config")).Run()
+}
+
+// count compares what sshd logged since the last count: "Accepted
+// publickey" once per connection, "Starting session" once per command.
+func (s *sshServer) count(ts *testscript.TestScript, conns, sessions string) {
+	data, err := os.ReadFile(filepath.Join(s.dir, "sshd.log"))
+	ts.Check(err)
+	if s.seen > len(data) {
+		s.seen = 0
+	}
+	fresh := string(data[s.seen:])
+	s.seen = len(data)
+	got := fmt.Sprintf("%d %d", strings.Count(fresh, "Accepted publickey for "), strings.Count(fresh, "Starting session: command"))
+	want := conns + " " + sessions
+	if got != want {
+		ts.Fatalf("sshd saw %s connection(s) and session(s), want %s:\n%s", got, want, fresh)
+	}
+	ts.Logf("sshd: %s connection(s), %s session(s)", conns, sessions)
 }
 
 func freePort(ts *testscript.TestScript) int {
