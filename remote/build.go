@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -154,16 +155,48 @@ rm -f -- "$base.changes" "$base.buildinfo"
 	return b.String()
 }
 
-// checkScript prints, for each .deb in staging: file, Package, Version,
-// Architecture (from dpkg-deb), SHA-256 and size, tab-separated.
-func checkScript(staging string) string {
-	return "set -e\ncd -- " + Quote(staging) + `
+// Markers between the parts of the build session's output; each build
+// adds a random suffix, so that the builder's own output cannot fake them.
+const (
+	markCheck = "@@gachette-check-"
+	markMoved = "@@gachette-moved-"
+)
+
+// sessionScript is the whole build in one session: the builder, then the
+// check of every .deb in staging (file, Package, Version, Architecture
+// from dpkg-deb, SHA-256 and size, tab-separated, between two markCheck
+// lines), then it waits for the verdict on stdin: "move", the file names,
+// "end". Anything else — another answer, EOF because the caller died or
+// the connection dropped — and the staging directory is removed by the
+// EXIT trap, so a failed build never leaves anything behind on the host.
+func (r BuildRequest) sessionScript(staging, nonce string) string {
+	debs := strings.TrimSuffix(r.DebsPath, "/")
+	return "staging=" + Quote(staging) + " debs=" + Quote(debs) + `
+trap 'rm -rf -- "$staging"' EXIT
+trap 'exit 129' HUP INT PIPE TERM
+(
+` + r.buildScript(staging) + `)
+rc=$?
+[ $rc -eq 0 ] || exit $rc
+echo ` + markCheck + nonce + `
+cd -- "$staging"
 for f in *.deb; do
 	[ -f "$f" ] || continue
 	fields=$(dpkg-deb --showformat='${Package}\t${Version}\t${Architecture}' --show -- "$f")
 	sum=$(sha256sum -- "$f")
 	printf '%s\t%s\t%s\t%s\n' "$f" "$fields" "${sum%% *}" "$(stat -c %s -- "$f")"
 done
+echo ` + markCheck + nonce + `
+read -r verdict || exit 1
+[ "$verdict" = move ] || exit 1
+f=
+while read -r f; do
+	[ "$f" = end ] && break
+	case $f in */*|.*|'') echo "gachette: bad file name $f" >&2; exit 1 ;; esac
+	mv -f -- "$staging/$f" "$debs/$f"
+done
+[ "$f" = end ] || exit 1
+echo ` + markMoved + nonce + `
 `
 }
 
@@ -171,64 +204,108 @@ done
 // .deb on the host: name, version and architecture from its control file
 // must match what the builder claimed (its Built: lines, or the file name),
 // and the SHA-256 and size are recorded. Checked .debs are moved to the
-// debs path; on any failure the staging directory is removed, so nothing
+// debs path. All of it is one session: the script waits on stdin for the
+// verdict; on any failure the staging directory is removed, so nothing
 // half-built is left for the next run.
 func Build(ctx context.Context, ex Executor, r BuildRequest, stdout, stderr io.Writer) ([]Deb, error) {
 	if err := r.validate(); err != nil {
 		return nil, err
 	}
-	staging := strings.TrimSuffix(r.DebsPath, "/") + "/.gachette-" + r.Key + "-" + randomSuffix()
+	nonce := randomSuffix()
+	staging := strings.TrimSuffix(r.DebsPath, "/") + "/.gachette-" + r.Key + "-" + nonce
 	what := fmt.Sprintf("build %s on %s", r.Key, ex.Host())
-	cleanup := func() { ex.Run(context.WithoutCancel(ctx), "rm -rf -- "+Quote(staging), nil, io.Discard, io.Discard) }
 
-	var out bytes.Buffer
-	err := ex.Run(ctx, r.buildScript(staging), nil, io.MultiWriter(&out, stdout), stderr)
-	if err != nil {
-		cleanup()
-		return nil, fmt.Errorf("%s: %s failed: %w", what, r.Builder, err)
+	stdinR, stdinW := io.Pipe()
+	defer stdinW.Close()
+	outR, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := ex.Run(ctx, r.sessionScript(staging, nonce), stdinR, outW, stderr)
+		outW.Close()
+		done <- err
+	}()
+	// The session's output: the builder's (streamed, and kept for its
+	// Built: lines), the check lines, then the moved marker.
+	var builderOut, list bytes.Buffer
+	part, moved := 0, false
+	var debs []Deb
+	var verdictErr error
+	sc := bufio.NewScanner(outR)
+	sc.Buffer(make([]byte, 64*1024), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case line == markCheck+nonce && part < 2:
+			part++
+			if part < 2 {
+				continue
+			}
+			debs, verdictErr = r.verdict(builderOut.String(), list.String())
+			if verdictErr != nil {
+				stdinW.Close() // EOF: the script removes staging
+				continue
+			}
+			var v strings.Builder
+			v.WriteString("move\n")
+			for _, d := range debs {
+				v.WriteString(d.Filename + "\n")
+			}
+			v.WriteString("end\n")
+			go func() { io.WriteString(stdinW, v.String()) }()
+		case line == markMoved+nonce && part == 2:
+			moved = true
+		case part == 0:
+			builderOut.WriteString(line + "\n")
+			fmt.Fprintln(stdout, line)
+		case part == 1:
+			list.WriteString(line + "\n")
+		}
 	}
+	stdinW.Close()
+	io.Copy(io.Discard, outR)
+	err := <-done
+	switch {
+	case part == 0 && err != nil:
+		return nil, fmt.Errorf("%s: %s failed: %w", what, r.Builder, err)
+	case part < 2 && err != nil:
+		return nil, fmt.Errorf("%s: checking the .debs: %w", what, err)
+	case verdictErr != nil:
+		return nil, fmt.Errorf("%s: %w", what, verdictErr)
+	case err != nil || !moved:
+		if err == nil {
+			err = errors.New("the session ended before the .debs were moved")
+		}
+		return nil, fmt.Errorf("%s: moving the .debs to %s: %w", what, r.DebsPath, err)
+	}
+	return debs, nil
+}
+
+// verdict reads the builder's claims from its output and compares them
+// with the check lines.
+func (r BuildRequest) verdict(builderOut, list string) ([]Deb, error) {
 	claims := map[string]BuiltLine{}
 	if r.Builder == BuilderTrebuchet {
-		sc := bufio.NewScanner(&out)
+		sc := bufio.NewScanner(strings.NewReader(builderOut))
 		sc.Buffer(make([]byte, 64*1024), 1<<20)
 		for sc.Scan() {
 			b, ok, err := ParseBuilt(sc.Text())
 			if err != nil {
-				cleanup()
-				return nil, fmt.Errorf("%s: %w", what, err)
+				return nil, err
 			}
 			if ok {
 				claims[b.FileName] = b
 			}
 		}
 		if len(claims) == 0 {
-			cleanup()
-			return nil, fmt.Errorf("%s: trebuchet printed no \"Built:\" line; nothing was built", what)
+			return nil, errors.New(`trebuchet printed no "Built:" line; nothing was built`)
 		}
 	}
-	var list bytes.Buffer
-	if err := ex.Run(ctx, checkScript(staging), nil, &list, stderr); err != nil {
-		cleanup()
-		return nil, fmt.Errorf("%s: checking the .debs: %w", what, err)
-	}
-	debs, err := checkDebs(list.String(), claims, r.Builder == BuilderTrebuchet)
+	debs, err := checkDebs(list, claims, r.Builder == BuilderTrebuchet)
 	if err != nil {
-		cleanup()
-		return nil, fmt.Errorf("%s: %w", what, err)
+		return nil, err
 	}
 	if len(debs) == 0 {
-		cleanup()
-		return nil, fmt.Errorf("%s: the builder made no .deb file", what)
-	}
-	var mv strings.Builder
-	mv.WriteString("set -e\n")
-	for _, d := range debs {
-		fmt.Fprintf(&mv, "mv -f -- %s %s\n", Quote(staging+"/"+d.Filename), Quote(strings.TrimSuffix(r.DebsPath, "/")+"/"+d.Filename))
-	}
-	fmt.Fprintf(&mv, "rm -rf -- %s\n", Quote(staging))
-	if err := ex.Run(ctx, mv.String(), nil, io.Discard, stderr); err != nil {
-		cleanup()
-		return nil, fmt.Errorf("%s: moving the .debs to %s: %w", what, r.DebsPath, err)
+		return nil, errors.New("the builder made no .deb file")
 	}
 	return debs, nil
 }

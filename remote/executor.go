@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"syscall"
 	"time"
@@ -17,7 +18,9 @@ type Executor interface {
 	Host() string
 	// Run runs script with /bin/sh on the host, streaming stdin, stdout and
 	// stderr, until it ends or ctx is cancelled. A non-zero exit is an
-	// *ExitError.
+	// *ExitError. Run returns when the script ends, whether or not stdin
+	// reached EOF: a caller may keep stdin open to answer the script and
+	// must close it to release the goroutine that copies it.
 	Run(ctx context.Context, script string, stdin io.Reader, stdout, stderr io.Writer) error
 	// Close ends the connection.
 	Close() error
@@ -55,10 +58,32 @@ func (Local) Close() error { return nil }
 // stops everything it started.
 func (Local) Run(ctx context.Context, script string, stdin io.Reader, stdout, stderr io.Writer) error {
 	cmd := exec.Command("/bin/sh", "-c", script)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, stderr
+	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// os/exec's Wait would wait for stdin to reach EOF: copy it through
+	// our own pipe instead, and stop feeding it when the script ends.
+	var stdinW *os.File
+	if stdin != nil {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return fmt.Errorf("on local: %w", err)
+		}
+		cmd.Stdin, stdinW = r, w
+		defer r.Close()
+	}
 	if err := cmd.Start(); err != nil {
+		if stdinW != nil {
+			stdinW.Close()
+		}
 		return fmt.Errorf("on local: %w", err)
+	}
+	if stdinW != nil {
+		cmd.Stdin.(*os.File).Close()
+		go func() {
+			io.Copy(stdinW, stdin)
+			stdinW.Close()
+		}()
+		defer stdinW.Close()
 	}
 	done := make(chan struct{})
 	go func() {

@@ -499,7 +499,19 @@ func (s *SSH) Run(ctx context.Context, script string, stdin io.Reader, stdout, s
 	if err := s.requestForwarding(sess); err != nil {
 		return err
 	}
-	sess.Stdin, sess.Stdout, sess.Stderr = stdin, stdout, stderr
+	sess.Stdout, sess.Stderr = stdout, stderr
+	// Session.Wait would wait for stdin to reach EOF: feed it through the
+	// session's pipe, which Close ends when the script does.
+	if stdin != nil {
+		w, err := sess.StdinPipe()
+		if err != nil {
+			return s.lost(err)
+		}
+		go func() {
+			io.Copy(w, stdin)
+			w.Close()
+		}()
+	}
 	if err := sess.Start("exec /bin/sh -c " + Quote(script)); err != nil {
 		return s.lost(err)
 	}
