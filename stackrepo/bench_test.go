@@ -1,88 +1,30 @@
-package stackrepo
+package stackrepo_test
 
 import (
-	"bufio"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	. "github.com/ops-hero/git-gachette/stackrepo"
+	"github.com/ops-hero/git-gachette/stackrepo/benchfixture"
 )
 
 // benchPackages is the number of packages in every fixture stack.
-const benchPackages = 200
+const benchPackages = benchfixture.Packages
 
-// fixture returns a stacks repository with n stacks of benchPackages
-// packages in domain main, built once and cached in the temp directory:
-// stack 1 holds every package, each next stack is created from the
-// previous one (a commit) and then has one package changed (a commit), as
-// `stack create --from` and `stack add` would. It is written with git
-// fast-import and then `git gc`, so it is packed as a real repository is.
+var benchIdent = Identity{
+	Author:    object.Signature{Name: "Bench", Email: "bench@example.com", When: time.Unix(1700000000, 0).UTC()},
+	Committer: object.Signature{Name: "Bench", Email: "bench@example.com", When: time.Unix(1700000000, 0).UTC()},
+}
+
 func fixture(tb testing.TB, n int) string {
 	tb.Helper()
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("gachette-bench-v1-%d-%d.git", n, benchPackages))
-	if _, err := os.Stat(filepath.Join(dir, "fixture-complete")); err == nil {
-		return dir
-	}
-	os.RemoveAll(dir)
-	r, err := Init(dir, "main")
+	dir, err := benchfixture.Path(n)
 	if err != nil {
-		tb.Fatal(err)
-	}
-	r.Close()
-	cmd := exec.Command("git", "-C", dir, "fast-import", "--quiet")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	w := bufio.NewWriterSize(stdin, 1<<20)
-	data := func(s string) { fmt.Fprintf(w, "data %d\n%s\n", len(s), s) }
-	who := "Bench <bench@example.com> 1700000000 +0000"
-	stanza := func(j, k int) string {
-		p := Package{Name: fmt.Sprintf("dh-pkg-%03d", j), Version: fmt.Sprintf("1.0.%d", k), Architecture: "all",
-			Filename: fmt.Sprintf("dh-pkg-%03d_1.0.%d_all.deb", j, k), Size: 1000 + int64(j)}
-		return string(p.Stanza())
-	}
-	commit := func(stack int, action, subject string, files map[string]string, extra string) {
-		fmt.Fprintf(w, "commit refs/heads/main\nauthor %s\ncommitter %s\n", who, who)
-		data(fmt.Sprintf("main/%d: %s\n\nGachette-Stack: main/%d\nGachette-Action: %s\n%sGachette-Format: 1\n", stack, subject, stack, action, extra))
-		for name, content := range files {
-			fmt.Fprintf(w, "M 100644 inline packages/%s\n", name)
-			data(content)
-		}
-	}
-	tag := func(stack int) {
-		fmt.Fprintf(w, "tag main/%d\nfrom refs/heads/main\ntagger %s\n", stack, who)
-		data(fmt.Sprintf("main/%d: %d packages\n", stack, benchPackages))
-	}
-	first := map[string]string{}
-	for j := 0; j < benchPackages; j++ {
-		first[fmt.Sprintf("dh-pkg-%03d", j)] = stanza(j, 0)
-	}
-	commit(1, "create", "create empty", nil, "")
-	commit(1, "add", fmt.Sprintf("add %d packages", benchPackages), first, "")
-	tag(1)
-	for k := 2; k <= n; k++ {
-		commit(k, "create", fmt.Sprintf("create from main/%d", k-1), nil, fmt.Sprintf("Gachette-From: main/%d\n", k-1))
-		j := k % benchPackages
-		commit(k, "add", fmt.Sprintf("add dh-pkg-%03d 1.0.%d", j, k), map[string]string{fmt.Sprintf("dh-pkg-%03d", j): stanza(j, k)}, "")
-		tag(k)
-	}
-	if err := w.Flush(); err != nil {
-		tb.Fatal(err)
-	}
-	stdin.Close()
-	if err := cmd.Wait(); err != nil {
-		tb.Fatalf("git fast-import: %v", err)
-	}
-	if out, err := exec.Command("git", "-C", dir, "gc", "--quiet").CombinedOutput(); err != nil {
-		tb.Fatalf("git gc: %v\n%s", err, out)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "fixture-complete"), nil, 0o644); err != nil {
 		tb.Fatal(err)
 	}
 	return dir
@@ -141,7 +83,7 @@ func BenchmarkAdd(b *testing.B) {
 					b.Fatal(err)
 				}
 				p := Package{Name: "dh-pkg-007", Version: fmt.Sprintf("2.0.%d", i), Filename: fmt.Sprintf("dh-pkg-007_2.0.%d_all.deb", i)}
-				if _, err := r.Add(target, []Package{p}, testIdent); err != nil {
+				if _, err := r.Add(target, []Package{p}, benchIdent); err != nil {
 					b.Fatal(err)
 				}
 				r.Close()
