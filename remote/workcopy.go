@@ -49,10 +49,11 @@ func prepareScript(dir, url, ref string) string {
 mkdir -p -- "$(dirname -- "$wc")" || exit ` + strconv.Itoa(prepClone) + `
 if [ -d "$wc/.git" ]; then
 	git -C "$wc" config remote.origin.url "$url" &&
-	git -C "$wc" fetch --quiet --prune --force --tags origin '+refs/heads/*:refs/remotes/origin/*' || exit ` + strconv.Itoa(prepFetch) + `
+	git -C "$wc" -c fetch.writeCommitGraph=true fetch --quiet --prune --force --tags origin '+refs/heads/*:refs/remotes/origin/*' || exit ` + strconv.Itoa(prepFetch) + `
 else
 	rm -rf -- "$wc.tmp" &&
 	git clone --quiet --no-checkout -- "$url" "$wc.tmp" &&
+	git -C "$wc.tmp" commit-graph write --reachable --no-progress &&
 	mv -- "$wc.tmp" "$wc" || { rm -rf -- "$wc.tmp"; exit ` + strconv.Itoa(prepClone) + `; }
 fi
 commit=
@@ -79,15 +80,19 @@ fi
 }
 
 // describeLines prints what versions a commit ($commit in working copy
-// $wc), on fd 3: "commit", "describe" and "count" lines.
+// $wc), on fd 3: "commit", "describe" and "count" lines. The commit count
+// (a walk of the whole history) is only needed when no tag matches; the
+// working copy's commit-graph (written at clone, kept up by fetch) makes
+// both walks cheap on long histories.
 var describeLines = func() string {
 	match := ""
 	for _, m := range semverx.DescribeMatch {
 		match += " --match " + Quote(m)
 	}
 	return `echo "commit $commit" >&3
-echo "describe $(git -C "$wc" describe --tags --long` + match + ` "$commit" 2>/dev/null)" >&3
-echo "count $(git -C "$wc" rev-list --count "$commit")" >&3`
+describe=$(git -C "$wc" describe --tags --long` + match + ` "$commit" 2>/dev/null) || describe=
+echo "describe $describe" >&3
+if [ -n "$describe" ]; then echo "count 0" >&3; else echo "count $(git -C "$wc" rev-list --count "$commit")" >&3; fi`
 }()
 
 // Prepare makes the working copy KEY of URL at REF on the build host and

@@ -2,7 +2,10 @@ package semverx
 
 import (
 	"github.com/Masterminds/semver/v3"
+	"math/rand/v2"
 	"os/exec"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -107,6 +110,41 @@ func TestPlainVersionMatchesLibrary(t *testing.T) {
 	for _, n := range []string{"01", "1.02", "1.2.3.4", "1.2.3-rc1", "1.2.3+b", "v", "1..2", ""} {
 		if _, ok := plainVersion(n); ok {
 			t.Errorf("%s took the fast path", n)
+		}
+	}
+}
+
+// TestNewestFirstMatchesLibrary checks the numeric fast path of the sort
+// against the library's precedence on random mixes of names.
+func TestNewestFirstMatchesLibrary(t *testing.T) {
+	pool := []string{"1", "2", "10", "1.2", "1.10", "1.2.0", "v1.2.0", "1.2.3-rc1", "1.2.3", "1.2.3+b", "2.0.0-alpha", "v3",
+		"foo", "bar", "01", "1.2.3.4", "124", "123", "0.0.1"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := 0; round < 500; round++ {
+		names := make([]string, 1+rng.IntN(12))
+		for i := range names {
+			names[i] = pool[rng.IntN(len(pool))]
+		}
+		want := slices.Clone(names)
+		sort.SliceStable(want, func(i, j int) bool {
+			a, aok := StackVersion(want[i])
+			b, bok := StackVersion(want[j])
+			switch {
+			case aok && bok:
+				if c := a.Compare(b); c != 0 {
+					return c > 0
+				}
+			case aok:
+				return true
+			case bok:
+				return false
+			}
+			return want[i] > want[j]
+		})
+		got := slices.Clone(names)
+		SortNewestFirst(got, func(string) int64 { return 0 })
+		if !slices.Equal(got, want) {
+			t.Fatalf("%q:\n got %q\nwant %q", names, got, want)
 		}
 	}
 }

@@ -1,8 +1,9 @@
 package semverx
 
 import (
+	"cmp"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -51,24 +52,37 @@ func StackVersion(name string) (*semver.Version, bool) {
 // Anything else (pre-releases, metadata, leading zeros) returns false and
 // goes to semver.NewVersion.
 func plainVersion(name string) (*semver.Version, bool) {
-	s := strings.TrimPrefix(name, "v")
-	parts := strings.Split(s, ".")
-	if len(parts) > 3 {
+	nums, ok := plainNumbers(name)
+	if !ok {
 		return nil, false
 	}
-	var nums [3]uint64
-	for i, p := range parts {
+	return semver.New(nums[0], nums[1], nums[2], "", ""), true
+}
+
+// plainNumbers reads major, minor and patch of a plain version name.
+func plainNumbers(name string) (nums [3]uint64, ok bool) {
+	s := strings.TrimPrefix(name, "v")
+	for i := 0; i < 3; i++ {
+		p := s
+		if j := strings.IndexByte(s, '.'); j >= 0 {
+			p, s = s[:j], s[j+1:]
+		} else {
+			s = ""
+		}
 		if p == "" || len(p) > 18 || (len(p) > 1 && p[0] == '0') {
-			return nil, false
+			return nums, false
 		}
 		for j := 0; j < len(p); j++ {
 			if p[j] < '0' || p[j] > '9' {
-				return nil, false
+				return nums, false
 			}
+			nums[i] = nums[i]*10 + uint64(p[j]-'0')
 		}
-		nums[i], _ = strconv.ParseUint(p, 10, 64)
+		if s == "" {
+			return nums, strings.Count(name, ".") == i
+		}
 	}
-	return semver.New(nums[0], nums[1], nums[2], "", ""), true
+	return nums, false
 }
 
 func isDigitOrV(c byte) bool {
@@ -166,37 +180,76 @@ func Bump(name string, part Part) (string, error) {
 // (newest first, ties by name). Each name is parsed once, and dateOf is
 // only called for names that are not versions.
 func SortNewestFirst(names []string, dateOf func(string) int64) {
+	order := NewestFirst(names, func(i int) int64 { return dateOf(names[i]) })
+	sorted := make([]string, len(names))
+	for k, i := range order {
+		sorted[k] = names[i]
+	}
+	copy(names, sorted)
+}
+
+// NewestFirst returns the indexes of names in SortNewestFirst's order;
+// dateOf(i) is the date of names[i], asked only when it is not a version.
+// Plain numeric names ("124", "1.4.0") compare as numbers, without
+// building a semver.Version: listing 10,000 stacks sorts every name.
+func NewestFirst(names []string, dateOf func(i int) int64) []int {
+	const (
+		plain = iota
+		full
+		other
+	)
 	type key struct {
-		name string
-		v    *semver.Version
+		i    int
+		kind int
+		nums [3]uint64
+		v    *semver.Version // full, or a plain one compared with a full one
 		date int64
 	}
 	keys := make([]key, len(names))
 	for i, n := range names {
-		keys[i].name = n
-		if v, ok := StackVersion(n); ok {
-			keys[i].v = v
-		} else {
-			keys[i].date = dateOf(n)
-		}
-	}
-	sort.SliceStable(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		switch {
-		case a.v != nil && b.v != nil:
-			if c := a.v.Compare(b.v); c != 0 {
-				return c > 0
+		k := &keys[i]
+		k.i = i
+		switch nums, ok := plainNumbers(n); {
+		case n != "" && isDigitOrV(n[0]) && ok:
+			k.kind, k.nums = plain, nums
+		default:
+			if v, ok := StackVersion(n); ok {
+				k.kind, k.v = full, v
+			} else {
+				k.kind, k.date = other, dateOf(i)
 			}
-		case a.v != nil:
-			return true
-		case b.v != nil:
-			return false
-		case a.date != b.date:
-			return a.date > b.date
 		}
-		return a.name > b.name
-	})
-	for i := range keys {
-		names[i] = keys[i].name
 	}
+	version := func(k *key) *semver.Version {
+		if k.v == nil {
+			k.v = semver.New(k.nums[0], k.nums[1], k.nums[2], "", "")
+		}
+		return k.v
+	}
+	slices.SortStableFunc(keys, func(a, b key) int {
+		switch {
+		case a.kind == plain && b.kind == plain:
+			for j := range a.nums {
+				if a.nums[j] != b.nums[j] {
+					return cmp.Compare(b.nums[j], a.nums[j])
+				}
+			}
+		case a.kind != other && b.kind != other:
+			if c := version(&a).Compare(version(&b)); c != 0 {
+				return -c
+			}
+		case a.kind != other:
+			return -1
+		case b.kind != other:
+			return 1
+		case a.date != b.date:
+			return cmp.Compare(b.date, a.date)
+		}
+		return strings.Compare(names[b.i], names[a.i])
+	})
+	order := make([]int, len(keys))
+	for k := range keys {
+		order[k] = keys[k].i
+	}
+	return order
 }

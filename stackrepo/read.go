@@ -34,30 +34,29 @@ func (r *Repo) List(domain string, withDates bool) ([]StackInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	byName := map[string]*StackInfo{}
+	infos := make([]StackInfo, 0, len(refs))
 	names := make([]string, 0, len(refs))
 	for _, ref := range refs {
 		name := ref.Name[len(prefix):]
 		if CheckName("stack", name) != nil {
 			continue
 		}
-		byName[name] = &StackInfo{ID: StackID{Domain: domain, Name: name}, Tag: ref.Hash}
+		infos = append(infos, StackInfo{ID: StackID{Domain: domain, Name: name}, Tag: ref.Hash})
 		names = append(names, name)
 	}
-	date := func(name string) int64 {
-		info := byName[name]
-		if info.Date.IsZero() {
-			info.Date = r.tagDate(info.Tag)
+	date := func(i int) int64 {
+		if infos[i].Date.IsZero() {
+			infos[i].Date = r.tagDate(infos[i].Tag)
 		}
-		return info.Date.Unix()
+		return infos[i].Date.Unix()
 	}
-	semverx.SortNewestFirst(names, date)
-	out := make([]StackInfo, len(names))
-	for i, n := range names {
+	order := semverx.NewestFirst(names, date)
+	out := make([]StackInfo, len(order))
+	for k, i := range order {
 		if withDates {
-			date(n)
+			date(i)
 		}
-		out[i] = *byName[n]
+		out[k] = infos[i]
 	}
 	return out, nil
 }

@@ -2,11 +2,13 @@ package stackrepo
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -250,8 +252,9 @@ func (p packedRefs) each(prefix string, fn func(name string, h plumbing.Hash)) {
 			}
 			continue
 		}
-		if isHex(string(line[:40]), 40) {
-			fn(string(name), plumbing.NewHash(string(line[:40])))
+		var h plumbing.Hash
+		if _, err := hex.Decode(h[:], line[:40]); err == nil {
+			fn(string(name), h)
 		}
 	}
 }
@@ -259,14 +262,15 @@ func (p packedRefs) each(prefix string, fn func(name string, h plumbing.Hash)) {
 // List returns the references under prefix (a full name prefix such as
 // "refs/tags/main/"), loose ones overriding packed ones, sorted by name.
 func (f *fileRefs) List(prefix string) ([]Ref, error) {
-	found := map[string]plumbing.Hash{}
 	p, err := f.readPacked()
 	if err != nil {
 		return nil, err
 	}
-	p.each(prefix, func(name string, h plumbing.Hash) { found[name] = h })
+	var refs []Ref
+	p.each(prefix, func(name string, h plumbing.Hash) { refs = append(refs, Ref{Name: name, Hash: h}) })
 	p.release()
-	// Walk the loose directory that holds prefix.
+	// Loose references (usually few) override packed ones.
+	loose := map[string]plumbing.Hash{}
 	base := prefix
 	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
 		base = prefix[:i]
@@ -298,19 +302,30 @@ func (f *fileRefs) List(prefix string) ([]Ref, error) {
 		if err != nil {
 			return err
 		}
-		found[name] = h
+		loose[name] = h
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	refs := make([]Ref, 0, len(found))
-	for n, h := range found {
-		refs = append(refs, Ref{Name: n, Hash: h})
+	if len(loose) > 0 {
+		for i := range refs {
+			if h, ok := loose[refs[i].Name]; ok {
+				refs[i].Hash = h
+				delete(loose, refs[i].Name)
+			}
+		}
+		for n, h := range loose {
+			refs = append(refs, Ref{Name: n, Hash: h})
+		}
 	}
-	sort.Slice(refs, func(i, j int) bool { return refs[i].Name < refs[j].Name })
+	if !slices.IsSortedFunc(refs, compareRefs) {
+		slices.SortFunc(refs, compareRefs)
+	}
 	return refs, nil
 }
+
+func compareRefs(a, b Ref) int { return strings.Compare(a.Name, b.Name) }
 
 // lockFile is a held <name>.lock.
 type lockFile struct {
@@ -609,7 +624,7 @@ func (m *memRefs) Update(updates ...RefUpdate) error {
 	return nil
 }
 
-func isHex(s string, n int) bool {
+func isHex[T string | []byte](s T, n int) bool {
 	if len(s) != n {
 		return false
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -67,8 +68,16 @@ type app struct {
 // Main runs git-gachette with args and returns the process exit code. It is
 // the only entry point; main exits with what it returns.
 func Main(args []string) int {
-	a := &app{stdout: os.Stdout, stderr: os.Stderr, env: os.Getenv, now: time.Now}
-	return a.run(args)
+	// Data goes out in one write at the end (a stack of 200 stanzas is one
+	// write, not 400); messages on stderr stay unbuffered.
+	out := bufio.NewWriterSize(os.Stdout, 64<<10)
+	a := &app{stdout: out, stderr: os.Stderr, env: os.Getenv, now: time.Now}
+	code := a.run(args)
+	if err := out.Flush(); err != nil && code == 0 {
+		fmt.Fprintf(os.Stderr, "git-gachette: writing the output: %v\n", err)
+		code = 1
+	}
+	return code
 }
 
 func (a *app) run(args []string) int {

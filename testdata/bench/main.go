@@ -1,0 +1,726 @@
+// Command bench measures git-gachette against its references, side by side
+// in one run, and prints the table of issue 4's targets: figure, reference,
+// ratio, target, met. It builds git-gachette, the stacks fixtures (100 and
+// 10,000 stacks of 200 packages, cached in $TMPDIR), an aptly database,
+// a real sshd on 127.0.0.1 and a project of 20,000 commits.
+//
+//	go run ./testdata/bench            # 15 runs of each, about 3 minutes
+//	go run ./testdata/bench -runs 31
+//
+// It needs git, dpkg-deb, aptly, ssh and sshd (apt-get install git
+// dpkg-dev aptly openssh-client openssh-server). It is not a test: CI does
+// not run it.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ops-hero/git-gachette/remote/sshdtest"
+	"github.com/ops-hero/git-gachette/stackrepo"
+	"github.com/ops-hero/git-gachette/stackrepo/benchfixture"
+)
+
+var runs = flag.Int("runs", 15, "timed runs of each command (after one warm-up run)")
+
+func main() {
+	flag.Parse()
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// b holds the run's environment.
+type b struct {
+	tmp, bin, home string
+	env            []string
+	rows           []row
+}
+
+// row is one line of the table.
+type row struct {
+	figure, ours, ref string
+	ratio, target     float64
+	note              string
+}
+
+func run() error {
+	for _, tool := range []string{"go", "git", "dpkg-deb", "aptly", "ssh", "ssh-keygen", sshdtest.Path} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Errorf("%s is required: apt-get install git dpkg-dev aptly openssh-client openssh-server", tool)
+		}
+	}
+	tmp, err := os.MkdirTemp("", "gachette-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	x := &b{tmp: tmp, bin: filepath.Join(tmp, "git-gachette"), home: filepath.Join(tmp, "home")}
+	step("building git-gachette")
+	if out, err := exec.Command("go", "build", "-o", x.bin, "./cmd/git-gachette").CombinedOutput(); err != nil {
+		return fmt.Errorf("go build (run this from the repository's top): %v\n%s", err, out)
+	}
+	if err := os.MkdirAll(x.home, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(x.home, ".gitconfig"), []byte("[user]\n\tname = Bench\n\temail = bench@example.com\n"), 0o644); err != nil {
+		return err
+	}
+	x.env = []string{"HOME=" + x.home, "PATH=" + os.Getenv("PATH"), "LC_ALL=C", "GIT_CONFIG_NOSYSTEM=1"}
+
+	step("fixtures: 100 and 10,000 stacks of 200 packages (cached in " + os.TempDir() + ")")
+	small, err := benchfixture.Path(100)
+	if err != nil {
+		return err
+	}
+	large, err := benchfixture.Path(10000)
+	if err != nil {
+		return err
+	}
+	if err := x.stacks(small, large); err != nil {
+		return err
+	}
+	if err := x.aptly(large); err != nil {
+		return err
+	}
+	if err := x.remote(); err != nil {
+		return err
+	}
+	if err := x.prepare20k(); err != nil {
+		return err
+	}
+	x.print()
+	return nil
+}
+
+func step(s string) { fmt.Fprintf(os.Stderr, "== %s\n", s) }
+
+// sample is one whole-process run.
+type sample struct {
+	wall time.Duration
+	rss  int64 // bytes
+}
+
+// exe runs argv in env, returning its wall time and peak RSS. okCodes are
+// the exit codes that are not failures (0 always is).
+func (x *b) exe(stdin string, argv []string, okCodes ...int) (sample, string, error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = x.env
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	start := time.Now()
+	err := cmd.Run()
+	wall := time.Since(start)
+	if err != nil {
+		ok := false
+		if ee, isExit := err.(*exec.ExitError); isExit {
+			for _, c := range okCodes {
+				ok = ok || ee.ExitCode() == c
+			}
+		}
+		if !ok {
+			return sample{}, "", fmt.Errorf("%s: %v\n%s", strings.Join(argv, " "), err, errb.String())
+		}
+	}
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	return sample{wall: wall, rss: ru.Maxrss * 1024}, out.String(), nil
+}
+
+func median(s []time.Duration) time.Duration {
+	c := append([]time.Duration(nil), s...)
+	sort.Slice(c, func(i, j int) bool { return c[i] < c[j] })
+	return c[len(c)/2]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+
+// series collects the runs of one command.
+type series struct {
+	walls []time.Duration
+	rss   int64
+}
+
+func (s *series) add(v sample) {
+	s.walls = append(s.walls, v.wall)
+	s.rss = max(s.rss, v.rss)
+}
+
+// pair runs ours and the reference alternately, runs times after a warm-up.
+func (x *b) pair(ours, ref func() (sample, error)) (o, r series, err error) {
+	for i := 0; i <= *runs; i++ {
+		so, err := ours()
+		if err != nil {
+			return o, r, err
+		}
+		sr, err := ref()
+		if err != nil {
+			return o, r, err
+		}
+		if i > 0 {
+			o.add(so)
+			r.add(sr)
+		}
+	}
+	return o, r, nil
+}
+
+func (x *b) cmd(stdin string, argv ...string) func() (sample, error) {
+	return func() (sample, error) {
+		s, _, err := x.exe(stdin, argv)
+		return s, err
+	}
+}
+
+func (x *b) addRow(figure string, o, r series, target float64, note string) float64 {
+	ratio := float64(median(o.walls)) / float64(median(r.walls))
+	x.rows = append(x.rows, row{figure: figure, ours: ms(median(o.walls)), ref: ms(median(r.walls)), ratio: ratio, target: target, note: note})
+	return ratio
+}
+
+// stacks: show, add, diff, list against C git, growth and peak RSS.
+func (x *b) stacks(small, large string) error {
+	g := func(dir string, args ...string) []string { return append([]string{"git", "--git-dir", dir}, args...) }
+	ours := func(dir string, args ...string) []string { return append([]string{x.bin, "--stacks", dir}, args...) }
+	type sizes struct {
+		dir         string
+		mid, a, z   string
+		show, showG series
+		add, addG   series
+		diff, diffG series
+		list, listG series
+	}
+	var sz [2]*sizes
+	for i, s := range []struct {
+		dir string
+		n   int
+	}{{small, 100}, {large, 10000}} {
+		z := &sizes{dir: s.dir, mid: fmt.Sprintf("main/%d", s.n/2), a: fmt.Sprintf("main/%d", s.n-50), z: fmt.Sprintf("main/%d", s.n)}
+		sz[i] = z
+		step(fmt.Sprintf("%d stacks: show, add, diff, list (%d runs each)", s.n, *runs))
+		var err error
+		z.show, z.showG, err = x.pair(x.cmd("", ours(s.dir, "stack", "show", z.mid, "--format", "control")...),
+			x.cmd("", g(s.dir, "show", z.mid+":packages/dh-pkg-100")...))
+		if err != nil {
+			return err
+		}
+		z.diff, z.diffG, err = x.pair(func() (sample, error) {
+			v, _, err := x.exe("", ours(s.dir, "stack", "diff", z.a, z.z), 1)
+			return v, err
+		}, x.cmd("", g(s.dir, "diff", "--stat", z.a, z.z)...))
+		if err != nil {
+			return err
+		}
+		z.list, z.listG, err = x.pair(x.cmd("", ours(s.dir, "stack", "list")...),
+			x.cmd("", g(s.dir, "for-each-ref", "refs/tags/main/")...))
+		if err != nil {
+			return err
+		}
+		if z.add, z.addG, err = x.adds(s.dir, z.z); err != nil {
+			return err
+		}
+	}
+	l, s := sz[1], sz[0]
+	x.addRow("show S --format control vs git show S:packages/one (10k)", l.show, l.showG, 1.0, "")
+	x.addRow("add vs hash-object+mktree×2+commit-tree+tag -a+update-ref (10k)", l.add, l.addG, 0.2, addNote)
+	x.addRow("diff A B (50 changes) vs git diff --stat (10k)", l.diff, l.diffG, 1.0, "")
+	x.addRow("list vs git for-each-ref refs/tags/main/ (10k)", l.list, l.listG, 1.5, "")
+	for _, g := range []struct {
+		name string
+		a, b series
+	}{{"show", l.show, s.show}, {"add", l.add, s.add}, {"diff", l.diff, s.diff}} {
+		x.addRow("growth: "+g.name+" at 10k vs at 100 stacks", g.a, g.b, 1.3, "")
+	}
+	for _, m := range []struct {
+		name string
+		s    series
+	}{{"show", l.show}, {"add", l.add}, {"diff", l.diff}, {"list", l.list}} {
+		mib := float64(m.s.rss) / (1 << 20)
+		x.rows = append(x.rows, row{figure: "peak RSS: " + m.name + " (10k)", ours: fmt.Sprintf("%.1f MiB", mib), ref: "64 MiB", ratio: mib / 64, target: 1.0})
+	}
+	return nil
+}
+
+const addNote = "C git writes no fsync by default; every add of ours fsyncs its objects and refs (SPEC §3)"
+
+// adds changes one package of stack id, with git-gachette in one copy of
+// the fixture and with C git plumbing in another.
+func (x *b) adds(fixture, id string) (o, r series, err error) {
+	copies := [2]string{}
+	for i := range copies {
+		copies[i] = filepath.Join(x.tmp, fmt.Sprintf("add-%s-%d.git", filepath.Base(fixture), i))
+		if out, err := exec.Command("git", "clone", "-q", "--bare", "--local", fixture, copies[i]).CombinedOutput(); err != nil {
+			return o, r, fmt.Errorf("git clone: %v\n%s", err, out)
+		}
+	}
+	gdir := copies[1]
+	git := func(stdin string, args ...string) (sample, string, error) {
+		return x.exe(stdin, append([]string{"git", "--git-dir", gdir}, args...))
+	}
+	// The packages listing C git starts from (read once, not timed: it
+	// favours C git).
+	_, listing, err := git("", "ls-tree", id+":packages")
+	if err != nil {
+		return o, r, err
+	}
+	_, parent, err := git("", "rev-parse", id+"^{commit}")
+	if err != nil {
+		return o, r, err
+	}
+	parent = strings.TrimSpace(parent)
+	lines := strings.Split(strings.TrimSpace(listing), "\n")
+	i := 0
+	ours := func() (sample, error) {
+		i++
+		v := fmt.Sprintf("2.0.%d", i)
+		s, _, err := x.exe("", []string{x.bin, "--stacks", copies[0], "stack", "add", id, "dh-pkg-007", v, "dh-pkg-007_" + v + "_all.deb"})
+		return s, err
+	}
+	j := 0
+	ref := func() (sample, error) {
+		j++
+		v := fmt.Sprintf("2.0.%d", j)
+		p := stackrepo.Package{Name: "dh-pkg-007", Version: v, Filename: "dh-pkg-007_" + v + "_all.deb"}
+		var total sample
+		acc := func(s sample, out string, err error) (string, error) {
+			total.wall += s.wall
+			total.rss = max(total.rss, s.rss)
+			return strings.TrimSpace(out), err
+		}
+		blob, err := acc(git(string(p.Stanza()), "hash-object", "-w", "--stdin"))
+		if err != nil {
+			return total, err
+		}
+		for k, l := range lines {
+			if strings.HasSuffix(l, "\tdh-pkg-007") {
+				lines[k] = "100644 blob " + blob + "\tdh-pkg-007"
+			}
+		}
+		ptree, err := acc(git(strings.Join(lines, "\n")+"\n", "mktree"))
+		if err != nil {
+			return total, err
+		}
+		root, err := acc(git("040000 tree "+ptree+"\tpackages\n", "mktree"))
+		if err != nil {
+			return total, err
+		}
+		msg := fmt.Sprintf("%s: add dh-pkg-007 %s\n\nGachette-Stack: %s\nGachette-Action: add\nGachette-Format: 1\n", id, v, id)
+		commit, err := acc(git("", "commit-tree", root, "-p", parent, "-m", msg))
+		if err != nil {
+			return total, err
+		}
+		if _, err := acc(git("", "tag", "-a", "-f", "-m", id, id, commit)); err != nil {
+			return total, err
+		}
+		if _, err := acc(git("", "update-ref", "refs/heads/main", commit)); err != nil {
+			return total, err
+		}
+		parent = commit
+		return total, nil
+	}
+	return x.pair(ours, ref)
+}
+
+// aptly: stack diff against aptly snapshot diff of two equivalent
+// 200-package snapshots, 50 packages apart.
+func (x *b) aptly(large string) error {
+	step("aptly: two 200-package snapshots, 50 differences")
+	dir := filepath.Join(x.tmp, "aptly")
+	conf := filepath.Join(dir, "aptly.conf")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(conf, []byte(`{"rootDir": "`+dir+`/root", "architectures": ["all", "amd64"]}`), 0o644); err != nil {
+		return err
+	}
+	debs := [2]string{filepath.Join(dir, "a"), filepath.Join(dir, "b")}
+	var wg sync.WaitGroup
+	errs := make(chan error, 250)
+	mk := func(out string, j int, v string) {
+		defer wg.Done()
+		root := filepath.Join(x.tmp, "deb-"+filepath.Base(out)+"-"+strconv.Itoa(j))
+		os.MkdirAll(filepath.Join(root, "DEBIAN"), 0o755)
+		name := fmt.Sprintf("dh-pkg-%03d", j)
+		ctl := fmt.Sprintf("Package: %s\nVersion: %s\nArchitecture: all\nMaintainer: Bench <bench@example.com>\nDescription: bench\n", name, v)
+		os.WriteFile(filepath.Join(root, "DEBIAN", "control"), []byte(ctl), 0o644)
+		if o, err := exec.Command("dpkg-deb", "--root-owner-group", "-Zgzip", "--build", root, filepath.Join(out, name+"_"+v+"_all.deb")).CombinedOutput(); err != nil {
+			errs <- fmt.Errorf("dpkg-deb: %v\n%s", err, o)
+		}
+		os.RemoveAll(root)
+	}
+	for _, d := range debs {
+		os.MkdirAll(d, 0o755)
+	}
+	sem := make(chan struct{}, 8)
+	for j := 0; j < 200; j++ {
+		for k, d := range debs {
+			v := "1.0.0"
+			if k == 1 && j < 50 {
+				v = "1.0.1"
+			}
+			wg.Add(1)
+			sem <- struct{}{}
+			go func() { mk(d, j, v); <-sem }()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	a := func(args ...string) error {
+		_, _, err := x.exe("", append([]string{"aptly", "-config=" + conf}, args...))
+		return err
+	}
+	for k, name := range []string{"A", "B"} {
+		if err := a("repo", "create", "r"+name); err != nil {
+			return err
+		}
+		if err := a("repo", "add", "-force-replace", "r"+name, debs[k]); err != nil {
+			return err
+		}
+		if err := a("snapshot", "create", name, "from", "repo", "r"+name); err != nil {
+			return err
+		}
+	}
+	// The same two stacks of git-gachette: 50 packages apart.
+	var o, r series
+	for i := 0; i <= *runs; i++ {
+		so, _, err := x.exe("", []string{x.bin, "--stacks", large, "stack", "diff", "main/9950", "main/10000"}, 1)
+		if err != nil {
+			return err
+		}
+		sr, out, err := x.exe("", []string{"aptly", "-config=" + conf, "snapshot", "diff", "A", "B"})
+		if err != nil {
+			return err
+		}
+		if i == 0 && strings.Count(out, "dh-pkg-") < 50 {
+			return fmt.Errorf("aptly snapshot diff shows fewer than 50 differences:\n%s", out)
+		}
+		if i > 0 {
+			o.add(so)
+			r.add(sr)
+		}
+	}
+	x.addRow("diff A B vs aptly snapshot diff (200 packages, 50 differences)", o, r, 0.5, "")
+	return nil
+}
+
+// remote: one quick over a real sshd against one `ssh host true`.
+func (x *b) remote() error {
+	step(fmt.Sprintf("remote: quick over sshd on 127.0.0.1 vs ssh host true (%d runs each)", *runs))
+	pub, err := sshdtest.UserKey(x.home)
+	if err != nil {
+		return err
+	}
+	srv, err := sshdtest.Start(filepath.Join(x.tmp, "sshd"), pub)
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	user, err := srv.Client(x.home)
+	if err != nil {
+		return err
+	}
+	proxy, err := newTurnProxy(srv.Port)
+	if err != nil {
+		return err
+	}
+	defer proxy.Close()
+	line, _ := srv.KnownHostsLine()
+	kh := filepath.Join(x.home, ".ssh", "known_hosts")
+	f, err := os.OpenFile(kh, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(f, strings.Replace(line, fmt.Sprintf(":%d ", srv.Port), fmt.Sprintf(":%d ", proxy.port), 1))
+	f.Close()
+
+	// A project whose builder reports its own time.
+	proj := filepath.Join(x.tmp, "proj")
+	times := filepath.Join(x.tmp, "builder-ns")
+	script := `set -e
+start=$(date +%s%N)
+root=$(mktemp -d)
+mkdir -p "$root/DEBIAN"
+printf 'Package: dh-bench\nVersion: %s\nArchitecture: all\nMaintainer: x <x@example.com>\nDescription: bench\n' "$GACHETTE_VERSION" > "$root/DEBIAN/control"
+dpkg-deb --root-owner-group --build "$root" "$GACHETTE_OUTPUT/dh-bench_${GACHETTE_VERSION}_all.deb" >/dev/null
+rm -rf "$root"
+echo $(( $(date +%s%N) - start )) > ` + times + "\n"
+	for _, c := range [][]string{{"init", "-q", proj}} {
+		if out, err := exec.Command("git", c...).CombinedOutput(); err != nil {
+			return fmt.Errorf("git: %v\n%s", err, out)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(proj, "build-deb.sh"), []byte(script), 0o644); err != nil {
+		return err
+	}
+	for _, c := range [][]string{{"add", "."}, {"commit", "-q", "-m", "one"}, {"tag", "v1.0.0"}} {
+		cmd := exec.Command("git", append([]string{"-C", proj}, c...)...)
+		cmd.Env = x.env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("git: %v\n%s", err, out)
+		}
+	}
+	stacks := filepath.Join(x.tmp, "stacks.git")
+	if _, _, err := x.exe("", []string{x.bin, "init", stacks}); err != nil {
+		return err
+	}
+	env := append([]string(nil), x.env...)
+	x.env = append(x.env, "GACHETTE_STACKS="+stacks, "GACHETTE_WORKDIR="+filepath.Join(x.tmp, "wd"), "GACHETTE_DEBS_PATH="+filepath.Join(x.tmp, "debs"),
+		"GACHETTE_BUILDER=command", "GACHETTE_BUILD_COMMAND=sh build-deb.sh")
+	defer func() { x.env = env }()
+	if _, _, err := x.exe("", []string{"git", "config", "--global", "gachette.project.bench.url", proj}); err != nil {
+		return err
+	}
+	i := 0
+	quick := func(host string) (sample, error) {
+		i++
+		if _, _, err := x.exe("", []string{x.bin, "stack", "create", fmt.Sprintf("r%d", i)}); err != nil {
+			return sample{}, err
+		}
+		s, _, err := x.exe("", []string{x.bin, "-q", "-H", host, "quick", "bench", "--stack", fmt.Sprintf("r%d", i)})
+		if err != nil {
+			return s, err
+		}
+		ns, err := os.ReadFile(times)
+		if err != nil {
+			return s, err
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(string(ns)), 10, 64)
+		if err != nil {
+			return s, err
+		}
+		s.wall -= time.Duration(n) // the time quick adds over the builder's
+		return s, nil
+	}
+	key := filepath.Join(x.home, ".ssh", "id_ed25519")
+	sshTrue := func(port int) []string {
+		return []string{"ssh", "-F", "/dev/null", "-o", "BatchMode=yes", "-o", "IdentityFile=" + key, "-o", "UserKnownHostsFile=" + kh,
+			"-p", strconv.Itoa(port), user + "@127.0.0.1", "true"}
+	}
+	o, r, err := x.pair(func() (sample, error) { return quick("buildhost") }, x.cmd("", sshTrue(srv.Port)...))
+	if err != nil {
+		return err
+	}
+	// One more of each, counted: connections and sessions from sshd's log,
+	// round trips (turns of the conversation) from the proxy.
+	srv.Mark()
+	proxy.reset()
+	if _, err := quick(fmt.Sprintf("%s@127.0.0.1:%d", user, proxy.port)); err != nil {
+		return err
+	}
+	conns, sessions, _, err := srv.Counts()
+	if err != nil {
+		return err
+	}
+	quickTurns := proxy.turns()
+	proxy.reset()
+	if _, _, err := x.exe("", sshTrue(proxy.port)); err != nil {
+		return err
+	}
+	_, trueSessions, _, _ := srv.Counts()
+	trueTurns := proxy.turns()
+	x.addRow("quick: time added over the builder vs ssh host true", o, r, 2.0,
+		fmt.Sprintf("quick: %d connection, %d sessions, %d round trips; ssh true: 1 connection, %d session, %d round trips", conns, sessions, quickTurns, trueSessions, trueTurns))
+	met := 0.0
+	if conns != 1 {
+		met = 2
+	}
+	x.rows = append(x.rows, row{figure: "quick: SSH connections", ours: strconv.Itoa(conns), ref: "1", ratio: met, target: 1.0})
+	return nil
+}
+
+// turnProxy forwards TCP to sshd and counts the turns of the
+// conversation: each time the server answers after the client spoke.
+type turnProxy struct {
+	l    net.Listener
+	port int
+	mu   sync.Mutex
+	n    int
+	last byte // 'c' or 's'
+}
+
+func newTurnProxy(to int) (*turnProxy, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	p := &turnProxy{l: l, port: l.Addr().(*net.TCPAddr).Port}
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", to))
+			if err != nil {
+				c.Close()
+				continue
+			}
+			go p.pipe(c, s, 'c')
+			go p.pipe(s, c, 's')
+		}
+	}()
+	return p, nil
+}
+
+func (p *turnProxy) pipe(from, to net.Conn, dir byte) {
+	defer to.Close()
+	buf := make([]byte, 32*1024)
+	for {
+		n, err := from.Read(buf)
+		if n > 0 {
+			p.mu.Lock()
+			if dir == 's' && p.last == 'c' {
+				p.n++
+			}
+			p.last = dir
+			p.mu.Unlock()
+			if _, werr := to.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			if err != io.EOF {
+				return
+			}
+			return
+		}
+	}
+}
+
+func (p *turnProxy) reset() {
+	p.mu.Lock()
+	p.n, p.last = 0, 0
+	p.mu.Unlock()
+}
+
+func (p *turnProxy) turns() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.n
+}
+
+func (p *turnProxy) Close() error { return p.l.Close() }
+
+// prepare20k: the second prepare of a 20,000-commit project, after one new
+// commit, against the first (a clone).
+func (x *b) prepare20k() error {
+	step("prepare: a project of 20,000 commits, cloned, then fetched after one new commit")
+	proj := filepath.Join(x.tmp, "big")
+	if out, err := exec.Command("git", "init", "-q", proj).CombinedOutput(); err != nil {
+		return fmt.Errorf("git init: %v\n%s", err, out)
+	}
+	fi := exec.Command("git", "-C", proj, "fast-import", "--quiet")
+	var in strings.Builder
+	who := "Bench <bench@example.com> 1700000000 +0000"
+	for i := 1; i <= 20000; i++ {
+		content := fmt.Sprintf("line %d\n", i)
+		msg := fmt.Sprintf("commit %d", i)
+		fmt.Fprintf(&in, "commit refs/heads/main\ncommitter %s\ndata %d\n%s\nM 100644 inline file%d\ndata %d\n%s\n", who, len(msg), msg, i%500, len(content), content)
+		if i == 1 {
+			fmt.Fprintf(&in, "")
+		}
+	}
+	fi.Stdin = strings.NewReader(in.String())
+	if out, err := fi.CombinedOutput(); err != nil {
+		return fmt.Errorf("git fast-import: %v\n%s", err, out)
+	}
+	for _, c := range [][]string{{"tag", "v1.0.0", "main~100"}, {"checkout", "-q", "main"}, {"gc", "-q"}} {
+		cmd := exec.Command("git", append([]string{"-C", proj}, c...)...)
+		cmd.Env = x.env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("git %v: %v\n%s", c, err, out)
+		}
+	}
+	url := "file://" + proj
+	var first, second series
+	var fetched []string
+	for i := 0; i < 3; i++ {
+		wd := filepath.Join(x.tmp, fmt.Sprintf("wd20k-%d", i))
+		prep := []string{x.bin, "-q", "-H", "local", "prepare", "big", url}
+		x.env = append(x.env, "GACHETTE_WORKDIR="+wd)
+		s1, _, err := x.exe("", prep)
+		if err != nil {
+			return err
+		}
+		first.add(s1)
+		before := countObjects(filepath.Join(wd, "working_copy", "big"))
+		cmd := exec.Command("git", "-C", proj, "commit", "-q", "--allow-empty", "-m", fmt.Sprintf("new %d", i))
+		cmd.Env = x.env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("git commit: %v\n%s", err, out)
+		}
+		s2, _, err := x.exe("", prep)
+		if err != nil {
+			return err
+		}
+		second.add(s2)
+		after := countObjects(filepath.Join(wd, "working_copy", "big"))
+		fetched = append(fetched, fmt.Sprintf("%d→%d", before, after))
+		x.env = x.env[:len(x.env)-1]
+	}
+	x.addRow("prepare again after one new commit vs first prepare (20k commits)", second, first, 0.1,
+		"objects in the working copy before→after the second prepare: "+strings.Join(fetched, ", ")+" (fetch, not clone)")
+	return nil
+}
+
+// countObjects is the number of objects in a repository, loose and packed.
+func countObjects(dir string) int {
+	out, err := exec.Command("git", "-C", dir, "count-objects", "-v").Output()
+	if err != nil {
+		return -1
+	}
+	n := 0
+	for _, l := range strings.Split(string(out), "\n") {
+		k, v, _ := strings.Cut(l, ": ")
+		if k == "count" || k == "in-pack" {
+			c, _ := strconv.Atoi(v)
+			n += c
+		}
+	}
+	return n
+}
+
+func (x *b) print() {
+	fmt.Printf("\ngit-gachette benchmark: medians of %d whole-process runs, side by side (%s)\n\n", *runs, time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "FIGURE\tOURS\tREFERENCE\tRATIO\tTARGET\tMET")
+	all := true
+	for _, r := range x.rows {
+		met := r.ratio <= r.target
+		all = all && met
+		fmt.Fprintf(w, "%s\t%s\t%s\t%.2f×\t≤ %.1f×\t%s\n", r.figure, r.ours, r.ref, r.ratio, r.target, yes(met))
+	}
+	w.Flush()
+	fmt.Println()
+	for _, r := range x.rows {
+		if r.note != "" {
+			fmt.Printf("* %s: %s\n", r.figure, r.note)
+		}
+	}
+	if !all {
+		fmt.Println("\nSome targets are not met: see the README's performance section for why, and what it would take.")
+	}
+}
+
+func yes(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "NO"
+}
