@@ -536,11 +536,7 @@ echo $(( $(date +%s%N) - start )) > ` + times + "\n"
 	trueTurns := proxy.turns()
 	x.addRow("quick: time added over the builder vs ssh host true", o, r, 2.0,
 		fmt.Sprintf("quick: %d connection, %d sessions, %d round trips; ssh true: 1 connection, %d session, %d round trips", conns, sessions, quickTurns, trueSessions, trueTurns))
-	met := 0.0
-	if conns != 1 {
-		met = 2
-	}
-	x.rows = append(x.rows, row{figure: "quick: SSH connections", ours: strconv.Itoa(conns), ref: "1", ratio: met, target: 1.0})
+	x.rows = append(x.rows, row{figure: "quick: SSH connections (exactly 1)", ours: strconv.Itoa(conns), ref: "1", ratio: float64(conns), target: 1.0})
 	return nil
 }
 

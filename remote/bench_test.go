@@ -1,0 +1,79 @@
+package remote
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// BenchmarkParseBuilt parses one trebuchet "Built:" line.
+func BenchmarkParseBuilt(b *testing.B) {
+	line := `Built: {'name': 'dh-app-config', 'version': '1.0.0+2.gabcdef1', 'file_name': 'dh-app-config-1.0.0+2.gabcdef1-all.deb', 'description': 'it\'s here'}`
+	for b.Loop() {
+		if _, ok, err := ParseBuilt(line); !ok || err != nil {
+			b.Fatal(ok, err)
+		}
+	}
+}
+
+// BenchmarkQuote quotes a value with quotes and newlines in it.
+func BenchmarkQuote(b *testing.B) {
+	for b.Loop() {
+		Quote("it's a \"value\"\nwith $(things) in it")
+	}
+}
+
+// benchProject makes a git project with a tag and a commit after it.
+func benchProject(b *testing.B) string {
+	dir := filepath.Join(b.TempDir(), "proj")
+	for _, args := range [][]string{{"init", "-q", "-b", "main", dir}, {"-C", dir, "commit", "-q", "--allow-empty", "-m", "one"}, {"-C", dir, "tag", "v1.0.0"},
+		{"-C", dir, "commit", "-q", "--allow-empty", "-m", "two"}} {
+		cmd := exec.Command("git", args...)
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=b", "GIT_AUTHOR_EMAIL=b@example.com", "GIT_COMMITTER_NAME=b", "GIT_COMMITTER_EMAIL=b@example.com")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	return dir
+}
+
+// BenchmarkPrepareAgain prepares an existing working copy on this machine:
+// fetch, checkout, clean, describe — what every prepare after the first
+// costs, without SSH.
+func BenchmarkPrepareAgain(b *testing.B) {
+	proj := benchProject(b)
+	wd := b.TempDir()
+	ctx := context.Background()
+	if _, err := Prepare(ctx, Local{}, wd, "proj", proj, "main", "0.0.1", io.Discard); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := Prepare(ctx, Local{}, wd, "proj", proj, "main", "0.0.1", io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkBuildCommand runs the command builder, the .deb check and the
+// move on this machine: the fixed cost of a build around the builder.
+func BenchmarkBuildCommand(b *testing.B) {
+	proj := benchProject(b)
+	wd, debs := b.TempDir(), b.TempDir()
+	ctx := context.Background()
+	co, err := Prepare(ctx, Local{}, wd, "proj", proj, "main", "0.0.1", io.Discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	script := `set -e; r=$(mktemp -d); mkdir -p "$r/DEBIAN"
+printf 'Package: dh-bench\nVersion: %s\nArchitecture: all\nMaintainer: x <x@example.com>\nDescription: b\n' "$GACHETTE_VERSION" > "$r/DEBIAN/control"
+dpkg-deb --root-owner-group --build "$r" "$GACHETTE_OUTPUT/dh-bench_${GACHETTE_VERSION}_all.deb" >/dev/null; rm -rf "$r"`
+	req := BuildRequest{Key: "proj", Workdir: wd, DebsPath: debs, Builder: BuilderCommand, Command: script, Versions: Versions{App: co.Version}, Commit: co.Commit}
+	for b.Loop() {
+		if d, err := Build(ctx, Local{}, req, io.Discard, io.Discard); err != nil || len(d) != 1 {
+			b.Fatal(d, err)
+		}
+	}
+}
