@@ -223,7 +223,14 @@ func FuzzBuildScript(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := []string{"build", missile, "--output", staging, "--arch", arch, "--app-version", version, "--web-callback", callback}
+		want := []string{"build", missile, "--output", staging}
+		if arch != "" { // an empty arch is left out: trebuchet's default applies
+			want = append(want, "--arch", arch)
+		}
+		want = append(want, "--app-version", version)
+		if callback != "" { // an empty callback is left out, not passed empty
+			want = append(want, "--web-callback", callback)
+		}
 		if extra != "" {
 			want = append(want, "--extra-description", extra)
 		}

@@ -29,26 +29,24 @@ func CommitVersion(describe string, count int, commit, base string) (string, err
 	short := commit[:7]
 	describe = strings.TrimSpace(describe)
 	if describe == "" {
-		if err := CheckDebianVersion(base); err != nil {
-			return "", fmt.Errorf("base version (gachette.baseVersion): %w", err)
+		if err := CheckBaseVersion(base); err != nil {
+			return "", err
 		}
-		if strings.Contains(base, "-") || strings.Contains(base, ":") {
-			return "", fmt.Errorf("base version %q must be a plain upstream version (no '-' or ':')", base)
-		}
-		return fmt.Sprintf("%s+%d.g%s", base, count, short), nil
+		return checked(fmt.Sprintf("%s+%d.g%s", base, count, short))
 	}
+	notDescribe := fmt.Errorf("git describe said %q, not <tag>-<n>-g<hash>", describe)
 	g := strings.LastIndex(describe, "-g")
-	if g < 0 {
-		return "", fmt.Errorf("git describe said %q, not <tag>-<n>-g<hash>", describe)
+	if g < 0 || len(describe) == g+2 || !isHexString(describe[g+2:]) {
+		return "", notDescribe
 	}
 	rest := describe[:g]
 	d := strings.LastIndex(rest, "-")
-	if d < 0 {
-		return "", fmt.Errorf("git describe said %q, not <tag>-<n>-g<hash>", describe)
+	if d < 1 || !isDigits(rest[d+1:]) {
+		return "", notDescribe
 	}
 	n, err := strconv.Atoi(rest[d+1:])
-	if err != nil || n < 0 {
-		return "", fmt.Errorf("git describe said %q, not <tag>-<n>-g<hash>", describe)
+	if err != nil {
+		return "", notDescribe
 	}
 	tag := rest[:d]
 	upstream := strings.ReplaceAll(strings.TrimPrefix(strings.TrimPrefix(tag, "v"), "V"), "-", "~")
@@ -61,7 +59,27 @@ func CommitVersion(describe string, count int, commit, base string) (string, err
 	if n == 0 {
 		return upstream, nil
 	}
-	return fmt.Sprintf("%s+%d.g%s", upstream, n, short), nil
+	if len(upstream) > MaxUpstreamLen {
+		return "", fmt.Errorf("tag %q is too long to version a build %d commits after it: a tag used for versions may have at most %d bytes; tag the commit with a shorter version", Shorten(tag), n, MaxUpstreamLen)
+	}
+	return checked(fmt.Sprintf("%s+%d.g%s", upstream, n, short))
+}
+
+// MaxUpstreamLen bounds a base version or version tag, so that the suffix
+// "+<count>.g<hash>" (at most 30 bytes) keeps the result within MaxVersionLen.
+const MaxUpstreamLen = MaxVersionLen - 32
+
+// checked is the last guard on a computed version: what CommitVersion
+// returns is always a valid Debian version.
+func checked(v string) (string, error) {
+	if err := CheckDebianVersion(v); err != nil {
+		return "", fmt.Errorf("computed package version is invalid: %w", err)
+	}
+	return v, nil
+}
+
+func isDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
 func isHexString(s string) bool {
@@ -72,4 +90,19 @@ func isHexString(s string) bool {
 		}
 	}
 	return true
+}
+
+// CheckBaseVersion checks gachette.baseVersion: a Debian upstream version
+// without epoch or revision, since the commit count is appended to it.
+func CheckBaseVersion(base string) error {
+	if err := CheckDebianVersion(base); err != nil {
+		return fmt.Errorf("base version (gachette.baseVersion): %w", err)
+	}
+	if len(base) > MaxUpstreamLen {
+		return fmt.Errorf("base version (gachette.baseVersion) %q is longer than %d bytes; the commit count and hash are appended to it", Shorten(base), MaxUpstreamLen)
+	}
+	if strings.Contains(base, "-") || strings.Contains(base, ":") {
+		return fmt.Errorf("base version %q must be a plain upstream version (no '-' or ':')", base)
+	}
+	return nil
 }

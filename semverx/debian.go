@@ -2,10 +2,35 @@ package semverx
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"pault.ag/go/debian/version"
 )
+
+// MaxNameLen and MaxVersionLen bound package names and versions: Debian
+// sets no limit, but both go into file names (at most 255 bytes) and into
+// every message that names them.
+const (
+	MaxNameLen    = 100
+	MaxVersionLen = 128
+)
+
+// Shorten cuts a value to be quoted in a message to its first 40 bytes
+// (on a rune boundary), marking the cut with "…".
+func Shorten(s string) string {
+	const n = 40
+	if len(s) <= n {
+		return s
+	}
+	i := n
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
+}
 
 // CheckPackageName reports whether name is a Debian package name as policy
 // §5.6.1 defines it: lowercase letters, digits, '+', '-' and '.', at least
@@ -13,6 +38,9 @@ import (
 func CheckPackageName(name string) error {
 	if name == "" {
 		return fmt.Errorf("package name is empty")
+	}
+	if len(name) > MaxNameLen {
+		return fmt.Errorf("package name %q is longer than %d bytes", Shorten(name), MaxNameLen)
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
@@ -55,8 +83,25 @@ func ParseDebianVersion(s string) (version.Version, error) {
 	if s == "" {
 		return version.Version{}, fmt.Errorf("version is empty")
 	}
+	if len(s) > MaxVersionLen {
+		return version.Version{}, fmt.Errorf("version %q is longer than %d bytes", Shorten(s), MaxVersionLen)
+	}
 	if strings.TrimSpace(s) != s {
 		return version.Version{}, fmt.Errorf("version %q has surrounding whitespace", s)
+	}
+	for i, r := range s {
+		if r < 0x20 || r == 0x7f {
+			return version.Version{}, fmt.Errorf("version %q has the control character %U at position %d", s, r, i+1)
+		}
+	}
+	if epoch, _, ok := strings.Cut(s, ":"); ok && (epoch == "" || strings.Trim(epoch, "0123456789") != "") {
+		return version.Version{}, fmt.Errorf("version %q is not a Debian version: the epoch before ':' must be a number", s)
+	} else if ok {
+		// dpkg keeps the epoch in an int and refuses more ("epoch in
+		// version is too big").
+		if e, err := strconv.ParseInt(epoch, 10, 64); err != nil || e > math.MaxInt32 {
+			return version.Version{}, fmt.Errorf("version %q is not a Debian version: the epoch before ':' is too big (dpkg's limit is %d)", Shorten(s), math.MaxInt32)
+		}
 	}
 	if strings.HasSuffix(s, "-") {
 		return version.Version{}, fmt.Errorf("version %q is not a Debian version: revision number is empty", s)

@@ -38,6 +38,15 @@ func TestParseStanzaErrors(t *testing.T) {
 		{"Package: dh-a\nVersion: 1\nFilename: ../a.deb\n", `must not contain ".."`},
 		{"Package: dh-a\nVersion: 1\nFilename: a.deb\nSize: -1\n", "Size \"-1\" is not a positive number"},
 		{"Package: dh-a\nVersion: 1\nFilename: a.deb\nSHA256: zz\n", "sha256"},
+		// NUL bytes, which no argument can carry, can be in a stored stanza
+		{"Package: dh-a\x00\nVersion: 1\nFilename: a.deb\n", `package name "dh-a\x00" has the character U+0000`},
+		{"Package: dh-a\nVersion: 1\x00\nFilename: a.deb\n", `version "1\x00" has the control character U+0000`},
+		{"Package: dh-a\nVersion: 1\nFilename: a\x00.deb\n", `file name "a\x00.deb" has the control character U+0000`},
+		{"Package: dh-a\nVersion: 1\nFilename: a.deb\nSource: x\x00y\n", `source "x\x00y" has the control character U+0000`},
+		{"Package: dh-a\nVersion: 1\nFilename: a.deb\nRef: \x00\n", `ref "\x00" has the control character U+0000`},
+		{"Package: dh-a\nVersion: 1\nFilename: a.deb\nArchitecture: all\x00\n", `architecture "all\x00"`},
+		{"Package: dh-a\nVersion: 1\nFilename: a.deb\nSize: 1\x00\n", `Size "1\x00" is not a positive number`},
+		{"Pack\x00age: dh-a\nVersion: 1\nFilename: a.deb\n", "no Package field"},
 	} {
 		if _, err := ParseStanza([]byte(tc.in)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("ParseStanza(%q) = %v, want an error with %q", tc.in, err, tc.want)
