@@ -329,9 +329,10 @@ func compareRefs(a, b Ref) int { return strings.Compare(a.Name, b.Name) }
 
 // lockFile is a held <name>.lock.
 type lockFile struct {
-	name string
-	path string
-	file *os.File
+	name      string
+	path      string
+	file      *os.File
+	committed bool // renamed into place
 }
 
 // lock creates <ref>.lock exclusively, waiting up to lockTimeout with
@@ -343,10 +344,19 @@ func (f *fileRefs) lock(name string) (*lockFile, error) {
 	}
 	deadline := time.Now().Add(f.lockTimeout)
 	wait := time.Millisecond
-	for {
+	for recreated := 0; ; {
 		fh, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
 		if err == nil {
 			return &lockFile{name: name, path: p, file: fh}, nil
+		}
+		// git pack-refs removes directories it emptied: one may vanish
+		// between MkdirAll and the open. Make it again, as C git does.
+		if errors.Is(err, os.ErrNotExist) && recreated < 100 {
+			recreated++
+			if err := os.MkdirAll(filepath.Dir(p), 0o777); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return nil, fmt.Errorf("lock %s: %w", name, err)
+			}
+			continue
 		}
 		if !errors.Is(err, os.ErrExist) {
 			if isDirErr(err) {
@@ -362,12 +372,17 @@ func (f *fileRefs) lock(name string) (*lockFile, error) {
 	}
 }
 
+// release gives up a lock that was not committed. Once renamed into
+// place the path is no longer ours: another writer may already hold a new
+// lock file there, and removing it would break that writer's update.
 func (l *lockFile) release() {
 	if l.file != nil {
 		l.file.Close()
 		l.file = nil
 	}
-	os.Remove(l.path)
+	if !l.committed {
+		os.Remove(l.path)
+	}
 }
 
 // Update applies updates atomically with respect to other writers that use
@@ -469,12 +484,14 @@ func (f *fileRefs) Update(updates ...RefUpdate) error {
 		if err := os.Rename(l.path, target); err != nil {
 			return fmt.Errorf("update %s: %w", u.Name, err)
 		}
+		l.committed = true
 		dirs[filepath.Dir(target)] = true
 	}
 	if packedLock != nil {
 		if err := os.Rename(packedLock.path, filepath.Join(f.dir, "packed-refs")); err != nil {
 			return fmt.Errorf("update packed-refs: %w", err)
 		}
+		packedLock.committed = true
 		dirs[f.dir] = true
 	}
 	for d := range dirs {

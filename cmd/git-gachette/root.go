@@ -164,6 +164,7 @@ Run it as "git gachette <command>" once git-gachette is on your PATH.`,
 		a.newBuildCmd(),
 		a.newLintCmd(),
 		a.newQuickCmd(),
+		a.newFsckCmd(),
 	)
 	return root
 }

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+func (a *app) newFsckCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "fsck",
+		Short: "Check every stack of every domain against the stacks format",
+		Long: `Check every stack of every domain (or of --domain) against the stacks format:
+each stack tag is an annotated tag of a git-gachette commit of a format this
+version reads, naming the stack; every package is a stanza that parses and
+names its file; every object is present; each domain has its branch. Each
+problem is printed as "WHERE: PROBLEM". Exit status 1 when there is any.
+
+It reads the current state of each stack; git fsck --strict checks the
+objects and the history.`,
+		Example: `  git gachette fsck
+  git gachette fsck --domain backend --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runFsck(cmd.Flags().Changed("domain"), asJSON)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	return cmd
+}
+
+func (a *app) runFsck(oneDomain, asJSON bool) error {
+	var domains []string
+	if oneDomain {
+		d, err := a.domain()
+		if err != nil {
+			return err
+		}
+		domains = []string{d}
+	}
+	r, err := a.openStacks()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	rep, err := r.Fsck(domains...)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		if rep.Domains == nil {
+			rep.Domains = []string{}
+		}
+		if err := a.printJSON(rep); err != nil {
+			return err
+		}
+	} else {
+		for _, p := range rep.Problems {
+			fmt.Fprintf(a.stdout, "%s: %s\n", p.Where, p.Problem)
+		}
+	}
+	a.info("checked %d stack(s) of %d domain(s), %d package(s): %d problem(s)", rep.Stacks, len(rep.Domains), rep.Packages, len(rep.Problems))
+	if len(rep.Problems) > 0 {
+		return &exitError{code: 1}
+	}
+	return nil
+}
