@@ -11,6 +11,9 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/ops-hero/git-gachette/semverx"
 )
@@ -71,7 +74,7 @@ func (r BuildRequest) validate() error {
 			checks = append(checks, fmt.Errorf("the command builder needs a command: git config gachette.buildCommand 'make deb'"))
 		}
 	default:
-		return fmt.Errorf("builder %q is not one of trebuchet, dpkg-buildpackage, command", r.Builder)
+		return CheckBuilder(r.Builder)
 	}
 	if r.Arch != "" {
 		checks = append(checks, checkArch(r.Arch))
@@ -94,9 +97,24 @@ func (r BuildRequest) validate() error {
 	return nil
 }
 
+// CheckBuilder checks a gachette.builder value.
+func CheckBuilder(b string) error {
+	switch b {
+	case BuilderTrebuchet, BuilderDpkg, BuilderCommand:
+		return nil
+	}
+	return fmt.Errorf("builder %q is not one of trebuchet, dpkg-buildpackage, command", semverx.Shorten(b))
+}
+
+// CheckArch checks a Debian architecture name (all, amd64, arm64, ...).
+func CheckArch(a string) error { return checkArch(a) }
+
+// CheckTrebuchetPath checks the path of trebuchet on the build host.
+func CheckTrebuchetPath(p string) error { return checkLine("trebuchet path", p, 1024) }
+
 func checkArch(a string) error {
 	if a == "" || len(a) > 64 || strings.Trim(a, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" || a[0] == '-' {
-		return fmt.Errorf("architecture %q is not a Debian architecture (e.g. all, amd64)", a)
+		return fmt.Errorf("architecture %q is not a Debian architecture (e.g. all, amd64)", semverx.Shorten(a))
 	}
 	return nil
 }
@@ -158,8 +176,9 @@ rm -f -- "$base.changes" "$base.buildinfo"
 // Markers between the parts of the build session's output; each build
 // adds a random suffix, so that the builder's own output cannot fake them.
 const (
-	markCheck = "@@gachette-check-"
-	markMoved = "@@gachette-moved-"
+	markCheck  = "@@gachette-check-"
+	markNoDebs = "@@gachette-nodebs-"
+	markMoved  = "@@gachette-moved-"
 )
 
 // sessionScript is the whole build in one session: the builder, then the
@@ -174,6 +193,10 @@ func (r BuildRequest) sessionScript(staging, nonce string) string {
 	return "staging=" + Quote(staging) + " debs=" + Quote(debs) + `
 trap 'rm -rf -- "$staging"' EXIT
 trap 'exit 129' HUP INT PIPE TERM
+if ! { mkdir -p -- "$debs" && [ -d "$debs" ] && [ -w "$debs" ] && mkdir -p -- "$staging"; } >&2; then
+	echo ` + markNoDebs + nonce + `
+	exit 1
+fi
 (
 ` + r.buildScript(staging) + `)
 rc=$?
@@ -227,7 +250,7 @@ func Build(ctx context.Context, ex Executor, r BuildRequest, stdout, stderr io.W
 	// The session's output: the builder's (streamed, and kept for its
 	// Built: lines), the check lines, then the moved marker.
 	var builderOut, list bytes.Buffer
-	part, moved := 0, false
+	part, moved, noDebs := 0, false, false
 	var debs []Deb
 	var verdictErr error
 	sc := bufio.NewScanner(outR)
@@ -252,6 +275,8 @@ func Build(ctx context.Context, ex Executor, r BuildRequest, stdout, stderr io.W
 			}
 			v.WriteString("end\n")
 			go func() { io.WriteString(stdinW, v.String()) }()
+		case line == markNoDebs+nonce && part == 0:
+			noDebs = true
 		case line == markMoved+nonce && part == 2:
 			moved = true
 		case part == 0:
@@ -265,8 +290,10 @@ func Build(ctx context.Context, ex Executor, r BuildRequest, stdout, stderr io.W
 	io.Copy(io.Discard, outR)
 	err := <-done
 	switch {
+	case noDebs:
+		return nil, fmt.Errorf("%s: the debs path %s is not a directory the build user can write (see the message above); set gachette.debsPath or fix it on the host", what, r.DebsPath)
 	case part == 0 && err != nil:
-		return nil, fmt.Errorf("%s: %s failed: %w", what, r.Builder, err)
+		return nil, fmt.Errorf("%s: %s failed: %w%s", what, r.Builder, err, signalHint(err))
 	case part < 2 && err != nil:
 		return nil, fmt.Errorf("%s: checking the .debs: %w", what, err)
 	case verdictErr != nil:
@@ -390,4 +417,18 @@ func Lint(ctx context.Context, ex Executor, workdir, key, trebuchet, missile str
 		return nil, fmt.Errorf("lint %s on %s: %w", key, ex.Host(), err)
 	}
 	return ParseLint(out.String())
+}
+
+// signalHint explains a builder's exit status above 128: the shell that ran
+// it reports a command killed by signal N as 128+N.
+func signalHint(err error) string {
+	var ee *ExitError
+	if !errors.As(err, &ee) || ee.Signal != "" || ee.Status <= 128 || ee.Status > 128+64 {
+		return ""
+	}
+	name := unix.SignalName(syscall.Signal(ee.Status - 128))
+	if name == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (killed by signal %s: out of memory, a timeout, or someone on the host?)", strings.TrimPrefix(name, "SIG"))
 }

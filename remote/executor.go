@@ -35,9 +35,9 @@ type ExitError struct {
 
 func (e *ExitError) Error() string {
 	if e.Signal != "" {
-		return fmt.Sprintf("on %s: killed by signal %s", e.Host, e.Signal)
+		return "killed by signal " + e.Signal
 	}
-	return fmt.Sprintf("on %s: exit status %d", e.Host, e.Status)
+	return fmt.Sprintf("exit status %d", e.Status)
 }
 
 // Local runs scripts on this machine (host "local").

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ops-hero/git-gachette/semverx"
 )
 
 // Quote returns s as one POSIX shell word: in single quotes, with each
@@ -23,7 +25,7 @@ func checkLine(what, s string, max int) error {
 		return fmt.Errorf("%s is empty", what)
 	}
 	if len(s) > max {
-		return fmt.Errorf("%s is longer than %d bytes", what, max)
+		return fmt.Errorf("%s %q is longer than %d bytes", what, semverx.Shorten(s), max)
 	}
 	if !utf8.ValidString(s) {
 		return fmt.Errorf("%s %q is not valid UTF-8", what, s)

@@ -18,6 +18,8 @@ import (
 	"github.com/skeema/knownhosts"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
+
+	"github.com/ops-hero/git-gachette/semverx"
 )
 
 // SSHOptions says how to reach a build host.
@@ -73,30 +75,59 @@ func (t sshTarget) String() string {
 	return t.user + "@" + t.addr()
 }
 
+// CheckHost checks the syntax of a build host string: local, or
+// [user@]host[:port] where host is a name, an address or an ~/.ssh/config
+// alias. It reads no file and opens no connection.
+func CheckHost(host string) error {
+	if host == "local" {
+		return nil
+	}
+	_, _, _, err := splitHost(host)
+	return err
+}
+
+// splitHost reads [user@]host[:port].
+func splitHost(host string) (user, alias, port string, err error) {
+	if host == "" {
+		return "", "", "", fmt.Errorf("host is empty")
+	}
+	if len(host) > 255 {
+		return "", "", "", fmt.Errorf("host %q is longer than 255 bytes", semverx.Shorten(host))
+	}
+	rest := host
+	if i := strings.LastIndex(rest, "@"); i >= 0 {
+		user, rest = rest[:i], rest[i+1:]
+		if user == "" {
+			return "", "", "", fmt.Errorf("host %q has an empty user name before '@'", host)
+		}
+	}
+	alias = rest
+	if h, p, err := net.SplitHostPort(rest); err == nil {
+		alias, port = h, p
+	} else if strings.Count(rest, ":") == 1 {
+		return "", "", "", fmt.Errorf("host %q: the port after ':' is not a number", host)
+	}
+	if !validHostName(alias) || strings.ContainsAny(user, " \t\n\x00'\"$`;|&<>()\\") || strings.HasPrefix(user, "-") {
+		return "", "", "", fmt.Errorf("host %q is not [user@]host[:port] or an ~/.ssh/config alias", host)
+	}
+	if port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return "", "", "", fmt.Errorf("host %q: port %q is not between 1 and 65535", host, port)
+		}
+	}
+	return user, alias, port, nil
+}
+
 // resolveTarget reads host as [user@]host[:port] and completes it from
 // ~/.ssh/config and /etc/ssh/ssh_config, as ssh does (the first value
 // found wins; what the host string says wins over both).
 func resolveTarget(host string, env func(string) string) (sshTarget, error) {
 	var t sshTarget
-	rest := host
-	if i := strings.LastIndex(rest, "@"); i >= 0 {
-		t.user, rest = rest[:i], rest[i+1:]
+	user, alias, port, err := splitHost(host)
+	if err != nil {
+		return t, err
 	}
-	alias := rest
-	if h, p, err := net.SplitHostPort(rest); err == nil {
-		alias, t.port = h, p
-	} else if strings.Count(rest, ":") == 1 {
-		return t, fmt.Errorf("host %q: the port after ':' is not a number", host)
-	}
-	if !validHostName(alias) || strings.ContainsAny(t.user, " \t\n\x00'\"$`;|&<>()\\") || strings.HasPrefix(t.user, "-") {
-		return t, fmt.Errorf("host %q is not [user@]host[:port] or an ~/.ssh/config alias", host)
-	}
-	if t.port != "" {
-		if n, err := strconv.Atoi(t.port); err != nil || n < 1 || n > 65535 {
-			return t, fmt.Errorf("host %q: port %q is not between 1 and 65535", host, t.port)
-		}
-	}
-	t.alias = alias
+	t.user, t.port, t.alias = user, port, alias
 	home := sshHome(env)
 	var configs []*ssh_config.Config
 	for _, f := range []string{filepath.Join(home, ".ssh", "config"), "/etc/ssh/ssh_config"} {
@@ -220,11 +251,11 @@ func DialSSH(ctx context.Context, o SSHOptions) (*SSH, error) {
 	}
 	auth, ag, err := authMethods(t, o.Env)
 	if err != nil {
-		return nil, fmt.Errorf("host %s: %w", t, err)
+		return nil, fmt.Errorf("connect to %s: %w", t, err)
 	}
 	hostKeys, algos, err := hostKeyCheck(t, o.AcceptNew || t.strict == "accept-new" || t.strict == "no" || t.strict == "off")
 	if err != nil {
-		return nil, fmt.Errorf("host %s: %w", t, err)
+		return nil, fmt.Errorf("connect to %s: %w", t, err)
 	}
 	cfg := &ssh.ClientConfig{
 		User:              t.user,
@@ -238,7 +269,7 @@ func DialSSH(ctx context.Context, o SSHOptions) (*SSH, error) {
 	defer cancel()
 	conn, err := dialer.DialContext(dctx, "tcp", t.addr())
 	if err != nil {
-		return nil, fmt.Errorf("host %s: cannot connect: %w", t, unwrapNet(err))
+		return nil, fmt.Errorf("connect to %s: %w", t, unwrapNet(err))
 	}
 	conn.SetDeadline(time.Now().Add(o.ConnectTimeout))
 	c, chans, reqs, err := ssh.NewClientConn(conn, t.addr(), cfg)
@@ -246,24 +277,24 @@ func DialSSH(ctx context.Context, o SSHOptions) (*SSH, error) {
 		conn.Close()
 		var hk *hostKeyError
 		if errors.As(err, &hk) {
-			return nil, fmt.Errorf("host %s: %w", t, hk)
+			return nil, fmt.Errorf("connect to %s: %w", t, hk)
 		}
 		if strings.Contains(err.Error(), "unable to authenticate") {
-			return nil, fmt.Errorf("host %s: authentication failed for user %s (tried %s); is your public key in ~%s/.ssh/authorized_keys there?",
+			return nil, fmt.Errorf("connect to %s: authentication failed for user %s (tried %s); is your public key in ~%s/.ssh/authorized_keys there?",
 				t, t.user, describeAuth(ag != nil, t.identityFiles), t.user)
 		}
-		return nil, fmt.Errorf("host %s: ssh handshake: %w", t, err)
+		return nil, fmt.Errorf("connect to %s: ssh handshake: %w", t, err)
 	}
 	conn.SetDeadline(time.Time{})
 	s := &SSH{client: ssh.NewClient(c, chans, reqs), host: t.String(), done: make(chan struct{})}
 	if o.ForwardAgent || t.forwardAgent {
 		if ag == nil {
 			s.Close()
-			return nil, fmt.Errorf("host %s: agent forwarding is on but no ssh-agent is running (SSH_AUTH_SOCK is unset)", t)
+			return nil, fmt.Errorf("connect to %s: agent forwarding is on but no ssh-agent is running (SSH_AUTH_SOCK is unset)", t)
 		}
 		if err := agent.ForwardToAgent(s.client, ag); err != nil {
 			s.Close()
-			return nil, fmt.Errorf("host %s: agent forwarding: %w", t, err)
+			return nil, fmt.Errorf("connect to %s: agent forwarding: %w", t, err)
 		}
 		s.forward = true
 	}
@@ -283,7 +314,7 @@ func (s *SSH) requestForwarding(sess *ssh.Session) error {
 		return nil
 	}
 	if err := agent.RequestAgentForwarding(sess); err != nil {
-		return fmt.Errorf("on %s: agent forwarding: %w (is AllowAgentForwarding off in its sshd_config?)", s.host, err)
+		return fmt.Errorf("agent forwarding: %w (is AllowAgentForwarding off in its sshd_config?)", err)
 	}
 	s.forwarded = true
 	return nil
@@ -468,7 +499,7 @@ func (s *SSH) keepAlive(every time.Duration) {
 			return
 		}
 		s.mu.Lock()
-		s.dead = fmt.Errorf("on %s: the connection stopped answering", s.host)
+		s.dead = errors.New("the connection stopped answering (no reply to keep-alives)")
 		s.mu.Unlock()
 		s.client.Close()
 		return
@@ -523,7 +554,7 @@ func (s *SSH) Run(ctx context.Context, script string, stdin io.Reader, stdout, s
 		sess.Signal(ssh.SIGTERM)
 		sess.Close()
 		<-done
-		return fmt.Errorf("on %s: %w", s.host, ctx.Err())
+		return ctx.Err()
 	}
 	var ee *ssh.ExitError
 	switch {
@@ -548,7 +579,7 @@ func (s *SSH) lost(err error) error {
 	}
 	var missing *ssh.ExitMissingError
 	if errors.As(err, &missing) || errors.Is(err, io.EOF) {
-		return fmt.Errorf("on %s: the connection was lost before the command finished", s.host)
+		return errors.New("the connection was lost before the command finished")
 	}
-	return fmt.Errorf("on %s: %w", s.host, err)
+	return err
 }

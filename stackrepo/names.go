@@ -58,7 +58,7 @@ func CheckName(kind, s string) error {
 	case s == "":
 		return fmt.Errorf("%s name is empty", kind)
 	case len(s) > maxNameLen:
-		return bad(fmt.Sprintf("longer than %d characters", maxNameLen))
+		return fmt.Errorf("%s name %q is longer than %d bytes", kind, truncate(s, 40), maxNameLen)
 	case s == "@":
 		return bad(`"@" alone is reserved by git`)
 	case s[0] == '-':
@@ -106,7 +106,10 @@ func CheckFileName(s string) error {
 	if len(s) > 255 {
 		return fmt.Errorf("file name %q is longer than 255 bytes", truncate(s, 40))
 	}
-	if strings.Contains(s, "..") || s == "." {
+	if s == "." {
+		return fmt.Errorf(`file name "." is not a file name; give the bare file name, e.g. dh-app_1.0_all.deb`)
+	}
+	if strings.Contains(s, "..") {
 		return fmt.Errorf(`file name %q must not contain ".."; give the bare file name, e.g. dh-app_1.0_all.deb`, s)
 	}
 	for i, r := range s {

@@ -201,17 +201,18 @@ func countPackages(n int) string {
 }
 
 // branchUpdate decides whether the domain branch moves with this change:
-// always on create; otherwise when it points at the stack being changed
-// (its commit carries this stack's Gachette-Stack trailer, which also
-// heals a branch left one step behind by a crash between two renames).
+// always on create, and when the domain has no branch (it was deleted);
+// otherwise when it points at the stack being changed (its commit carries
+// this stack's Gachette-Stack trailer, which also heals a branch left one
+// step behind by a crash between two renames).
 func (r *Repo) branchUpdate(id StackID, cur *Stack, create bool, commit plumbing.Hash) (*RefUpdate, error) {
 	name := BranchRef(id.Domain)
 	b, err := r.refs.Lookup(name)
 	if err != nil && !errors.Is(err, ErrRefNotFound) {
 		return nil, err
 	}
-	move := create
-	if !move && !b.IsZero() {
+	move := create || b.IsZero()
+	if !move {
 		if b == cur.Commit {
 			move = true
 		} else if c, err := r.readCommit(b); err == nil && trailers(c.Message)["Gachette-Stack"] == id.String() {

@@ -63,6 +63,12 @@ func (a *app) runBuild(key, debsPath string, o buildOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := a.checkSettings("workdir", "debsPath", "builder", "trebuchet", "arch", "buildCommand", "baseVersion", "forwardAgent"); err != nil {
+		return err
+	}
+	if err := remote.CheckKey(key); err != nil {
+		return err
+	}
 	if debsPath == "" {
 		debsPath = a.hostPath("debsPath")
 	}

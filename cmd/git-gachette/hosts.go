@@ -8,21 +8,75 @@ import (
 	"sync"
 
 	"github.com/ops-hero/git-gachette/remote"
+	"github.com/ops-hero/git-gachette/semverx"
 	"github.com/ops-hero/git-gachette/stackrepo/gitconfig"
 )
 
 // hostList is the effective build hosts (gachette.host may list several,
-// separated by commas or spaces).
+// separated by commas), each checked.
 func (a *app) hostList() ([]string, error) {
 	if err := a.load(); err != nil {
 		return nil, err
 	}
 	v := a.settings.get("host")
-	hosts := strings.FieldsFunc(v.Value, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
-	if len(hosts) == 0 {
+	if strings.TrimSpace(v.Value) == "" {
 		return nil, fmt.Errorf("no build host: set one with --host, GACHETTE_HOST or git config gachette.host (local for this machine)")
 	}
+	var hosts []string
+	for _, h := range strings.Split(v.Value, ",") {
+		h = strings.TrimSpace(h)
+		if h == "" {
+			return nil, fmt.Errorf("host list %q (from %s) has an empty entry; give hosts as host1,host2", semverx.Shorten(v.Value), v.Origin)
+		}
+		if err := remote.CheckHost(h); err != nil {
+			return nil, fmt.Errorf("%w (from %s); give hosts as host1,host2", err, v.Origin)
+		}
+		hosts = append(hosts, h)
+	}
 	return hosts, nil
+}
+
+// checkSettings validates the named settings before anything runs on a
+// build host, so that a bad value fails at once, naming where it was set.
+func (a *app) checkSettings(keys ...string) error {
+	if err := a.load(); err != nil {
+		return err
+	}
+	checks := map[string]func(string) error{
+		"workdir":  func(v string) error { return remote.CheckHostPath("workdir", cleanHostPath(v)) },
+		"debsPath": func(v string) error { return remote.CheckHostPath("debs path", cleanHostPath(v)) },
+		"builder":  remote.CheckBuilder,
+		"trebuchet": func(v string) error {
+			if a.settings.get("builder").Value != remote.BuilderTrebuchet {
+				return nil
+			}
+			return remote.CheckTrebuchetPath(v)
+		},
+		"arch": func(v string) error {
+			if v == "" {
+				return nil
+			}
+			return remote.CheckArch(v)
+		},
+		"baseVersion":  semverx.CheckBaseVersion,
+		"forwardAgent": func(string) error { _, err := a.boolSetting("forwardAgent"); return err },
+		"buildCommand": func(v string) error {
+			if a.settings.get("builder").Value == remote.BuilderCommand && strings.TrimSpace(v) == "" {
+				return fmt.Errorf("the command builder needs a command: git config gachette.buildCommand 'make deb'")
+			}
+			return nil
+		},
+	}
+	for _, k := range keys {
+		v := a.settings.get(k)
+		if err := checks[k](v.Value); err != nil {
+			if k == "forwardAgent" {
+				return err // names its origin already
+			}
+			return fmt.Errorf("%w (from %s)", err, v.Origin)
+		}
+	}
+	return nil
 }
 
 // boolSetting reads a boolean setting as git would.

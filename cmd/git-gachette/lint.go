@@ -34,6 +34,12 @@ func (a *app) runLint(key, missile string, asJSON bool) error {
 	if err != nil {
 		return err
 	}
+	if err := a.checkSettings("workdir", "trebuchet", "forwardAgent"); err != nil {
+		return err
+	}
+	if err := remote.CheckKey(key); err != nil {
+		return err
+	}
 	conns := a.newConnections()
 	defer conns.close()
 	ctx := context.Background()

@@ -33,6 +33,8 @@ func TestScripts(t *testing.T) {
 			"fsck":        cmdFsck,
 			"same-commit": cmdSameCommit,
 			"sshd":        cmdSshd,
+			"crash":       cmdCrash,
+			"waitfile":    cmdWaitFile,
 		},
 	})
 }

@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ops-hero/git-gachette/semverx"
 	"github.com/ops-hero/git-gachette/stackrepo"
 	"github.com/ops-hero/git-gachette/stackrepo/gitconfig"
 )
@@ -104,8 +107,11 @@ func (a *app) remote(r *stackrepo.Repo, arg string) (stackrepo.Remote, error) {
 		v := a.settings.get("remote")
 		arg, origin = v.Value, v.Origin
 	}
-	if arg == "" || strings.HasPrefix(arg, "-") || strings.ContainsAny(arg, "\n\x00") {
-		return stackrepo.Remote{}, fmt.Errorf("remote %q (from %s) is not a remote name, URL or path", arg, origin)
+	if arg == "" || strings.HasPrefix(arg, "-") || strings.IndexFunc(arg, unicode.IsControl) >= 0 || len(arg) > 2048 {
+		return stackrepo.Remote{}, fmt.Errorf("remote %q (from %s) is not a remote name, URL or path", semverx.Shorten(arg), origin)
+	}
+	if helper := transportHelper.FindString(arg); helper != "" {
+		return stackrepo.Remote{}, fmt.Errorf("remote %q (from %s) uses git's %s transport, which is not supported (it can run commands); use a path, file://, ssh://, https:// or git@host:path", semverx.Shorten(arg), origin, helper)
 	}
 	cfg, err := gitconfig.Load(r.Dir, a.env)
 	if err != nil {
@@ -116,6 +122,9 @@ func (a *app) remote(r *stackrepo.Repo, arg string) (stackrepo.Remote, error) {
 			if strings.HasPrefix(url, "-") {
 				return stackrepo.Remote{}, fmt.Errorf("remote %s has URL %q, which starts with '-'; fix it with git remote set-url", arg, url)
 			}
+			if helper := transportHelper.FindString(url); helper != "" {
+				return stackrepo.Remote{}, fmt.Errorf("remote %s has URL %q, which uses git's %s transport (not supported: it can run commands); fix it with git remote set-url", arg, semverx.Shorten(url), helper)
+			}
 			return stackrepo.Remote{Name: arg, URL: url}, nil
 		}
 	}
@@ -125,6 +134,11 @@ func (a *app) remote(r *stackrepo.Repo, arg string) (stackrepo.Remote, error) {
 	return stackrepo.Remote{}, fmt.Errorf("remote %q (from %s) is not configured in the stacks repository %s and is not a URL or path; "+
 		"add it with: git -C %s remote add %s URL, or pass --remote URL", arg, origin, r.Dir, r.Dir, arg)
 }
+
+// transportHelper matches git's "<transport>::<address>" remote syntax
+// (ext::, fd::, and the remote helpers), which go-git does not speak and
+// which, for ext::, runs a command.
+var transportHelper = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*::`)
 
 func isDir(p string) bool {
 	st, err := os.Stat(p)

@@ -76,6 +76,9 @@ func (a *app) runQuick(names []string, o quickOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := a.checkSettings("workdir", "debsPath", "builder", "trebuchet", "arch", "buildCommand", "baseVersion", "forwardAgent"); err != nil {
+		return err
+	}
 	projects, err := a.projects(names, o.ref, hosts)
 	if err != nil {
 		return err

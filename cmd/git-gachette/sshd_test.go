@@ -20,9 +20,13 @@ var (
 
 // cmdSshd drives a real OpenSSH sshd on 127.0.0.1 (remote/sshdtest):
 //
-//	start  start it with throw-away keys; write ~/.ssh/config (Host
-//	       buildhost), the user key and known_hosts; set SSHD_PORT, SSH_USER
+//	start [NAME=value...]
+//	       start it with throw-away keys, setting NAME=value in every
+//	       session; write ~/.ssh/config (Host buildhost), the user key and
+//	       known_hosts; set SSHD_PORT, SSH_USER
 //	stop   kill it (connections drop, new ones are refused)
+//	restart
+//	       start it again on the same port with the same host key
 //	rekey  restart it on the same port with a new host key
 //	agent  start an ssh-agent holding ~/.ssh/id_ed25519 (sets SSH_AUTH_SOCK)
 //	mark   forget what sshd logged so far
@@ -30,7 +34,7 @@ var (
 //	       check the connections accepted and sessions started since the
 //	       last mark or count (from sshd's own log)
 func cmdSshd(ts *testscript.TestScript, neg bool, args []string) {
-	usage := "usage: sshd start|stop|rekey|agent|mark|count CONNECTIONS SESSIONS"
+	usage := "usage: sshd start [NAME=value...]|stop|restart|rekey|agent|mark|count CONNECTIONS SESSIONS"
 	if neg || len(args) == 0 {
 		ts.Fatalf("%s", usage)
 	}
@@ -42,12 +46,13 @@ func cmdSshd(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("sshd is not running")
 	}
 	switch {
-	case args[0] == "start" && len(args) == 1:
+	case args[0] == "start":
 		home := ts.Getenv("HOME")
 		pub, err := sshdtest.UserKey(home)
 		ts.Check(err)
 		// submodules of the test projects are local paths
-		s, err = sshdtest.Start(filepath.Join(work, ".sshd"), pub, "GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=protocol.file.allow", "GIT_CONFIG_VALUE_0=always")
+		env := append([]string{"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=protocol.file.allow", "GIT_CONFIG_VALUE_0=always"}, args[1:]...)
+		s, err = sshdtest.Start(filepath.Join(work, ".sshd"), pub, env...)
 		ts.Check(err)
 		sshdMu.Lock()
 		sshdServers[work] = s
@@ -64,6 +69,8 @@ func cmdSshd(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Setenv("SSH_USER", u)
 	case args[0] == "stop" && len(args) == 1:
 		s.Stop()
+	case args[0] == "restart" && len(args) == 1:
+		ts.Check(s.Restart(false))
 	case args[0] == "rekey" && len(args) == 1:
 		ts.Check(s.Restart(true))
 	case args[0] == "mark" && len(args) == 1:
@@ -105,4 +112,21 @@ func startAgent(ts *testscript.TestScript, work string) {
 		ts.Fatalf("ssh-add: %v\n%s", err, out)
 	}
 	ts.Setenv("SSH_AUTH_SOCK", sock)
+}
+
+// cmdWaitFile waits (up to 60 s) until a file exists: a background
+// command has reached the point the script wants to interrupt.
+func cmdWaitFile(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: waitfile PATH")
+	}
+	p := ts.MkAbs(args[0])
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(p); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("%s did not appear within 60s", args[0])
+		}
+	}
 }

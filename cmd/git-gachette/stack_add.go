@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"github.com/spf13/cobra"
 
 	"github.com/ops-hero/git-gachette/stackrepo"
@@ -29,6 +30,9 @@ stack from them.`,
 		Args: exactArgs("STACK", "NAME", "VERSION", "FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.pkg.Name, o.pkg.Version, o.pkg.Filename = args[1], args[2], args[3]
+			if cmd.Flags().Changed("size") && o.pkg.Size == 0 {
+				return fmt.Errorf("size 0 is not the size of a .deb file; leave --size out when it is not known")
+			}
 			return a.runStackAdd(args[0], o)
 		},
 	}

@@ -4,6 +4,7 @@
 package sshdtest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -11,7 +12,9 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -117,18 +120,65 @@ func (s *Server) start() error {
 	}
 }
 
-// Stop kills sshd and every session it started.
+// Stop kills sshd and its per-connection sshd processes, so that
+// connections drop as when the server dies. The commands those sessions
+// run are left alone, as on a real host: they see their pipes close.
 func (s *Server) Stop() {
 	if s.cmd == nil || s.cmd.Process == nil {
 		return
 	}
+	// The per-connection processes call setsid, so they are found by
+	// parentage, before the listener dies and they are re-parented.
+	sshds := descendants(s.cmd.Process.Pid, func(comm string) bool { return comm == "sshd" })
 	s.cmd.Process.Kill()
 	s.cmd.Wait()
 	s.cmd = nil
-	// The per-connection sshd processes outlive the listener: end them too,
-	// so that "connection dropped" really drops.
-	exec.Command("pkill", "-KILL", "-f", "sshd: .*@notty").Run()
-	exec.Command("pkill", "-KILL", "-f", filepath.Join(s.Dir, "sshd_config")).Run()
+	for _, pid := range sshds {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
+}
+
+// descendants lists the processes under pid (from /proc) whose command
+// name is accepted by keep; the walk goes through every descendant.
+func descendants(pid int, keep func(comm string) bool) []int {
+	children := map[int][]int{}
+	comms := map[int]string{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces and parentheses
+		i := bytes.LastIndexByte(stat, ')')
+		j := bytes.IndexByte(stat, '(')
+		if i < 0 || j < 0 || i < j {
+			continue
+		}
+		f := strings.Fields(string(stat[i+1:]))
+		if len(f) < 2 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(f[1])
+		children[ppid] = append(children[ppid], p)
+		comms[p] = string(stat[j+1 : i])
+	}
+	var out []int
+	var walk func(int)
+	walk = func(p int) {
+		for _, c := range children[p] {
+			if keep(comms[c]) {
+				out = append(out, c)
+			}
+			walk(c)
+		}
+	}
+	walk(pid)
+	return out
 }
 
 // Running reports whether sshd is up.
