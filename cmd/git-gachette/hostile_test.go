@@ -79,6 +79,7 @@ func hostileCases(wd string) []hostileCase {
 
 		// versions
 		{name: "version: epoch only", args: add("dh-app", "1:", "x.deb"), want: `version "1:" is not a Debian version`},
+		{name: "version: epoch too big", args: add("dh-app", "10000000000:1", "x.deb"), want: `version "10000000000:1" is not a Debian version: the epoch before ':' is too big`},
 		{name: "version: empty epoch", args: add("dh-app", ":1.0", "x.deb"), want: `version ":1.0" is not a Debian version`},
 		{name: "version: stanza injection", args: add("dh-app", "1.0\nPackage: evil", "x.deb"), want: `version "1.0\\nPackage: evil" has the control character U\+000A`},
 		{name: "version: full-width digit", args: add("dh-app", "１.0", "x.deb"), want: `version "１.0" is not a Debian version`},
@@ -147,6 +148,7 @@ func hostileCases(wd string) []hostileCase {
 		{name: "config: debs path 10 KB", args: []string{"-H", "local", "build", "app"}, env: []string{"GACHETTE_DEBS_PATH=/" + tenKB}, want: `debs path "/a{20,}…" is longer than 1024 bytes \(from environment GACHETTE_DEBS_PATH\)`},
 		{name: "config: stacks missing", args: []string{"stack", "list"}, env: []string{"GACHETTE_STACKS=/nonexistent/stacks.git"}, want: `/nonexistent/stacks.git`},
 		{name: "config: base version", args: []string{"-H", "local", "quick", "app", "--stack", "1"}, env: []string{"GACHETTE_BASE_VERSION=abc"}, want: `base version.*"abc" is not a Debian version.*\(from environment GACHETTE_BASE_VERSION\)`},
+		{name: "config: base version too long", args: []string{"-H", "local", "quick", "app", "--stack", "1"}, env: []string{"GACHETTE_BASE_VERSION=" + strings.Repeat("1", 100)}, want: `base version \(gachette.baseVersion\) "1{20,}…" is longer than 96 bytes.*\(from environment GACHETTE_BASE_VERSION\)`},
 		{name: "config: host", args: []string{"prepare", "app", good}, env: []string{"GACHETTE_HOST=-oProxyCommand=touch x"}, want: `host "-oProxyCommand=touch x" is not .*\(from environment GACHETTE_HOST\)`},
 		{name: "config: trebuchet path", args: []string{"-H", "local", "build", "app"}, env: []string{"GACHETTE_TREBUCHET=/usr/bin/treb\nuchet"}, want: `trebuchet path ".*\\nuchet" has the control character U\+000A.*\(from environment GACHETTE_TREBUCHET\)`},
 		{name: "quick: unknown project", args: []string{"-H", "local", "quick", "nosuch", "--stack", "1"}, want: `project nosuch.*gachette.project.nosuch.url`},
