@@ -60,9 +60,21 @@ func (a *app) runFsck(oneDomain, asJSON bool) error {
 			fmt.Fprintf(a.stdout, "%s: %s\n", p.Where, p.Problem)
 		}
 	}
-	a.info("checked %d stack(s) of %d domain(s), %d package(s): %d problem(s)", rep.Stacks, len(rep.Domains), rep.Packages, len(rep.Problems))
+	problems := "no problems"
+	if len(rep.Problems) > 0 {
+		problems = count(len(rep.Problems), "problem")
+	}
+	a.info("checked %s in %s, %s: %s", count(rep.Stacks, "stack"), count(len(rep.Domains), "domain"), count(rep.Packages, "package"), problems)
 	if len(rep.Problems) > 0 {
 		return &exitError{code: 1}
 	}
 	return nil
+}
+
+// count is "1 stack", "2 stacks".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
