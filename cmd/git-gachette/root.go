@@ -99,7 +99,7 @@ func (a *app) run(args []string) int {
 	fmt.Fprintf(a.stderr, "git-gachette: %v\n", err)
 	var ue *usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
-		fmt.Fprintf(a.stderr, "Run 'git gachette %s --help' for usage.\n", commandPath(root, args))
+		fmt.Fprintf(a.stderr, "Run '%s --help' for usage.\n", strings.TrimSpace("git gachette "+commandPath(root, args)))
 		return exitUsage
 	}
 	return exitFailure
@@ -174,17 +174,22 @@ Run it as "git gachette <command>" once git-gachette is on your PATH.`,
 func exactArgs(names ...string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) != len(names) {
-			return &usageError{fmt.Errorf("%s takes %d argument(s), %s; got %d", cmd.CommandPath(), len(names), strings.Join(names, " "), len(args))}
+			return &usageError{fmt.Errorf("%s takes %s, %s; got %d", userPath(cmd), count(len(names), "argument"), strings.Join(names, " "), len(args))}
 		}
 		return nil
 	}
+}
+
+// userPath is the command as the user types it: "git gachette stack add".
+func userPath(cmd *cobra.Command) string {
+	return "git gachette" + strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name())
 }
 
 // minArgs takes the first name's argument, then any number more.
 func minArgs(first, rest string) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if len(args) < 1 {
-			return &usageError{fmt.Errorf("%s takes %s %s; got no argument", cmd.CommandPath(), first, rest)}
+			return &usageError{fmt.Errorf("%s takes %s %s; got no argument", userPath(cmd), first, rest)}
 		}
 		return nil
 	}
