@@ -120,7 +120,7 @@ func (a *app) runQuick(names []string, o quickOptions) error {
 		return fmt.Errorf("nothing recorded in %s:\n  %s", id, strings.Join(failed, "\n  "))
 	}
 
-	a.info("==> record %d package(s) in %s", countDebs(results), id)
+	a.info("==> record %s in %s", count(countDebs(results), "package"), id)
 	var pkgs []stackrepo.Package
 	for _, res := range results {
 		for _, d := range res.debs {
