@@ -56,11 +56,13 @@ func CommitVersion(describe string, count int, commit, base string) (string, err
 	if err := CheckDebianVersion(upstream); err != nil {
 		return "", fmt.Errorf("tag %q cannot be a package version: %w", tag, err)
 	}
+	// Refused even exactly on the tag, so that a tag that versions one
+	// build versions the next commits too.
+	if len(upstream) > MaxUpstreamLen {
+		return "", fmt.Errorf("tag %q is too long for a package version: a version tag may have at most %d bytes, so that builds after it can append +<count>.g<hash>; tag the commit with a shorter version", Shorten(tag), MaxUpstreamLen)
+	}
 	if n == 0 {
 		return upstream, nil
-	}
-	if len(upstream) > MaxUpstreamLen {
-		return "", fmt.Errorf("tag %q is too long to version a build %d commits after it: a tag used for versions may have at most %d bytes; tag the commit with a shorter version", Shorten(tag), n, MaxUpstreamLen)
 	}
 	return checked(fmt.Sprintf("%s+%d.g%s", upstream, n, short))
 }
