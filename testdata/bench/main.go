@@ -48,6 +48,15 @@ type b struct {
 	tmp, bin, home string
 	env            []string
 	rows           []row
+	startup        []startup // start-up costs, for the reasons of targets not met
+}
+
+// startup is the whole-process cost of a command that does almost
+// nothing: what every run pays before its work.
+type startup struct {
+	name   string
+	wall   time.Duration
+	faults int64
 }
 
 // row is one line of the table.
@@ -55,6 +64,7 @@ type row struct {
 	figure, ours, ref string
 	ratio, target     float64
 	note              string
+	o, r              series // the runs, when the row compares two commands
 }
 
 func run() error {
@@ -90,6 +100,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if err := x.startups(); err != nil {
+		return err
+	}
 	if err := x.stacks(small, large); err != nil {
 		return err
 	}
@@ -110,8 +123,9 @@ func step(s string) { fmt.Fprintf(os.Stderr, "== %s\n", s) }
 
 // sample is one whole-process run.
 type sample struct {
-	wall time.Duration
-	rss  int64 // bytes
+	wall   time.Duration
+	rss    int64 // bytes
+	faults int64 // page faults, minor and major
 }
 
 // exe runs argv in env, returning its wall time and peak RSS. okCodes are
@@ -137,7 +151,7 @@ func (x *b) exe(stdin string, argv []string, okCodes ...int) (sample, string, er
 		}
 	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return sample{wall: wall, rss: ru.Maxrss * 1024}, out.String(), nil
+	return sample{wall: wall, rss: ru.Maxrss * 1024, faults: ru.Minflt + ru.Majflt}, out.String(), nil
 }
 
 func median(s []time.Duration) time.Duration {
@@ -150,13 +164,22 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Micros
 
 // series collects the runs of one command.
 type series struct {
-	walls []time.Duration
-	rss   int64
+	walls  []time.Duration
+	faults []time.Duration // page faults, kept as durations to share median
+	rss    int64
 }
 
 func (s *series) add(v sample) {
 	s.walls = append(s.walls, v.wall)
+	s.faults = append(s.faults, time.Duration(v.faults))
 	s.rss = max(s.rss, v.rss)
+}
+
+func (s series) medianFaults() int64 {
+	if len(s.faults) == 0 {
+		return 0
+	}
+	return int64(median(s.faults))
 }
 
 // pair runs ours and the reference alternately, runs times after a warm-up.
@@ -187,7 +210,7 @@ func (x *b) cmd(stdin string, argv ...string) func() (sample, error) {
 
 func (x *b) addRow(figure string, o, r series, target float64, note string) float64 {
 	ratio := float64(median(o.walls)) / float64(median(r.walls))
-	x.rows = append(x.rows, row{figure: figure, ours: ms(median(o.walls)), ref: ms(median(r.walls)), ratio: ratio, target: target, note: note})
+	x.rows = append(x.rows, row{figure: figure, ours: ms(median(o.walls)), ref: ms(median(r.walls)), ratio: ratio, target: target, note: note, o: o, r: r})
 	return ratio
 }
 
@@ -710,8 +733,70 @@ func (x *b) print() {
 		}
 	}
 	if !all {
-		fmt.Println("\nSome targets are not met: see the README's performance section for why, and what it would take.")
+		x.why()
 	}
+}
+
+// startups measures what a process costs before its work: an empty Go
+// program, git-gachette's `version`, and C git's `git version`.
+func (x *b) startups() error {
+	step(fmt.Sprintf("start-up: an empty Go program, git-gachette version, git version (%d runs each)", *runs))
+	dir := filepath.Join(x.tmp, "empty")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o644); err != nil {
+		return err
+	}
+	empty := filepath.Join(dir, "empty")
+	build := exec.Command("go", "build", "-o", empty, "main.go")
+	build.Dir = dir
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build of an empty program: %v\n%s", err, out)
+	}
+	for _, c := range []struct {
+		name string
+		argv []string
+	}{{"empty Go program", []string{empty}}, {"git-gachette version", []string{x.bin, "version"}}, {"git version", []string{"git", "version"}}} {
+		var s series
+		for i := 0; i <= *runs; i++ {
+			v, _, err := x.exe("", c.argv)
+			if err != nil {
+				return err
+			}
+			if i > 0 {
+				s.add(v)
+			}
+		}
+		x.startup = append(x.startup, startup{name: c.name, wall: median(s.walls), faults: s.medianFaults()})
+	}
+	return nil
+}
+
+// why prints, for each target not met, the figures of this run that
+// explain it: the page faults and start-up cost against the work itself.
+func (x *b) why() {
+	fmt.Println("\nWhy some targets are not met (figures of this run; the README's performance section has the profile):")
+	var ours time.Duration
+	for _, s := range x.startup {
+		fmt.Printf("  start-up: %-22s %9s  %5d page faults\n", s.name, ms(s.wall), s.faults)
+		if s.name == "git-gachette version" {
+			ours = s.wall
+		}
+	}
+	for _, r := range x.rows {
+		if r.ratio <= r.target || len(r.o.walls) == 0 {
+			continue
+		}
+		o, ref := median(r.o.walls), median(r.r.walls)
+		work := o - ours
+		fmt.Printf("  %s: ours %s (%d page faults) vs %s (%d); after git-gachette's start-up, %s of work = %.2f× the reference\n",
+			r.figure, ms(o), r.o.medianFaults(), ms(ref), r.r.medianFaults(), ms(work), float64(work)/float64(ref))
+	}
+	fmt.Println(`  Starting the git-gachette binary (go-git's transports, x/crypto/ssh, cobra and semver's init linked in)
+  costs more on a machine where page faults are slow than C git's whole command; the work itself is
+  measured in-process by: go test ./stackrepo -run XXX -bench . -benchtime 20x
+  What it would take: a small reader binary without transports and ssh, or a long-running helper.`)
 }
 
 func yes(b bool) string {
