@@ -320,6 +320,7 @@ func (x *b) adds(fixture, id string) (o, r series, err error) {
 		var total sample
 		acc := func(s sample, out string, err error) (string, error) {
 			total.wall += s.wall
+			total.faults += s.faults
 			total.rss = max(total.rss, s.rss)
 			return strings.TrimSpace(out), err
 		}
