@@ -17,8 +17,9 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
-// crashRuns is how many processes the crash suite kills: a short run by
-// default, GACHETTE_CRASH_RUNS=N for the long one.
+// crashRuns is how many processes the crash suite kills (it runs until
+// that many were killed): a short run by default, GACHETTE_CRASH_RUNS=N
+// for the long one.
 func crashRuns() int {
 	if n, err := strconv.Atoi(os.Getenv("GACHETTE_CRASH_RUNS")); err == nil && n > 0 {
 		return n
@@ -87,8 +88,14 @@ func cmdCrash(ts *testscript.TestScript, neg bool, args []string) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 5))
 	var created []string           // stacks that exist, to push
 	acked := map[string][]string{} // kind → args that exited 0
-	var killed, finished, locks int
-	for i := 1; i <= n; i++ {
+	var killed, finished, locks, runs int
+	// Run until n processes have been killed: a command that finishes
+	// before its kill instant still counts as a run.
+	for i := 1; killed < n; i++ {
+		if i > 20*n {
+			ts.Fatalf("only %d of %d runs were killed before they finished: the kill windows (add %s, create %s, push %s) are too long for this machine", killed, i-1, window["add"], window["create"], window["push"])
+		}
+		runs = i
 		var op crashOp
 		switch k := rng.IntN(10); {
 		case k < 5 || len(created) == 0 && k >= 8:
@@ -142,7 +149,7 @@ func cmdCrash(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	ts.Logf("crash: %d runs, %d killed, %d finished before the kill, %d locks left and reported; kill windows add %s, create %s, push %s",
-		n, killed, finished, locks, window["add"].Round(time.Millisecond), window["create"].Round(time.Millisecond), window["push"].Round(time.Millisecond))
+		runs, killed, finished, locks, window["add"].Round(time.Millisecond), window["create"].Round(time.Millisecond), window["push"].Round(time.Millisecond))
 
 	// Everything acknowledged is there.
 	names := lines(ts, stacks, "ls-tree", "--name-only", "refs/tags/main/s:packages")
