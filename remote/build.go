@@ -293,7 +293,7 @@ func Build(ctx context.Context, ex Executor, r BuildRequest, stdout, stderr io.W
 	case noDebs:
 		return nil, fmt.Errorf("%s: the debs path %s is not a directory the build user can write (see the message above); set gachette.debsPath or fix it on the host", what, r.DebsPath)
 	case part == 0 && err != nil:
-		return nil, fmt.Errorf("%s: %s failed: %w%s", what, r.Builder, err, signalHint(err))
+		return nil, fmt.Errorf("%s: %s failed: %w%s%s", what, r.Builder, err, signalHint(err), r.notFoundHint(err))
 	case part < 2 && err != nil:
 		return nil, fmt.Errorf("%s: checking the .debs: %w", what, err)
 	case verdictErr != nil:
@@ -412,11 +412,32 @@ func Lint(ctx context.Context, ex Executor, workdir, key, trebuchet, missile str
 		}
 	}
 	var out bytes.Buffer
-	script := "cd -- " + Quote(WorkingCopy(workdir, key)) + " && " + Quote(trebuchet) + " lint " + Quote(missile)
+	wc := WorkingCopy(workdir, key)
+	script := "[ -d " + Quote(wc+"/.git") + " ] || exit " + strconv.Itoa(exitNoWorkingCopy) + "\n" +
+		"cd -- " + Quote(wc) + " && " + Quote(trebuchet) + " lint " + Quote(missile)
 	if err := ex.Run(ctx, script, nil, &out, stderr); err != nil {
-		return nil, fmt.Errorf("lint %s on %s: %w", key, ex.Host(), err)
+		if e := noWorkingCopy(err, key, ex.Host(), wc); e != nil {
+			return nil, e
+		}
+		r := BuildRequest{Builder: BuilderTrebuchet, Trebuchet: trebuchet}
+		return nil, fmt.Errorf("lint %s on %s: %w%s", key, ex.Host(), err, r.notFoundHint(err))
 	}
 	return ParseLint(out.String())
+}
+
+// notFoundHint explains exit status 127, the shell's "command not found".
+func (r BuildRequest) notFoundHint(err error) string {
+	var ee *ExitError
+	if !errors.As(err, &ee) || ee.Signal != "" || ee.Status != 127 {
+		return ""
+	}
+	switch r.Builder {
+	case BuilderTrebuchet:
+		return fmt.Sprintf(" (command not found: is trebuchet installed on the build host as %s? set gachette.trebuchet to its path)", r.Trebuchet)
+	case BuilderDpkg:
+		return " (command not found: install dpkg-dev and the package's build dependencies on the build host)"
+	}
+	return " (a command was not found on the build host; see its message above)"
 }
 
 // signalHint explains a builder's exit status above 128: the shell that ran

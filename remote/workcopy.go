@@ -158,6 +158,20 @@ func readDescribe(out, baseVersion string) (commit, version string, err error) {
 	return commit, version, err
 }
 
+// exitNoWorkingCopy is the status of Describe's script when the working
+// copy has not been prepared.
+const exitNoWorkingCopy = 3
+
+// noWorkingCopy is the error for a script that ended with
+// exitNoWorkingCopy, else nil.
+func noWorkingCopy(err error, key, host, dir string) error {
+	var ee *ExitError
+	if errors.As(err, &ee) && ee.Signal == "" && ee.Status == exitNoWorkingCopy {
+		return fmt.Errorf("no working copy of %s on %s (%s): make it first with: git gachette prepare %s URL [REF]", key, host, dir, key)
+	}
+	return nil
+}
+
 // Describe reads the commit a prepared working copy is at, and its
 // package version.
 func Describe(ctx context.Context, ex Executor, workdir, key, baseVersion string, log io.Writer) (*Checkout, error) {
@@ -169,10 +183,13 @@ func Describe(ctx context.Context, ex Executor, workdir, key, baseVersion string
 	}
 	co := &Checkout{Key: key, Dir: WorkingCopy(workdir, key)}
 	script := "exec 3>&1 1>&2\nwc=" + Quote(co.Dir) + "\n" +
-		`[ -d "$wc/.git" ] || { echo "gachette: no working copy $wc; make it with git gachette prepare" >&2; exit 1; }` + "\n" +
+		`[ -d "$wc/.git" ] || exit ` + strconv.Itoa(exitNoWorkingCopy) + "\n" +
 		`commit=$(git -C "$wc" rev-parse --verify HEAD)` + "\n" + describeLines + "\n"
 	var out bytes.Buffer
 	if err := ex.Run(ctx, script, nil, &out, log); err != nil {
+		if e := noWorkingCopy(err, key, ex.Host(), co.Dir); e != nil {
+			return nil, e
+		}
 		return nil, fmt.Errorf("working copy %s on %s: %w", key, ex.Host(), err)
 	}
 	var err error
