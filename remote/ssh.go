@@ -388,7 +388,7 @@ func authMethods(t sshTarget, env func(string) string) ([]ssh.AuthMethod, agent.
 			"git-gachette does not prompt: start an agent and add the key (eval \"$(ssh-agent)\"; ssh-add %s)", protected[0], protected[0])
 	}
 	if len(methods) == 0 {
-		return nil, nil, fmt.Errorf("no ssh key: no ssh-agent (SSH_AUTH_SOCK) and no identity file (%s)", strings.Join(t.identityFiles, ", "))
+		return nil, nil, fmt.Errorf("no ssh key: no ssh-agent (SSH_AUTH_SOCK) and no identity file (%s); make a key with ssh-keygen -t ed25519 and put its .pub in the build user's authorized_keys on the host, or name one with IdentityFile in ~/.ssh/config", strings.Join(t.identityFiles, ", "))
 	}
 	return methods, ag, nil
 }
