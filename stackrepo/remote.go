@@ -55,6 +55,9 @@ func (r *Repo) remoteRefs(ctx context.Context, rm Remote) (map[string]plumbing.H
 	if errors.Is(err, transport.ErrEmptyRemoteRepository) {
 		return map[string]plumbing.Hash{}, nil
 	}
+	if errors.Is(err, transport.ErrRepositoryNotFound) {
+		return nil, fmt.Errorf("remote %s: %w; check the URL, or make it on the server with git gachette init (or git init --bare)", rm, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("remote %s: %w", rm, err)
 	}
