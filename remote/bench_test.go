@@ -26,15 +26,17 @@ func BenchmarkQuote(b *testing.B) {
 	}
 }
 
-// benchProject makes a git project with a tag and a commit after it.
-func benchProject(b *testing.B) string {
-	dir := filepath.Join(b.TempDir(), "proj")
+// twoCommitProject makes a git project: v1.0.0, then one more commit on
+// main.
+func twoCommitProject(tb testing.TB) string {
+	tb.Helper()
+	dir := filepath.Join(tb.TempDir(), "proj")
 	for _, args := range [][]string{{"init", "-q", "-b", "main", dir}, {"-C", dir, "commit", "-q", "--allow-empty", "-m", "one"}, {"-C", dir, "tag", "v1.0.0"},
 		{"-C", dir, "commit", "-q", "--allow-empty", "-m", "two"}} {
 		cmd := exec.Command("git", args...)
 		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=b", "GIT_AUTHOR_EMAIL=b@example.com", "GIT_COMMITTER_NAME=b", "GIT_COMMITTER_EMAIL=b@example.com")
 		if out, err := cmd.CombinedOutput(); err != nil {
-			b.Fatalf("git %v: %v\n%s", args, err, out)
+			tb.Fatalf("git %v: %v\n%s", args, err, out)
 		}
 	}
 	return dir
@@ -44,7 +46,7 @@ func benchProject(b *testing.B) string {
 // fetch, checkout, clean, describe — what every prepare after the first
 // costs, without SSH.
 func BenchmarkPrepareAgain(b *testing.B) {
-	proj := benchProject(b)
+	proj := twoCommitProject(b)
 	wd := b.TempDir()
 	ctx := context.Background()
 	if _, err := Prepare(ctx, Local{}, wd, "proj", proj, "main", "0.0.1", io.Discard); err != nil {
@@ -60,7 +62,7 @@ func BenchmarkPrepareAgain(b *testing.B) {
 // BenchmarkBuildCommand runs the command builder, the .deb check and the
 // move on this machine: the fixed cost of a build around the builder.
 func BenchmarkBuildCommand(b *testing.B) {
-	proj := benchProject(b)
+	proj := twoCommitProject(b)
 	wd, debs := b.TempDir(), b.TempDir()
 	ctx := context.Background()
 	co, err := Prepare(ctx, Local{}, wd, "proj", proj, "main", "0.0.1", io.Discard)

@@ -176,9 +176,12 @@ rm -f -- "$base.changes" "$base.buildinfo"
 // Markers between the parts of the build session's output; each build
 // adds a random suffix, so that the builder's own output cannot fake them.
 const (
-	markCheck  = "@@gachette-check-"
-	markNoDebs = "@@gachette-nodebs-"
-	markMoved  = "@@gachette-moved-"
+	markCheck    = "@@gachette-check-"
+	markNoDebs   = "@@gachette-nodebs-"
+	markMoved    = "@@gachette-moved-"
+	markLock     = "@@gachette-lock-"
+	markLockBusy = "@@gachette-lock-busy-"
+	markMoves    = "@@gachette-wc-moved-" // followed by " <commit at HEAD>"
 )
 
 // sessionScript is the whole build in one session: the builder, then the
@@ -197,9 +200,9 @@ if ! { mkdir -p -- "$debs" && [ -d "$debs" ] && [ -w "$debs" ] && mkdir -p -- "$
 	echo ` + markNoDebs + nonce + `
 	exit 1
 fi
-(
-` + r.buildScript(staging) + `)
-rc=$?
+` + lockLines(WorkingCopyLock(r.Workdir, r.Key), r.Key, "{ echo "+markLock+nonce+"; exit 1; }", "{ echo "+markLockBusy+nonce+"; exit 1; }") + r.checkHead(nonce) +
+		locked(r.buildScript(staging)) + `rc=$?
+exec 9>&-
 [ $rc -eq 0 ] || exit $rc
 echo ` + markCheck + nonce + `
 cd -- "$staging"
@@ -220,6 +223,19 @@ while read -r f; do
 done
 [ "$f" = end ] || exit 1
 echo ` + markMoved + nonce + `
+`
+}
+
+// checkHead makes the session stop, before the builder runs, when the
+// working copy is no longer at the commit the build was asked for: another
+// prepare moved it between this build's prepare (or describe) and its
+// lock.
+func (r BuildRequest) checkHead(nonce string) string {
+	if r.Commit == "" {
+		return ""
+	}
+	return "head=$(git -C " + Quote(WorkingCopy(r.Workdir, r.Key)) + ` rev-parse --verify --quiet HEAD 2>/dev/null) || head=
+case $head in ` + r.Commit + `*) ;; *) echo ` + markMoves + nonce + ` "$head"; exit 1 ;; esac
 `
 }
 
@@ -252,7 +268,7 @@ func Build(ctx context.Context, ex Executor, r BuildRequest, stdout, stderr io.W
 	var builderOut, list bytes.Buffer
 	part, moved, noDebs := 0, false, false
 	var debs []Deb
-	var verdictErr error
+	var verdictErr, lockErr error
 	sc := bufio.NewScanner(outR)
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
 	for sc.Scan() {
@@ -277,6 +293,17 @@ func Build(ctx context.Context, ex Executor, r BuildRequest, stdout, stderr io.W
 			go func() { io.WriteString(stdinW, v.String()) }()
 		case line == markNoDebs+nonce && part == 0:
 			noDebs = true
+		case line == markLockBusy+nonce && part == 0:
+			lockErr = lockBusy(what, r.Workdir, r.Key)
+		case line == markLock+nonce && part == 0:
+			lockErr = fmt.Errorf("%s: cannot create the lock file %s (see the message above); check the workdir (gachette.workdir) on the host", what, WorkingCopyLock(r.Workdir, r.Key))
+		case strings.HasPrefix(line, markMoves+nonce+" ") && part == 0:
+			head := strings.TrimPrefix(line, markMoves+nonce+" ")
+			if head == "" {
+				lockErr = fmt.Errorf("%s: the working copy %s is gone; prepare it again", what, WorkingCopy(r.Workdir, r.Key))
+			} else {
+				lockErr = fmt.Errorf("%s: the working copy is at %s, not at %s: %w; run again (git gachette quick, or prepare then build)", what, head, r.Commit, ErrWorkingCopyMoved)
+			}
 		case line == markMoved+nonce && part == 2:
 			moved = true
 		case part == 0:
@@ -290,6 +317,8 @@ func Build(ctx context.Context, ex Executor, r BuildRequest, stdout, stderr io.W
 	io.Copy(io.Discard, outR)
 	err := <-done
 	switch {
+	case lockErr != nil:
+		return nil, lockErr
 	case noDebs:
 		return nil, fmt.Errorf("%s: the debs path %s is not a directory the build user can write (see the message above); set gachette.debsPath or fix it on the host", what, r.DebsPath)
 	case part == 0 && err != nil:

@@ -35,6 +35,8 @@ const (
 	prepRef       = 12
 	prepCheckout  = 13
 	prepSubmodule = 14
+	prepLock      = 15
+	prepLockBusy  = 16
 )
 
 // prepareScript clones (into a temporary name, renamed when complete, so
@@ -42,9 +44,11 @@ const (
 // resolves REF, checks the commit out (forced, detached), cleans, updates
 // submodules, and prints "commit", "describe" and "count" lines. All of
 // git's own output goes to stderr.
-func prepareScript(dir, url, ref string) string {
+//
+// It holds the working copy's lock (lockLines) throughout.
+func prepareScript(workdir, key, url, ref string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "wc=%s\nurl=%s\nref=%s\n", Quote(dir), Quote(url), Quote(ref))
+	fmt.Fprintf(&b, "wc=%s\nurl=%s\nref=%s\n", Quote(WorkingCopy(workdir, key)), Quote(url), Quote(ref))
 	b.WriteString(`exec 3>&1 1>&2
 mkdir -p -- "$(dirname -- "$wc")" || exit ` + strconv.Itoa(prepClone) + `
 if [ -d "$wc/.git" ]; then
@@ -76,7 +80,7 @@ if [ -f "$wc/.gitmodules" ]; then
 	git -C "$wc" submodule --quiet foreach --recursive 'git clean -ffdxq' || exit ` + strconv.Itoa(prepSubmodule) + `
 fi
 ` + describeLines + "\n")
-	return b.String()
+	return lockLines(WorkingCopyLock(workdir, key), key, "exit "+strconv.Itoa(prepLock), "exit "+strconv.Itoa(prepLockBusy)) + locked(b.String())
 }
 
 // describeLines prints what versions a commit ($commit in working copy
@@ -108,7 +112,7 @@ func Prepare(ctx context.Context, ex Executor, workdir, key, url, ref, baseVersi
 	}
 	co := &Checkout{Key: key, URL: url, Ref: ref, Dir: WorkingCopy(workdir, key)}
 	var out bytes.Buffer
-	err := ex.Run(ctx, prepareScript(co.Dir, url, ref), nil, &out, log)
+	err := ex.Run(ctx, prepareScript(workdir, key, url, ref), nil, &out, log)
 	what := fmt.Sprintf("prepare %s (%s at %s) on %s", key, url, ref, ex.Host())
 	var ee *ExitError
 	if errors.As(err, &ee) && ee.Signal == "" {
@@ -123,6 +127,10 @@ func Prepare(ctx context.Context, ex Executor, workdir, key, url, ref, baseVersi
 			return nil, fmt.Errorf("%s: checkout failed in %s (see its message above)", what, co.Dir)
 		case prepSubmodule:
 			return nil, fmt.Errorf("%s: submodule update failed (see its message above)", what)
+		case prepLock:
+			return nil, fmt.Errorf("%s: cannot create the lock file %s (see the message above); check the workdir (gachette.workdir) on the host", what, WorkingCopyLock(workdir, key))
+		case prepLockBusy:
+			return nil, lockBusy(what, workdir, key)
 		}
 	}
 	if err != nil {

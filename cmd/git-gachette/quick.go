@@ -195,18 +195,27 @@ func (a *app) quickOne(ctx context.Context, conns *connections, mu *sync.Mutex, 
 	res.host = ex.Host()
 	log := a.remoteOutput(mu, "["+p.name+"] ")
 	defer log.flush()
-	a.infoLocked(mu, "==> prepare %s on %s", p.name, ex.Host())
-	res.checkout, err = remote.Prepare(ctx, ex, a.hostPath("workdir"), p.name, p.url, p.ref, a.settings.get("baseVersion").Value, log)
-	if err != nil {
-		res.err = err
-		return res
+	// Another prepare of the same project on the same host (another quick,
+	// someone's prepare) may move the working copy between this prepare and
+	// this build: the build then refuses to run, and it is all done again.
+	const attempts = 3
+	for attempt := 1; ; attempt++ {
+		a.infoLocked(mu, "==> prepare %s on %s", p.name, ex.Host())
+		res.checkout, err = remote.Prepare(ctx, ex, a.hostPath("workdir"), p.name, p.url, p.ref, a.settings.get("baseVersion").Value, log)
+		if err != nil {
+			res.err = err
+			return res
+		}
+		req := a.buildRequest(p.name, a.hostPath("debsPath"), p.missile)
+		fillVersions(&req.Versions, res.checkout.Version)
+		req.Commit = res.checkout.Commit
+		a.infoLocked(mu, "==> build %s %s (%s) on %s", p.name, res.checkout.Version, req.Builder, ex.Host())
+		res.debs, res.err = remote.Build(ctx, ex, req, log, log)
+		if !errors.Is(res.err, remote.ErrWorkingCopyMoved) || attempt == attempts {
+			return res
+		}
+		a.infoLocked(mu, "==> %s: another prepare moved the working copy on %s; again (%d of %d)", p.name, ex.Host(), attempt+1, attempts)
 	}
-	req := a.buildRequest(p.name, a.hostPath("debsPath"), p.missile)
-	fillVersions(&req.Versions, res.checkout.Version)
-	req.Commit = res.checkout.Commit
-	a.infoLocked(mu, "==> build %s %s (%s) on %s", p.name, res.checkout.Version, req.Builder, ex.Host())
-	res.debs, res.err = remote.Build(ctx, ex, req, log, log)
-	return res
 }
 
 // infoLocked is info for concurrent callers sharing mu with the output.
