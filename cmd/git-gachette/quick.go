@@ -31,7 +31,9 @@ prepare its working copy on a build host, version it from its commit, build
 it, check the .debs, then record every package in stack S in one commit —
 or, if anything fails, record nothing. The stack must exist and not be
 published. Projects build concurrently, spread over the hosts that
-gachette.host lists.`,
+gachette.host lists. A prepare or build of a project waits for any other
+one of the same project on the same host; if another prepare moved the
+working copy before this build, it is prepared and built again.`,
 		Example: `  git config --global gachette.project.app.url git@github.com:ops-hero/app.git
   git gachette quick app --stack 124
   git gachette -H build1,build2 quick app app-config --stack backend/124 --ref origin/release`,
