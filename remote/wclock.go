@@ -31,9 +31,11 @@ func WorkingCopyLock(workdir, key string) string {
 // fail and busy are the shell commands run when the lock file cannot be
 // made, and when the lock is still held after LockWait.
 func lockLines(lock, key, fail, busy string) string {
+	// "true", not ":": a redirection that fails on a special built-in
+	// such as ":" makes sh exit at once, before fail can run.
 	return "lock=" + Quote(lock) + `
 if command -v flock >/dev/null 2>&1; then
-	{ mkdir -p -- "$(dirname -- "$lock")" && : >>"$lock"; } >&2 || ` + fail + `
+	{ mkdir -p -- "$(dirname -- "$lock")" && true >>"$lock"; } >&2 || ` + fail + `
 	exec 9>>"$lock"
 	if ! flock -n 9; then
 		echo "gachette: waiting for another prepare or build of ` + key + ` on this host to finish (it holds $lock)" >&2

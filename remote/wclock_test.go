@@ -132,3 +132,39 @@ func TestBuilderDaemonDoesNotHoldTheLock(t *testing.T) {
 		t.Errorf("prepare waited for the builder's daemon (%s): %q", time.Since(start), log.String())
 	}
 }
+
+// A lock file that cannot be made (here a directory in its place) stops
+// prepare and build with an error that names it, before anything runs.
+func TestLockFileCannotBeMade(t *testing.T) {
+	if _, err := exec.LookPath("flock"); err != nil {
+		t.Fatal("flock(1) (util-linux) is required")
+	}
+	proj := twoCommitProject(t)
+	wd, debs := t.TempDir(), t.TempDir()
+	ctx := context.Background()
+	co, err := Prepare(ctx, Local{}, wd, "proj", proj, "main", "0.0.1", io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lock := WorkingCopyLock(wd, "proj")
+	if err := os.Remove(lock); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(lock, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	want := "cannot create the lock file " + lock + " (see the message above); check the workdir (gachette.workdir) on the host"
+	if _, err := Prepare(ctx, Local{}, wd, "proj", proj, "v1.0.0", "0.0.1", io.Discard); err == nil || !strings.Contains(err.Error(), "prepare proj ("+proj+" at v1.0.0) on local: "+want) {
+		t.Errorf("prepare: got %v, want %q", err, want)
+	}
+	req := BuildRequest{Key: "proj", Workdir: wd, DebsPath: debs, Builder: BuilderCommand, Command: debScript, Versions: Versions{App: co.Version}, Commit: co.Commit}
+	if _, err := Build(ctx, Local{}, req, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "build proj on local: "+want) {
+		t.Errorf("build: got %v, want %q", err, want)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(debs), "built")); err == nil {
+		t.Error("the builder ran")
+	}
+	if entries, _ := os.ReadDir(debs); len(entries) != 0 {
+		t.Errorf("the debs path holds %v", entries)
+	}
+}
