@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// LockWait is how long a prepare or build waits for another one of the
-// same working copy on the same host to finish.
-const LockWait = 20 * time.Minute
+// lockWait is how long a prepare or build waits for another one of the
+// same working copy on the same host to finish (a variable for the tests).
+var lockWait = 20 * time.Minute
 
 // WorkingCopyLock is the lock file of a working copy on the build host:
 // beside it, named after the key with a leading dot (a key never starts
@@ -29,7 +29,7 @@ func WorkingCopyLock(workdir, key string) string {
 // the commit they were asked for (sessionScript).
 //
 // fail and busy are the shell commands run when the lock file cannot be
-// made, and when the lock is still held after LockWait.
+// made, and when the lock is still held after lockWait.
 func lockLines(lock, key, fail, busy string) string {
 	// "true", not ":": a redirection that fails on a special built-in
 	// such as ":" makes sh exit at once, before fail can run.
@@ -39,7 +39,7 @@ if command -v flock >/dev/null 2>&1; then
 	exec 9>>"$lock"
 	if ! flock -n 9; then
 		echo "gachette: waiting for another prepare or build of ` + key + ` on this host to finish (it holds $lock)" >&2
-		flock -w ` + strconv.Itoa(int(LockWait/time.Second)) + ` 9 || ` + busy + `
+		flock -w ` + strconv.Itoa(int(lockWait/time.Second)) + ` 9 || ` + busy + `
 	fi
 fi
 `
@@ -56,8 +56,8 @@ func locked(body string) string {
 var ErrWorkingCopyMoved = errors.New("another prepare on this host moved it")
 
 // lockBusy is the error when the working copy's lock was held for all of
-// LockWait.
+// lockWait.
 func lockBusy(what, workdir, key string) error {
 	lock := WorkingCopyLock(workdir, key)
-	return fmt.Errorf("%s: another prepare or build of %s on this host has held %s for %s; see which with fuser -v %s on the host, stop it or let it finish, then run again", what, key, lock, LockWait, lock)
+	return fmt.Errorf("%s: another prepare or build of %s on this host has held %s for %s; see which with fuser -v %s on the host, stop it or let it finish, then run again", what, key, lock, lockWait, lock)
 }

@@ -168,3 +168,42 @@ func TestLockFileCannotBeMade(t *testing.T) {
 		t.Errorf("the debs path holds %v", entries)
 	}
 }
+
+// A lock held for all of lockWait stops prepare and build with an error
+// that names the lock and how to find its holder.
+func TestLockHeldTooLong(t *testing.T) {
+	if _, err := exec.LookPath("flock"); err != nil {
+		t.Fatal("flock(1) (util-linux) is required")
+	}
+	proj := twoCommitProject(t)
+	wd, debs := t.TempDir(), t.TempDir()
+	ctx := context.Background()
+	co, err := Prepare(ctx, Local{}, wd, "proj", proj, "main", "0.0.1", io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(w time.Duration) { lockWait = w }(lockWait)
+	lockWait = time.Second
+	lock := WorkingCopyLock(wd, "proj")
+	holder := exec.Command("flock", lock, "sleep", "30")
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { holder.Process.Kill(); holder.Wait() }()
+	for deadline := time.Now().Add(10 * time.Second); exec.Command("flock", "-n", lock, "true").Run() == nil; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the holder never took the lock")
+		}
+	}
+	want := "another prepare or build of proj on this host has held " + lock + " for 1s; see which with fuser -v " + lock + " on the host, stop it or let it finish, then run again"
+	if _, err := Prepare(ctx, Local{}, wd, "proj", proj, "v1.0.0", "0.0.1", io.Discard); err == nil || !strings.Contains(err.Error(), "prepare proj ("+proj+" at v1.0.0) on local: "+want) {
+		t.Errorf("prepare: got %v, want %q", err, want)
+	}
+	req := BuildRequest{Key: "proj", Workdir: wd, DebsPath: debs, Builder: BuilderCommand, Command: debScript, Versions: Versions{App: co.Version}, Commit: co.Commit}
+	if _, err := Build(ctx, Local{}, req, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "build proj on local: "+want) {
+		t.Errorf("build: got %v, want %q", err, want)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(debs), "built")); err == nil {
+		t.Error("the builder ran")
+	}
+}
