@@ -59,6 +59,15 @@ func TestBuildRefusesMovedWorkingCopy(t *testing.T) {
 	if d, err := Build(ctx, Local{}, req, io.Discard, io.Discard); err != nil || len(d) != 1 {
 		t.Fatalf("build at HEAD: %v %v", d, err)
 	}
+
+	// a working copy removed since its prepare
+	if err := os.RemoveAll(WorkingCopy(wd, "proj")); err != nil {
+		t.Fatal(err)
+	}
+	want := "build proj on local: the working copy " + WorkingCopy(wd, "proj") + " is gone; prepare it again"
+	if _, err := Build(ctx, Local{}, req, io.Discard, io.Discard); err == nil || err.Error() != want {
+		t.Errorf("build of a removed working copy: got %v, want %q", err, want)
+	}
 }
 
 // A prepare waits for whoever holds the working copy's lock, saying so,
