@@ -296,7 +296,7 @@ func Build(ctx context.Context, ex Executor, r BuildRequest, stdout, stderr io.W
 		case line == markLockBusy+nonce && part == 0:
 			lockErr = lockBusy(what, r.Workdir, r.Key)
 		case line == markLock+nonce && part == 0:
-			lockErr = fmt.Errorf("%s: cannot create the lock file %s (see the message above); check the workdir (gachette.workdir) on the host", what, WorkingCopyLock(r.Workdir, r.Key))
+			lockErr = lockFailed(what, r.Workdir, r.Key)
 		case strings.HasPrefix(line, markMoves+nonce+" ") && part == 0:
 			head := strings.TrimPrefix(line, markMoves+nonce+" ")
 			if head == "" {
@@ -442,8 +442,7 @@ func Lint(ctx context.Context, ex Executor, workdir, key, trebuchet, missile str
 	}
 	var out bytes.Buffer
 	wc := WorkingCopy(workdir, key)
-	script := "[ -d " + Quote(wc+"/.git") + " ] || exit " + strconv.Itoa(exitNoWorkingCopy) + "\n" +
-		"cd -- " + Quote(wc) + " && " + Quote(trebuchet) + " lint " + Quote(missile)
+	script := requireWorkingCopy(wc) + "cd -- " + Quote(wc) + " && " + Quote(trebuchet) + " lint " + Quote(missile)
 	if err := ex.Run(ctx, script, nil, &out, stderr); err != nil {
 		if e := noWorkingCopy(err, key, ex.Host(), wc); e != nil {
 			return nil, e

@@ -55,6 +55,11 @@ func locked(body string) string {
 // Nothing was built: prepare and build again.
 var ErrWorkingCopyMoved = errors.New("another prepare on this host moved it")
 
+// lockFailed is the error when the lock file cannot be made.
+func lockFailed(what, workdir, key string) error {
+	return fmt.Errorf("%s: cannot create the lock file %s (see the message above); check the workdir (gachette.workdir) on the host", what, WorkingCopyLock(workdir, key))
+}
+
 // lockBusy is the error when the working copy's lock was held for all of
 // lockWait.
 func lockBusy(what, workdir, key string) error {

@@ -128,7 +128,7 @@ func Prepare(ctx context.Context, ex Executor, workdir, key, url, ref, baseVersi
 		case prepSubmodule:
 			return nil, fmt.Errorf("%s: submodule update failed (see its message above)", what)
 		case prepLock:
-			return nil, fmt.Errorf("%s: cannot create the lock file %s (see the message above); check the workdir (gachette.workdir) on the host", what, WorkingCopyLock(workdir, key))
+			return nil, lockFailed(what, workdir, key)
 		case prepLockBusy:
 			return nil, lockBusy(what, workdir, key)
 		}
@@ -170,6 +170,12 @@ func readDescribe(out, baseVersion string) (commit, version string, err error) {
 // copy has not been prepared.
 const exitNoWorkingCopy = 3
 
+// requireWorkingCopy is the script line that ends with exitNoWorkingCopy
+// when the working copy dir has not been prepared.
+func requireWorkingCopy(dir string) string {
+	return "[ -d " + Quote(dir+"/.git") + " ] || exit " + strconv.Itoa(exitNoWorkingCopy) + "\n"
+}
+
 // noWorkingCopy is the error for a script that ended with
 // exitNoWorkingCopy, else nil.
 func noWorkingCopy(err error, key, host, dir string) error {
@@ -190,8 +196,7 @@ func Describe(ctx context.Context, ex Executor, workdir, key, baseVersion string
 		return nil, err
 	}
 	co := &Checkout{Key: key, Dir: WorkingCopy(workdir, key)}
-	script := "exec 3>&1 1>&2\nwc=" + Quote(co.Dir) + "\n" +
-		`[ -d "$wc/.git" ] || exit ` + strconv.Itoa(exitNoWorkingCopy) + "\n" +
+	script := requireWorkingCopy(co.Dir) + "exec 3>&1 1>&2\nwc=" + Quote(co.Dir) + "\n" +
 		`commit=$(git -C "$wc" rev-parse --verify HEAD)` + "\n" + describeLines + "\n"
 	var out bytes.Buffer
 	if err := ex.Run(ctx, script, nil, &out, log); err != nil {
