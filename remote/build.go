@@ -63,16 +63,14 @@ func (r BuildRequest) validate() error {
 	checks := []error{CheckKey(r.Key), CheckHostPath("workdir", r.Workdir), CheckHostPath("debs path", r.DebsPath)}
 	switch r.Builder {
 	case BuilderTrebuchet:
-		checks = append(checks, checkLine("trebuchet path", r.Trebuchet, 1024), CheckRelPath("missile", r.Missile))
+		checks = append(checks, CheckTrebuchetPath(r.Trebuchet), CheckRelPath("missile", r.Missile))
 		if r.WebCallback != "" {
 			checks = append(checks, CheckCallbackURL(r.WebCallback))
 		}
 		checks = append(checks, CheckText("extra description", r.ExtraDescription))
 	case BuilderDpkg:
 	case BuilderCommand:
-		if strings.TrimSpace(r.Command) == "" {
-			checks = append(checks, fmt.Errorf("the command builder needs a command: git config gachette.buildCommand 'make deb'"))
-		}
+		checks = append(checks, CheckBuildCommand(r.Builder, r.Command))
 	default:
 		return CheckBuilder(r.Builder)
 	}
@@ -108,6 +106,15 @@ func CheckBuilder(b string) error {
 
 // CheckArch checks a Debian architecture name (all, amd64, arm64, ...).
 func CheckArch(a string) error { return checkArch(a) }
+
+// CheckBuildCommand checks gachette.buildCommand: the command builder
+// needs one; the other builders do not use it.
+func CheckBuildCommand(builder, command string) error {
+	if builder == BuilderCommand && strings.TrimSpace(command) == "" {
+		return fmt.Errorf("the command builder needs a command: git config gachette.buildCommand 'make deb'")
+	}
+	return nil
+}
 
 // CheckTrebuchetPath checks the path of trebuchet on the build host.
 func CheckTrebuchetPath(p string) error { return checkLine("trebuchet path", p, 1024) }
@@ -435,7 +442,7 @@ func randomSuffix() string {
 // Lint runs trebuchet lint in the working copy and returns the packages
 // the build would make.
 func Lint(ctx context.Context, ex Executor, workdir, key, trebuchet, missile string, stderr io.Writer) ([]string, error) {
-	for _, err := range []error{CheckHostPath("workdir", workdir), CheckKey(key), checkLine("trebuchet path", trebuchet, 1024), CheckRelPath("missile", missile)} {
+	for _, err := range []error{CheckHostPath("workdir", workdir), CheckKey(key), CheckTrebuchetPath(trebuchet), CheckRelPath("missile", missile)} {
 		if err != nil {
 			return nil, err
 		}

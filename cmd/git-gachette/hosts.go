@@ -60,12 +60,7 @@ func (a *app) checkSettings(keys ...string) error {
 		},
 		"baseVersion":  semverx.CheckBaseVersion,
 		"forwardAgent": func(string) error { _, err := a.boolSetting("forwardAgent"); return err },
-		"buildCommand": func(v string) error {
-			if a.settings.get("builder").Value == remote.BuilderCommand && strings.TrimSpace(v) == "" {
-				return fmt.Errorf("the command builder needs a command: git config gachette.buildCommand 'make deb'")
-			}
-			return nil
-		},
+		"buildCommand": func(v string) error { return remote.CheckBuildCommand(a.settings.get("builder").Value, v) },
 	}
 	for _, k := range keys {
 		v := a.settings.get(k)
