@@ -99,16 +99,29 @@ echo "describe $describe" >&3
 if [ -n "$describe" ]; then echo "count 0" >&3; else echo "count $(git -C "$wc" rev-list --count "$commit")" >&3; fi`
 }()
 
+// CheckPrepare checks prepare's arguments, as Prepare does before it runs
+// anything; an empty ref is the default (HEAD).
+func CheckPrepare(workdir, key, url, ref string) error {
+	checks := []error{CheckHostPath("workdir", workdir), CheckKey(key), CheckURL(url)}
+	if ref != "" {
+		checks = append(checks, CheckRef(ref))
+	}
+	for _, err := range checks {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Prepare makes the working copy KEY of URL at REF on the build host and
 // computes the package version of its commit. Git's output goes to log.
 func Prepare(ctx context.Context, ex Executor, workdir, key, url, ref, baseVersion string, log io.Writer) (*Checkout, error) {
 	if ref == "" {
 		ref = "HEAD"
 	}
-	for _, check := range []error{CheckHostPath("workdir", workdir), CheckKey(key), CheckURL(url), CheckRef(ref)} {
-		if check != nil {
-			return nil, check
-		}
+	if err := CheckPrepare(workdir, key, url, ref); err != nil {
+		return nil, err
 	}
 	co := &Checkout{Key: key, URL: url, Ref: ref, Dir: WorkingCopy(workdir, key)}
 	var out bytes.Buffer

@@ -47,15 +47,8 @@ func (a *app) runPrepare(key, url, ref string, asJSON bool) error {
 	if err := a.checkSettings("workdir", "baseVersion", "forwardAgent"); err != nil {
 		return err
 	}
-	for _, err := range []error{remote.CheckKey(key), remote.CheckURL(url)} {
-		if err != nil {
-			return err
-		}
-	}
-	if ref != "" {
-		if err := remote.CheckRef(ref); err != nil {
-			return err
-		}
+	if err := remote.CheckPrepare(a.hostPath("workdir"), key, url, ref); err != nil {
+		return err
 	}
 	conns := a.newConnections()
 	defer conns.close()
