@@ -63,7 +63,7 @@ func (a *app) runBuild(key, debsPath string, o buildOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := a.checkSettings("workdir", "debsPath", "builder", "trebuchet", "arch", "buildCommand", "baseVersion", "forwardAgent"); err != nil {
+	if err := a.checkSettings(buildSettings...); err != nil {
 		return err
 	}
 	if err := remote.CheckKey(key); err != nil {

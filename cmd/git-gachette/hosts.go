@@ -36,6 +36,9 @@ func (a *app) hostList() ([]string, error) {
 	return hosts, nil
 }
 
+// buildSettings are the settings a build uses (build and quick).
+var buildSettings = []string{"workdir", "debsPath", "builder", "trebuchet", "arch", "buildCommand", "baseVersion", "forwardAgent"}
+
 // checkSettings validates the named settings before anything runs on a
 // build host, so that a bad value fails at once, naming where it was set.
 func (a *app) checkSettings(keys ...string) error {

@@ -78,7 +78,7 @@ func (a *app) runQuick(names []string, o quickOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := a.checkSettings("workdir", "debsPath", "builder", "trebuchet", "arch", "buildCommand", "baseVersion", "forwardAgent"); err != nil {
+	if err := a.checkSettings(buildSettings...); err != nil {
 		return err
 	}
 	projects, err := a.projects(names, o.ref, hosts)

@@ -99,7 +99,7 @@ func (a *app) run(args []string) int {
 	fmt.Fprintf(a.stderr, "git-gachette: %v\n", err)
 	var ue *usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
-		fmt.Fprintf(a.stderr, "Run '%s --help' for usage.\n", strings.TrimSpace("git gachette "+commandPath(root, args)))
+		fmt.Fprintf(a.stderr, "Run '%s --help' for usage.\n", userPath(findCommand(root, args)))
 		return exitUsage
 	}
 	return exitFailure
@@ -116,12 +116,13 @@ func isCobraUsage(err error) bool {
 	return false
 }
 
-func commandPath(root *cobra.Command, args []string) string {
+// findCommand is the command args name, else root.
+func findCommand(root *cobra.Command, args []string) *cobra.Command {
 	c, _, err := root.Find(args)
-	if err != nil || c == nil || c == root {
-		return ""
+	if err != nil || c == nil {
+		return root
 	}
-	return strings.TrimPrefix(c.CommandPath(), root.Name()+" ")
+	return c
 }
 
 func (a *app) newRootCmd() *cobra.Command {
