@@ -94,9 +94,10 @@ func ParseDebianVersion(s string) (version.Version, error) {
 			return version.Version{}, fmt.Errorf("version %q has the control character %U at position %d", s, r, i+1)
 		}
 	}
-	if epoch, _, ok := strings.Cut(s, ":"); ok && (epoch == "" || strings.Trim(epoch, "0123456789") != "") {
-		return version.Version{}, fmt.Errorf("version %q is not a Debian version: the epoch before ':' must be a number", s)
-	} else if ok {
+	if epoch, _, ok := strings.Cut(s, ":"); ok {
+		if !isDigits(epoch) {
+			return version.Version{}, fmt.Errorf("version %q is not a Debian version: the epoch before ':' must be a number", s)
+		}
 		// dpkg keeps the epoch in an int and refuses more ("epoch in
 		// version is too big").
 		if e, err := strconv.ParseInt(epoch, 10, 64); err != nil || e > math.MaxInt32 {
