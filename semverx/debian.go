@@ -20,8 +20,11 @@ const (
 
 // Shorten cuts a value to be quoted in a message to its first 40 bytes
 // (on a rune boundary), marking the cut with "…".
-func Shorten(s string) string {
-	const n = 40
+func Shorten(s string) string { return ShortenTo(s, 40) }
+
+// ShortenTo cuts s to its first n bytes (on a rune boundary), marking the
+// cut with "…".
+func ShortenTo(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}

@@ -58,7 +58,7 @@ func CheckName(kind, s string) error {
 	case s == "":
 		return fmt.Errorf("%s name is empty", kind)
 	case len(s) > maxNameLen:
-		return fmt.Errorf("%s name %q is longer than %d bytes", kind, truncate(s, 40), maxNameLen)
+		return fmt.Errorf("%s name %q is longer than %d bytes", kind, semverx.ShortenTo(s, 40), maxNameLen)
 	case s == "@":
 		return bad(`"@" alone is reserved by git`)
 	case s[0] == '-':
@@ -104,7 +104,7 @@ func CheckFileName(s string) error {
 		return fmt.Errorf("file name is empty")
 	}
 	if len(s) > 255 {
-		return fmt.Errorf("file name %q is longer than 255 bytes", truncate(s, 40))
+		return fmt.Errorf("file name %q is longer than 255 bytes", semverx.ShortenTo(s, 40))
 	}
 	if s == "." {
 		return fmt.Errorf(`file name "." is not a file name; give the bare file name, e.g. dh-app_1.0_all.deb`)
@@ -127,17 +127,17 @@ func CheckFileName(s string) error {
 // one line of printable characters, no leading or trailing space.
 func checkField(field, s string) error {
 	if len(s) > 4096 {
-		return fmt.Errorf("%s %q is longer than 4096 bytes", field, truncate(s, 40))
+		return fmt.Errorf("%s %q is longer than 4096 bytes", field, semverx.ShortenTo(s, 40))
 	}
 	if strings.TrimSpace(s) != s {
-		return fmt.Errorf("%s %q has leading or trailing whitespace", field, truncate(s, 60))
+		return fmt.Errorf("%s %q has leading or trailing whitespace", field, semverx.ShortenTo(s, 60))
 	}
 	if !utf8.ValidString(s) {
-		return fmt.Errorf("%s %q is not valid UTF-8", field, truncate(s, 60))
+		return fmt.Errorf("%s %q is not valid UTF-8", field, semverx.ShortenTo(s, 60))
 	}
 	for i, r := range s {
 		if r < 0x20 || r == 0x7f {
-			return fmt.Errorf("%s %q has %s at position %d; a stanza field is one line of printable text", field, truncate(s, 60), describeRune(r), i+1)
+			return fmt.Errorf("%s %q has %s at position %d; a stanza field is one line of printable text", field, semverx.ShortenTo(s, 60), describeRune(r), i+1)
 		}
 	}
 	return nil

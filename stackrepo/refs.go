@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/ops-hero/git-gachette/semverx"
 )
 
 // ErrRefNotFound is returned when a reference does not exist.
@@ -145,7 +147,7 @@ func parseLoose(name string, b []byte) (plumbing.Hash, error) {
 		return plumbing.ZeroHash, fmt.Errorf("%s is a symbolic reference (%s); git-gachette only reads direct references", name, s)
 	}
 	if !isHex(s, 40) {
-		return plumbing.ZeroHash, fmt.Errorf("%s is broken: its file holds %q, not an object id; check it with git fsck", name, truncate(s, 60))
+		return plumbing.ZeroHash, fmt.Errorf("%s is broken: its file holds %q, not an object id; check it with git fsck", name, semverx.ShortenTo(s, 60))
 	}
 	return plumbing.NewHash(s), nil
 }
@@ -652,11 +654,4 @@ func isHex[T string | []byte](s T, n int) bool {
 		}
 	}
 	return true
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
