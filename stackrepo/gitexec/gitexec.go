@@ -1,0 +1,130 @@
+// Package gitexec runs the git binary for git-gachette: every question git
+// is the authority on (which repository, which settings, which identity, how
+// refs change, how remotes are reached) goes through one type, Git, as
+// git-lfs and gh do. It never prints and never exits.
+package gitexec
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+)
+
+// Git runs git commands, in one repository when GitDir is set.
+type Git struct {
+	// GitDir is passed as --git-dir; "" lets git find the repository from
+	// Dir and the environment, as it does for the user.
+	GitDir string
+	// Dir is the working directory of the commands ("" the current one).
+	Dir string
+	// Env is the environment the commands start from; nil means the
+	// process's own. With GitDir set, the variables that name another
+	// repository (GIT_DIR, GIT_WORK_TREE, …) are removed from it.
+	Env []string
+}
+
+// localEnvVars are the variables that tie a git command to one repository:
+// git's own list (git rev-parse --local-env-vars) less the configuration
+// ones, so "git -c k=v gachette …" still applies its settings to the stacks
+// repository, whichever it is.
+var localEnvVars = []string{
+	"GIT_ALTERNATE_OBJECT_DIRECTORIES",
+	"GIT_COMMON_DIR",
+	"GIT_DIR",
+	"GIT_GRAFT_FILE",
+	"GIT_IMPLICIT_WORK_TREE",
+	"GIT_INDEX_FILE",
+	"GIT_NO_REPLACE_OBJECTS",
+	"GIT_OBJECT_DIRECTORY",
+	"GIT_PREFIX",
+	"GIT_REPLACE_REF_BASE",
+	"GIT_SHALLOW_FILE",
+	"GIT_WORK_TREE",
+	"GIT_NAMESPACE",
+}
+
+// WithoutRepoEnv returns env without the variables that name a repository.
+func WithoutRepoEnv(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		drop := false
+		for _, v := range localEnvVars {
+			if name == v {
+				drop = true
+				break
+			}
+		}
+		if !drop {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// Command returns the git command for args, ready to run.
+func (g *Git) Command(ctx context.Context, args ...string) *exec.Cmd {
+	env := g.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	full := args
+	if g.GitDir != "" {
+		env = WithoutRepoEnv(env)
+		full = append([]string{"--git-dir=" + g.GitDir}, args...)
+	}
+	cmd := exec.CommandContext(ctx, "git", full...)
+	cmd.Dir = g.Dir
+	cmd.Env = env
+	return cmd
+}
+
+// Output runs git with args and stdin (nil: none), and returns its standard
+// output. A failure is an *Error carrying git's standard error.
+func (g *Git) Output(ctx context.Context, stdin io.Reader, args ...string) ([]byte, error) {
+	cmd := g.Command(ctx, args...)
+	cmd.Stdin = stdin
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	if err != nil {
+		return stdout.Bytes(), wrap(args, stderr.Bytes(), err)
+	}
+	return stdout.Bytes(), nil
+}
+
+// Error is a git command that failed.
+type Error struct {
+	Args     []string
+	Stderr   string // git's standard error, trimmed
+	ExitCode int    // -1 when git did not exit by itself (not found, killed)
+	Err      error
+}
+
+func (e *Error) Error() string {
+	msg := strings.TrimSpace(e.Stderr)
+	if msg == "" {
+		msg = e.Err.Error()
+	}
+	return fmt.Sprintf("git %s: %s", strings.Join(e.Args, " "), msg)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+func wrap(args []string, stderr []byte, err error) error {
+	e := &Error{Args: args, Stderr: strings.TrimSpace(string(stderr)), ExitCode: -1, Err: err}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		e.ExitCode = ee.ExitCode()
+	}
+	if errors.Is(err, exec.ErrNotFound) {
+		e.Err = fmt.Errorf("git is not installed or not on PATH: %w", err)
+	}
+	return e
+}
