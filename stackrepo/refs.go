@@ -2,6 +2,7 @@ package stackrepo
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,11 +14,11 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/ops-hero/git-gachette/semverx"
+	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
 )
 
 // ErrRefNotFound is returned when a reference does not exist.
@@ -73,7 +74,7 @@ type RefUpdate struct {
 type RefStore interface {
 	Lookup(name string) (plumbing.Hash, error)
 	List(prefix string) ([]Ref, error)
-	Update(updates ...RefUpdate) error
+	Update(msg string, updates ...RefUpdate) error
 }
 
 var (
@@ -88,14 +89,14 @@ var (
 // under flock, with no <ref>.lock, no rename and no fsync (go-git issues
 // #2399, #386): they are never used to write refs here.
 type fileRefs struct {
+	// dir is the common git directory, where refs are read.
 	dir string
-	// lockTimeout is how long to wait for a lock held by someone else, as
-	// git's core.filesRefLockTimeout (100 ms by default).
-	lockTimeout time.Duration
+	// git writes the refs (see Update).
+	git *gitexec.Git
 }
 
-func newFileRefs(dir string) *fileRefs {
-	return &fileRefs{dir: dir, lockTimeout: 100 * time.Millisecond}
+func newFileRefs(dir string, git *gitexec.Git) *fileRefs {
+	return &fileRefs{dir: dir, git: git}
 }
 
 func (f *fileRefs) path(name string) string {
@@ -329,244 +330,49 @@ func (f *fileRefs) List(prefix string) ([]Ref, error) {
 
 func compareRefs(a, b Ref) int { return strings.Compare(a.Name, b.Name) }
 
-// lockFile is a held <name>.lock.
-type lockFile struct {
-	name      string
-	path      string
-	file      *os.File
-	committed bool // renamed into place
-}
-
-// lock creates <ref>.lock exclusively, waiting up to lockTimeout with
-// backoff when someone else holds it, as C git does.
-func (f *fileRefs) lock(name string) (*lockFile, error) {
-	p := f.path(name) + ".lock"
-	if err := os.MkdirAll(filepath.Dir(p), 0o777); err != nil {
-		return nil, fmt.Errorf("cannot create %s: a reference named like one of its parent directories exists (%v)", name, err)
-	}
-	deadline := time.Now().Add(f.lockTimeout)
-	wait := time.Millisecond
-	for recreated := 0; ; {
-		fh, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
-		if err == nil {
-			return &lockFile{name: name, path: p, file: fh}, nil
-		}
-		// git pack-refs removes directories it emptied: one may vanish
-		// between MkdirAll and the open. Make it again, as C git does.
-		if errors.Is(err, os.ErrNotExist) && recreated < 100 {
-			recreated++
-			if err := os.MkdirAll(filepath.Dir(p), 0o777); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return nil, fmt.Errorf("lock %s: %w", name, err)
-			}
-			continue
-		}
-		if !errors.Is(err, os.ErrExist) {
-			if isDirErr(err) {
-				return nil, fmt.Errorf("cannot create %s: a reference named like one of its parent directories exists", name)
-			}
-			return nil, fmt.Errorf("lock %s: %w", name, err)
-		}
-		if time.Now().After(deadline) {
-			return nil, &RefLockedError{Name: name, LockFile: p}
-		}
-		time.Sleep(wait)
-		wait = min(wait*2, 20*time.Millisecond)
-	}
-}
-
-// release gives up a lock that was not committed. Once renamed into
-// place the path is no longer ours: another writer may already hold a new
-// lock file there, and removing it would break that writer's update.
-func (l *lockFile) release() {
-	if l.file != nil {
-		l.file.Close()
-		l.file = nil
-	}
-	if !l.committed {
-		os.Remove(l.path)
-	}
-}
-
-// Update applies updates atomically with respect to other writers that use
-// git's lock files: it locks every ref (in name order, so two writers never
-// deadlock), checks every expectation under the locks, writes and fsyncs
-// each new value into its lock file, then renames the lock files into place.
-// Deletions also remove the name from packed-refs, under packed-refs.lock.
-func (f *fileRefs) Update(updates ...RefUpdate) error {
-	ups := append([]RefUpdate(nil), updates...)
-	sort.Slice(ups, func(i, j int) bool { return ups[i].Name < ups[j].Name })
-	for i, u := range ups {
+// Update applies updates in one git ref transaction (git update-ref --stdin):
+// git locks every ref, checks every expectation under the locks and commits
+// all or nothing, with its reflogs, core.fsync, reference-transaction hook
+// and ref backend. go-git's ref writes follow none of git's lock protocol
+// (go-git #2399, #386), so they are never used.
+//
+// When the transaction fails, the refs are read again to tell why: one
+// that is not what the caller expected is a *RefChangedError (another
+// writer got there first); a lock file git could not create is a
+// *RefLockedError; anything else is git's own error.
+func (f *fileRefs) Update(msg string, updates ...RefUpdate) error {
+	ups := make([]gitexec.RefUpdate, 0, len(updates))
+	seen := map[string]bool{}
+	for _, u := range updates {
 		if err := plumbing.ReferenceName(u.Name).Validate(); err != nil || !strings.HasPrefix(u.Name, "refs/") {
 			return fmt.Errorf("%q is not a valid reference name", u.Name)
 		}
-		if i > 0 && ups[i-1].Name == u.Name {
+		if seen[u.Name] {
 			return fmt.Errorf("reference %s updated twice in one transaction", u.Name)
 		}
+		seen[u.Name] = true
+		ups = append(ups, gitexec.RefUpdate{Name: u.Name, Old: u.Old.String(), New: u.New.String()})
 	}
-	var locks []*lockFile
-	defer func() {
-		for _, l := range locks {
-			l.release()
-		}
-	}()
-	for _, u := range ups {
-		l, err := f.lock(u.Name)
-		if err != nil {
-			return err
-		}
-		locks = append(locks, l)
+	err := f.git.UpdateRefs(context.Background(), msg, ups)
+	if err == nil {
+		return nil
 	}
-	deleting := false
-	for _, u := range ups {
-		deleting = deleting || u.New.IsZero()
-	}
-	var packedLock *lockFile
-	if deleting {
-		l, err := f.lock("packed-refs")
-		if err != nil {
-			return err
-		}
-		packedLock = l
-		locks = append(locks, l)
-	}
-	packed, err := f.readPacked()
-	if err != nil {
-		return err
-	}
-	defer packed.release()
-	for _, u := range ups {
-		cur, err := f.readLoose(u.Name)
-		if errors.Is(err, ErrRefNotFound) {
-			cur, _ = packed.lookup(u.Name)
-			err = nil
-		}
-		if err != nil {
-			return err
+	for _, u := range updates {
+		cur, lerr := f.Lookup(u.Name)
+		if lerr != nil && !errors.Is(lerr, ErrRefNotFound) {
+			continue
 		}
 		if cur != u.Old {
 			return &RefChangedError{Name: u.Name, Want: u.Old, Got: cur}
 		}
-		if u.Old.IsZero() && !u.New.IsZero() {
-			if err := f.checkNameConflict(u.Name, packed); err != nil {
-				return err
-			}
-		}
 	}
-	if packedLock != nil {
-		if err := f.writePackedWithout(packedLock, packed, ups); err != nil {
-			return err
+	if lock := gitexec.LockFile(err); lock != "" {
+		name := strings.TrimSuffix(lock, ".lock")
+		if rel, rerr := filepath.Rel(f.dir, name); rerr == nil && !strings.HasPrefix(rel, "..") {
+			name = filepath.ToSlash(rel)
 		}
+		return &RefLockedError{Name: name, LockFile: lock}
 	}
-	for i, u := range ups {
-		if u.New.IsZero() {
-			continue
-		}
-		l := locks[i]
-		if _, err := l.file.WriteString(u.New.String() + "\n"); err != nil {
-			return fmt.Errorf("write %s: %w", l.path, err)
-		}
-		if err := l.file.Sync(); err != nil {
-			return fmt.Errorf("fsync %s: %w", l.path, err)
-		}
-		if err := l.file.Close(); err != nil {
-			return fmt.Errorf("close %s: %w", l.path, err)
-		}
-		l.file = nil
-	}
-	dirs := map[string]bool{}
-	for i, u := range ups {
-		l := locks[i]
-		target := f.path(u.Name)
-		if u.New.IsZero() {
-			if err := os.Remove(target); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return fmt.Errorf("delete %s: %w", u.Name, err)
-			}
-			continue
-		}
-		if err := os.Rename(l.path, target); err != nil {
-			return fmt.Errorf("update %s: %w", u.Name, err)
-		}
-		l.committed = true
-		dirs[filepath.Dir(target)] = true
-	}
-	if packedLock != nil {
-		if err := os.Rename(packedLock.path, filepath.Join(f.dir, "packed-refs")); err != nil {
-			return fmt.Errorf("update packed-refs: %w", err)
-		}
-		packedLock.committed = true
-		dirs[f.dir] = true
-	}
-	for d := range dirs {
-		syncDir(d)
-	}
-	return nil
-}
-
-// checkNameConflict refuses to create name when a ref already exists at one
-// of its parent paths or below it, as git does (a file and a directory
-// cannot share a path).
-func (f *fileRefs) checkNameConflict(name string, packed packedRefs) error {
-	parts := strings.Split(name, "/")
-	for i := 2; i < len(parts); i++ {
-		parent := strings.Join(parts[:i], "/")
-		if _, ok := packed.lookup(parent); ok {
-			return fmt.Errorf("cannot create %s: reference %s exists", name, parent)
-		}
-		if st, err := os.Stat(f.path(parent)); err == nil && !st.IsDir() {
-			return fmt.Errorf("cannot create %s: reference %s exists", name, parent)
-		}
-	}
-	var child string
-	packed.each(name+"/", func(n string, _ plumbing.Hash) { child = n })
-	if child != "" {
-		return fmt.Errorf("cannot create %s: reference %s exists below it", name, child)
-	}
-	if st, err := os.Stat(f.path(name)); err == nil && st.IsDir() {
-		return fmt.Errorf("cannot create %s: references exist below it (%s is a directory)", name, f.path(name))
-	}
-	return nil
-}
-
-// writePackedWithout writes packed-refs minus the deleted names (and their
-// peeled lines) into the held packed-refs.lock.
-func (f *fileRefs) writePackedWithout(l *lockFile, packed packedRefs, ups []RefUpdate) error {
-	gone := map[string]bool{}
-	for _, u := range ups {
-		if u.New.IsZero() {
-			gone[u.Name] = true
-		}
-	}
-	var out bytes.Buffer
-	data := packed.data
-	skipPeeled := false
-	for len(data) > 0 {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i+1], data[i+1:]
-		} else {
-			data = nil
-		}
-		if line[0] == '^' {
-			if !skipPeeled {
-				out.Write(line)
-			}
-			continue
-		}
-		skipPeeled = false
-		if len(line) > 41 && line[0] != '#' && gone[strings.TrimRight(string(line[41:]), "\n")] {
-			skipPeeled = true
-			continue
-		}
-		out.Write(line)
-	}
-	if _, err := l.file.Write(out.Bytes()); err != nil {
-		return fmt.Errorf("write %s: %w", l.path, err)
-	}
-	if err := l.file.Sync(); err != nil {
-		return fmt.Errorf("fsync %s: %w", l.path, err)
-	}
-	err := l.file.Close()
-	l.file = nil
 	return err
 }
 
@@ -610,7 +416,7 @@ func (m *memRefs) List(prefix string) ([]Ref, error) {
 	return refs, nil
 }
 
-func (m *memRefs) Update(updates ...RefUpdate) error {
+func (m *memRefs) Update(_ string, updates ...RefUpdate) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	seen := map[string]bool{}

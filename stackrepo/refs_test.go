@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
 )
 
 // runGit runs the real git binary in dir and returns its trimmed stdout.
@@ -43,32 +44,32 @@ func bareRepo(t *testing.T) (dir string, c1, c2 plumbing.Hash) {
 
 func TestFileRefsCompareAndSwap(t *testing.T) {
 	dir, c1, c2 := bareRepo(t)
-	f := newFileRefs(dir)
+	f := newFileRefs(dir, &gitexec.Git{GitDir: dir})
 	name := "refs/heads/x"
-	if err := f.Update(RefUpdate{Name: name, New: c1}); err != nil {
+	if err := f.Update("test", RefUpdate{Name: name, New: c1}); err != nil {
 		t.Fatal(err)
 	}
 	var changed *RefChangedError
-	if err := f.Update(RefUpdate{Name: name, New: c2}); !errors.As(err, &changed) {
+	if err := f.Update("test", RefUpdate{Name: name, New: c2}); !errors.As(err, &changed) {
 		t.Fatalf("creating an existing ref: %v", err)
 	}
-	if err := f.Update(RefUpdate{Name: name, Old: c2, New: c1}); !errors.As(err, &changed) || changed.Got != c1 {
+	if err := f.Update("test", RefUpdate{Name: name, Old: c2, New: c1}); !errors.As(err, &changed) || changed.Got != c1 {
 		t.Fatalf("swap with a wrong old value: %v", err)
 	}
-	if err := f.Update(RefUpdate{Name: name, Old: c1, New: c2}); err != nil {
+	if err := f.Update("test", RefUpdate{Name: name, Old: c1, New: c2}); err != nil {
 		t.Fatal(err)
 	}
 	if got := runGit(t, dir, "", "rev-parse", name); got != c2.String() {
 		t.Errorf("git reads %s, want %s", got, c2)
 	}
 	// all or nothing: one bad expectation stops every update
-	if err := f.Update(RefUpdate{Name: "refs/heads/y", New: c1}, RefUpdate{Name: name, Old: c1, New: c1}); !errors.As(err, &changed) {
+	if err := f.Update("test", RefUpdate{Name: "refs/heads/y", New: c1}, RefUpdate{Name: name, Old: c1, New: c1}); !errors.As(err, &changed) {
 		t.Fatalf("transaction with one bad expectation: %v", err)
 	}
 	if _, err := f.Lookup("refs/heads/y"); !errors.Is(err, ErrRefNotFound) {
 		t.Errorf("half of a failed transaction landed: %v", err)
 	}
-	if err := f.Update(RefUpdate{Name: name, Old: c2}); err != nil {
+	if err := f.Update("test", RefUpdate{Name: name, Old: c2}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.Lookup(name); !errors.Is(err, ErrRefNotFound) {
@@ -86,7 +87,7 @@ func TestFileRefsPacked(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "refs/tags/main/1")); err == nil {
 		t.Fatal("pack-refs left a loose ref")
 	}
-	f := newFileRefs(dir)
+	f := newFileRefs(dir, &gitexec.Git{GitDir: dir})
 	tag1 := runGit(t, dir, "", "rev-parse", "refs/tags/main/1")
 	if h, err := f.Lookup("refs/tags/main/1"); err != nil || h.String() != tag1 {
 		t.Fatalf("packed lookup: %s, %v", h, err)
@@ -100,14 +101,14 @@ func TestFileRefsPacked(t *testing.T) {
 		t.Errorf("lookup of a prefix: %v", err)
 	}
 	// update a packed ref: the loose one wins; git agrees
-	if err := f.Update(RefUpdate{Name: "refs/heads/main", Old: c2, New: c1}); err != nil {
+	if err := f.Update("test", RefUpdate{Name: "refs/heads/main", Old: c2, New: c1}); err != nil {
 		t.Fatal(err)
 	}
 	if got := runGit(t, dir, "", "rev-parse", "refs/heads/main"); got != c1.String() {
 		t.Errorf("git reads %s", got)
 	}
 	// delete a packed annotated tag: its peeled line goes too (go-git #386)
-	if err := f.Update(RefUpdate{Name: "refs/tags/main/1", Old: plumbing.NewHash(tag1)}); err != nil {
+	if err := f.Update("test", RefUpdate{Name: "refs/tags/main/1", Old: plumbing.NewHash(tag1)}); err != nil {
 		t.Fatal(err)
 	}
 	packed, _ := os.ReadFile(filepath.Join(dir, "packed-refs"))
@@ -123,37 +124,20 @@ func TestFileRefsPacked(t *testing.T) {
 
 func TestFileRefsNameConflicts(t *testing.T) {
 	dir, c1, _ := bareRepo(t)
-	f := newFileRefs(dir)
+	f := newFileRefs(dir, &gitexec.Git{GitDir: dir})
 	runGit(t, dir, "", "update-ref", "refs/tags/main", c1.String())
-	if err := f.Update(RefUpdate{Name: "refs/tags/main/1", New: c1}); err == nil || !strings.Contains(err.Error(), "refs/tags/main") {
+	if err := f.Update("test", RefUpdate{Name: "refs/tags/main/1", New: c1}); err == nil || !strings.Contains(err.Error(), "refs/tags/main") {
 		t.Errorf("creating below an existing ref: %v", err)
 	}
 	runGit(t, dir, "", "pack-refs", "--all")
-	if err := f.Update(RefUpdate{Name: "refs/tags/main/1", New: c1}); err == nil || !strings.Contains(err.Error(), "reference refs/tags/main exists") {
+	if err := f.Update("test", RefUpdate{Name: "refs/tags/main/1", New: c1}); err == nil || !strings.Contains(err.Error(), "'refs/tags/main' exists") {
 		t.Errorf("creating below a packed ref: %v", err)
 	}
 	runGit(t, dir, "", "update-ref", "refs/tags/x/y", c1.String())
-	if err := f.Update(RefUpdate{Name: "refs/tags/x", New: c1}); err == nil || !strings.Contains(err.Error(), "exist below it") {
+	if err := f.Update("test", RefUpdate{Name: "refs/tags/x", New: c1}); err == nil || !strings.Contains(err.Error(), "'refs/tags/x/y' exists") {
 		t.Errorf("creating above an existing ref: %v", err)
 	}
 	assertNoLocks(t, dir)
-}
-
-// TestLockInteropOursBlocksGit: while we hold <ref>.lock, C git cannot
-// update the ref.
-func TestLockInteropOursBlocksGit(t *testing.T) {
-	dir, c1, _ := bareRepo(t)
-	f := newFileRefs(dir)
-	l, err := f.lock("refs/heads/x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command("git", "-C", dir, "update-ref", "refs/heads/x", c1.String()).CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "refs/heads/x.lock") {
-		t.Errorf("git update-ref under our lock: %v\n%s", err, out)
-	}
-	l.release()
-	runGit(t, dir, "", "update-ref", "refs/heads/x", c1.String())
 }
 
 // TestLockInteropGitBlocksOurs: while C git holds the lock (a prepared
@@ -182,9 +166,9 @@ func TestLockInteropGitBlocksOurs(t *testing.T) {
 			t.Fatalf("git update-ref --stdin said %q, %v", line, err)
 		}
 	}
-	f := newFileRefs(dir)
+	f := newFileRefs(dir, &gitexec.Git{GitDir: dir})
 	start := time.Now()
-	err = f.Update(RefUpdate{Name: "refs/heads/x", New: c2})
+	err = f.Update("test", RefUpdate{Name: "refs/heads/x", New: c2})
 	var locked *RefLockedError
 	if !errors.As(err, &locked) || !strings.HasSuffix(locked.LockFile, "refs/heads/x.lock") || !strings.Contains(err.Error(), "rm ") {
 		t.Fatalf("our update under git's lock: %v", err)
@@ -198,7 +182,7 @@ func TestLockInteropGitBlocksOurs(t *testing.T) {
 		t.Fatal(err)
 	}
 	var changed *RefChangedError
-	if err := f.Update(RefUpdate{Name: "refs/heads/x", New: c2}); !errors.As(err, &changed) || changed.Got != c1 {
+	if err := f.Update("test", RefUpdate{Name: "refs/heads/x", New: c2}); !errors.As(err, &changed) || changed.Got != c1 {
 		t.Fatalf("after git's commit: %v", err)
 	}
 	assertNoLocks(t, dir)
@@ -261,4 +245,44 @@ func TestPackedRefsEach(t *testing.T) {
 			t.Errorf("header %q: %v", header, got)
 		}
 	}
+}
+
+// TestWritesAreGitTransactions: a stack write is one git ref transaction,
+// so git's reference-transaction hook sees it and its reflogs record it.
+func TestWritesAreGitTransactions(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "s.git")
+	r, err := Init(dir, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	runGit(t, dir, "", "config", "core.logAllRefUpdates", "always")
+	seen := filepath.Join(t.TempDir(), "seen")
+	hook := "#!/bin/sh\necho \"$1\" >>" + seen + "\ncat >>" + seen + "\n"
+	if err := os.MkdirAll(filepath.Join(dir, "hooks"), 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "hooks", "reference-transaction"), []byte(hook), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	res, err := r.Create(id("main/1"), nil, testIdent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(seen)
+	if err != nil {
+		t.Fatalf("the reference-transaction hook did not run: %v", err)
+	}
+	for _, want := range []string{"prepared", "committed", res.Tag.String() + " refs/tags/main/1", res.Commit.String() + " refs/heads/main"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("the hook saw\n%s\nwithout %q", b, want)
+		}
+	}
+	if got := runGit(t, dir, "", "reflog", "show", "--format=%gs", "refs/heads/main"); !strings.Contains(got, "gachette: main/1: create") {
+		t.Errorf("reflog of the domain branch: %q", got)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "logs", "refs", "tags", "main", "1")); err != nil || !strings.Contains(string(b), "gachette: main/1: create") {
+		t.Errorf("reflog of the tag: %q, %v", b, err)
+	}
+	assertNoLocks(t, dir)
 }

@@ -187,7 +187,7 @@ func (r *Repo) setRef(name string, h plumbing.Hash) error {
 		if cur == h {
 			return nil
 		}
-		err = r.refs.Update(RefUpdate{Name: name, Old: cur, New: h})
+		err = r.refs.Update("gachette: "+name, RefUpdate{Name: name, Old: cur, New: h})
 		var changed *RefChangedError
 		if !errors.As(err, &changed) {
 			return err
@@ -201,7 +201,7 @@ func (r *Repo) markPublished(id StackID) error {
 	if err != nil {
 		return err
 	}
-	err = r.refs.Update(RefUpdate{Name: id.publishedRef(), New: s.Commit})
+	err = r.refs.Update("gachette: published "+id.String(), RefUpdate{Name: id.publishedRef(), New: s.Commit})
 	var changed *RefChangedError
 	if errors.As(err, &changed) {
 		return nil // recorded already
@@ -273,7 +273,7 @@ func (r *Repo) Fetch(ctx context.Context, rm Remote) (*FetchResult, error) {
 		mine, err := r.refs.Lookup(name)
 		switch {
 		case errors.Is(err, ErrRefNotFound):
-			if err := r.refs.Update(RefUpdate{Name: name, New: h}); err != nil {
+			if err := r.refs.Update("gachette: fetch", RefUpdate{Name: name, New: h}); err != nil {
 				return res, err
 			}
 			res.New = append(res.New, id)
@@ -311,7 +311,7 @@ func (r *Repo) Fetch(ctx context.Context, rm Remote) (*FetchResult, error) {
 				res.Warnings = append(res.Warnings, fmt.Sprintf("domain branch %s not moved: the work tree %s has it checked out", d, wt))
 				continue
 			}
-			if err := r.refs.Update(RefUpdate{Name: name, Old: mine, New: theirs}); err != nil {
+			if err := r.refs.Update("gachette: fetch", RefUpdate{Name: name, Old: mine, New: theirs}); err != nil {
 				return res, err
 			}
 			res.Branches = append(res.Branches, d)

@@ -20,6 +20,7 @@ import (
 	"github.com/go-git/go-git/v5/storage"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 	"github.com/go-git/go-git/v5/storage/memory"
+	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
 )
 
 // ErrNoRepository is returned by Discover when no repository encloses the
@@ -155,7 +156,7 @@ func Open(path string) (*Repo, error) {
 			r.headDirs = append(r.headDirs, filepath.Join(loc.common, "worktrees", wt.Name()))
 		}
 	}
-	r.refs = newFileRefs(loc.common)
+	r.refs = newFileRefs(loc.common, &gitexec.Git{GitDir: loc.gitDir})
 	r.reopen()
 	return r, nil
 }

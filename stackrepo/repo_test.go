@@ -214,12 +214,12 @@ func TestPublishedByRemoteTracking(t *testing.T) {
 		must[*Result](t)(r.Add(s, []Package{pkg("dh-app", "1")}, testIdent))
 		// a remote-tracking branch at the stack's first commit: its later
 		// commit is not published, so it may still change...
-		if err := r.refs.Update(RefUpdate{Name: "refs/remotes/origin/main", New: res.Commit}); err != nil {
+		if err := r.refs.Update("test", RefUpdate{Name: "refs/remotes/origin/main", New: res.Commit}); err != nil {
 			t.Fatal(err)
 		}
 		cur := must[*Result](t)(r.Add(s, []Package{pkg("dh-app", "2")}, testIdent))
 		// ...until the remote has it.
-		if err := r.refs.Update(RefUpdate{Name: "refs/remotes/origin/main", Old: res.Commit, New: cur.Commit}); err != nil {
+		if err := r.refs.Update("test", RefUpdate{Name: "refs/remotes/origin/main", Old: res.Commit, New: cur.Commit}); err != nil {
 			t.Fatal(err)
 		}
 		var pub *PublishedError
@@ -243,7 +243,7 @@ func TestFormatAndShapeErrors(t *testing.T) {
 			Message: strings.Replace(commit.Message, "Gachette-Format: 1", "Gachette-Format: 2", 1)}
 		h := must[plumbing.Hash](t)(r.writeObject(future))
 		tag := must[plumbing.Hash](t)(r.writeObject(&object.Tag{Name: "main/future", Tagger: commit.Committer, Message: "m\n", TargetType: plumbing.CommitObject, Target: h}))
-		if err := r.refs.Update(RefUpdate{Name: "refs/tags/main/future", New: tag}); err != nil {
+		if err := r.refs.Update("test", RefUpdate{Name: "refs/tags/main/future", New: tag}); err != nil {
 			t.Fatal(err)
 		}
 		var fe *FormatError
@@ -254,7 +254,7 @@ func TestFormatAndShapeErrors(t *testing.T) {
 			t.Errorf("adding to a format-2 stack: %v", err)
 		}
 		blob := must[plumbing.Hash](t)(r.writeBlob([]byte("x\n")))
-		if err := r.refs.Update(RefUpdate{Name: "refs/tags/main/blob", New: blob}); err != nil {
+		if err := r.refs.Update("test", RefUpdate{Name: "refs/tags/main/blob", New: blob}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := r.Stack(id("main/blob")); err == nil || !strings.Contains(err.Error(), "points at a blob") {
@@ -262,7 +262,7 @@ func TestFormatAndShapeErrors(t *testing.T) {
 		}
 		// unknown stacks are skipped by Domains, and shapes that are not ours
 		// are skipped by List
-		if err := r.refs.Update(RefUpdate{Name: "refs/tags/v1.0", New: blob}); err != nil {
+		if err := r.refs.Update("test", RefUpdate{Name: "refs/tags/v1.0", New: blob}); err != nil {
 			t.Fatal(err)
 		}
 		doms := must[[]string](t)(r.Domains())
@@ -272,7 +272,7 @@ func TestFormatAndShapeErrors(t *testing.T) {
 		// remove the bad refs so that fsck on disk stays about our objects
 		for _, n := range []string{"refs/tags/main/future", "refs/tags/main/blob", "refs/tags/v1.0"} {
 			cur := must[plumbing.Hash](t)(r.refs.Lookup(n))
-			if err := r.refs.Update(RefUpdate{Name: n, Old: cur}); err != nil {
+			if err := r.refs.Update("test", RefUpdate{Name: n, Old: cur}); err != nil {
 				t.Fatal(err)
 			}
 		}

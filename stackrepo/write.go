@@ -187,7 +187,7 @@ func (r *Repo) tryWrite(id StackID, ident Identity, compute func() (*Stack, *pla
 	if branch != nil {
 		updates = append(updates, *branch)
 	}
-	if err := r.refs.Update(updates...); err != nil {
+	if err := r.refs.Update("gachette: "+p.subject, updates...); err != nil {
 		return nil, err
 	}
 	return &Result{ID: id, Tag: tagHash, Commit: commitHash, Subject: p.subject}, nil

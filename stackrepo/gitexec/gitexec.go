@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 )
 
@@ -127,4 +128,77 @@ func wrap(args []string, stderr []byte, err error) error {
 		e.Err = fmt.Errorf("git is not installed or not on PATH: %w", err)
 	}
 	return e
+}
+
+// ZeroID is the object id git uses for "absent" in ref updates.
+const ZeroID = "0000000000000000000000000000000000000000"
+
+// RefUpdate is one compare-and-swap in a ref transaction: Name moves to New
+// if it is Old now. Old == ZeroID means Name must not exist; New == ZeroID
+// deletes it.
+type RefUpdate struct {
+	Name, Old, New string
+}
+
+// UpdateRefs applies updates in one git ref transaction (git update-ref
+// --stdin -z: start, update…, prepare, commit): all of them or, when any
+// expectation fails or any ref cannot be locked, none. git does the
+// locking, the reflogs (msg is their message), core.fsync, the
+// reference-transaction hook and whatever ref backend the repository uses.
+// A failure is an *Error carrying git's standard error; git runs in the C
+// locale so that its messages can be read (see LockFile).
+func (g *Git) UpdateRefs(ctx context.Context, msg string, updates []RefUpdate) error {
+	var in bytes.Buffer
+	in.WriteString("start\x00")
+	for _, u := range updates {
+		if strings.ContainsRune(u.Name, 0) || len(u.New) != len(ZeroID) || len(u.Old) != len(ZeroID) {
+			return fmt.Errorf("ref update %q: malformed (name or object ids)", u.Name)
+		}
+		fmt.Fprintf(&in, "update %s\x00%s\x00%s\x00", u.Name, u.New, u.Old)
+	}
+	in.WriteString("prepare\x00commit\x00")
+	args := []string{"update-ref", "--stdin", "-z"}
+	if msg != "" {
+		args = append(args, "-m", oneLine(msg))
+	}
+	cmd := g.Command(ctx, args...)
+	cmd.Env = append(cmd.Env, "LC_ALL=C", "LANGUAGE=")
+	cmd.Stdin = &in
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return wrap(args, stderr.Bytes(), err)
+	}
+	if !bytes.Contains(stdout.Bytes(), []byte("commit: ok")) {
+		return wrap(args, stderr.Bytes(), errors.New("git did not confirm the ref transaction"))
+	}
+	return nil
+}
+
+// oneLine keeps the first line of s: a reflog message is one line.
+func oneLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+// LockFile returns the lock file a failed ref transaction could not
+// create because it exists (another process holds it, or one died holding
+// it), or "" when that is not why it failed.
+func LockFile(err error) string {
+	var e *Error
+	if !errors.As(err, &e) {
+		return ""
+	}
+	const pre, post = "Unable to create '", ".lock': File exists"
+	i := strings.Index(e.Stderr, pre)
+	if i < 0 {
+		return ""
+	}
+	rest := e.Stderr[i+len(pre):]
+	j := strings.Index(rest, post)
+	if j < 0 {
+		return ""
+	}
+	return filepath.Clean(rest[:j] + ".lock")
 }

@@ -3,6 +3,7 @@ package gitexec
 import (
 	"context"
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -46,5 +47,46 @@ func TestErrorCarriesStderr(t *testing.T) {
 	}
 	if ge.ExitCode == 0 || !strings.Contains(ge.Error(), "not a git repository") {
 		t.Fatalf("error %q, exit %d: want git's message and a non-zero exit", ge.Error(), ge.ExitCode)
+	}
+}
+
+func TestUpdateRefsCompareAndSwap(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "r.git")
+	if out, err := exec.Command("git", "init", "-q", "--bare", dir).CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v\n%s", err, out)
+	}
+	g := &Git{GitDir: dir}
+	ctx := context.Background()
+	out, err := g.Output(ctx, strings.NewReader("x"), "hash-object", "-w", "--stdin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob := strings.TrimSpace(string(out))
+	if err := g.UpdateRefs(ctx, "one\ntwo", []RefUpdate{{Name: "refs/tags/a", Old: ZeroID, New: blob}, {Name: "refs/tags/b", Old: ZeroID, New: blob}}); err != nil {
+		t.Fatal(err)
+	}
+	// A failed expectation changes nothing: b is not deleted.
+	err = g.UpdateRefs(ctx, "", []RefUpdate{{Name: "refs/tags/b", Old: blob, New: ZeroID}, {Name: "refs/tags/a", Old: ZeroID, New: blob}})
+	var ge *Error
+	if !errors.As(err, &ge) || !strings.Contains(ge.Stderr, "refs/tags/a") {
+		t.Fatalf("create over an existing ref: %v", err)
+	}
+	out, err = g.Output(ctx, nil, "for-each-ref", "--format=%(refname)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Fields(string(out)); !slices.Equal(got, []string{"refs/tags/a", "refs/tags/b"}) {
+		t.Fatalf("refs after a failed transaction: %q", got)
+	}
+	if LockFile(err) != "" {
+		t.Errorf("LockFile of a failed expectation = %q, want none", LockFile(err))
+	}
+	lock := filepath.Join(dir, "refs", "tags", "a.lock")
+	if err := os.WriteFile(lock, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err = g.UpdateRefs(ctx, "", []RefUpdate{{Name: "refs/tags/a", Old: blob, New: ZeroID}})
+	if got := LockFile(err); got != lock {
+		t.Fatalf("LockFile(%v) = %q, want %q", err, got, lock)
 	}
 }
