@@ -37,6 +37,10 @@ type Repo struct {
 	// (the main one and each linked worktree's).
 	headDirs []string
 
+	// git runs the git binary in this repository: ref transactions, and
+	// whatever else git is the authority on ("" GitDir in memory).
+	git *gitexec.Git
+
 	st   storage.Storer
 	refs RefStore
 	fs   *filesystem.Storage
@@ -156,7 +160,8 @@ func Open(path string) (*Repo, error) {
 			r.headDirs = append(r.headDirs, filepath.Join(loc.common, "worktrees", wt.Name()))
 		}
 	}
-	r.refs = newFileRefs(loc.common, &gitexec.Git{GitDir: loc.gitDir})
+	r.git = &gitexec.Git{GitDir: loc.gitDir}
+	r.refs = newFileRefs(loc.common, r.git)
 	r.reopen()
 	return r, nil
 }
