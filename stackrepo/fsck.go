@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
 )
 
 // Problem is one thing Fsck found wrong, with the stack (or ref) it is in.
@@ -96,6 +98,13 @@ func (r *Repo) checkStack(id StackID) (int, []string) {
 	var out []string
 	if got := s.trailers["Gachette-Stack"]; got != id.String() {
 		out = append(out, fmt.Sprintf("commit %s has Gachette-Stack %q, but it is tagged %s", s.Commit, got, id))
+	}
+	hashes := make([]plumbing.Hash, len(s.entries))
+	for i, e := range s.entries {
+		hashes[i] = e.Hash
+	}
+	if err := r.prefetch(hashes); err != nil {
+		out = append(out, err.Error())
 	}
 	for _, e := range s.entries {
 		if _, err := r.readPackage(s, e); err != nil {

@@ -30,7 +30,9 @@ import (
 // go-git's (packfile.PatchDelta); objects are decoded by go-git's object
 // package. Writes still go through go-git.
 type objectReader struct {
-	dir   string
+	// dirs are the object directories: the repository's, then its
+	// alternates' (objects/info/alternates), as git reads them.
+	dirs  []string
 	packs []*packIndex
 	// loaded says whether the pack list was read; a miss re-reads it once,
 	// since a concurrent repack may have replaced the packs.
@@ -54,8 +56,45 @@ type rawObject struct {
 // objects are small).
 const maxBaseCache = 4096
 
+// newObjectReader reads the objects of the git directory dir.
 func newObjectReader(dir string) *objectReader {
-	return &objectReader{dir: dir, bases: map[baseKey]rawObject{}}
+	objects := filepath.Join(dir, "objects")
+	return &objectReader{dirs: append([]string{objects}, alternates(objects, 0)...), bases: map[baseKey]rawObject{}}
+}
+
+// maxAlternateDepth is how deep git follows alternates of alternates.
+const maxAlternateDepth = 5
+
+// alternates lists the object directories objects/info/alternates names
+// (one a line; relative to objects; # comments; C-quoted when quoted),
+// and theirs in turn.
+func alternates(objects string, depth int) []string {
+	if depth >= maxAlternateDepth {
+		return nil
+	}
+	b, err := os.ReadFile(filepath.Join(objects, "info", "alternates"))
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		if line[0] == '"' {
+			if u, err := strconv.Unquote(line); err == nil {
+				line = u
+			}
+		}
+		if !filepath.IsAbs(line) {
+			line = filepath.Join(objects, line)
+		}
+		line = filepath.Clean(line)
+		out = append(out, line)
+		out = append(out, alternates(line, depth+1)...)
+	}
+	return out
 }
 
 func (o *objectReader) close() {
@@ -92,14 +131,41 @@ func (o *objectReader) read(h plumbing.Hash) (rawObject, error) {
 	return rawObject{}, plumbing.ErrObjectNotFound
 }
 
+// has reports whether the object is here (in a pack or loose), without
+// reading it.
+func (o *objectReader) has(h plumbing.Hash) bool {
+	if !o.loaded {
+		if err := o.loadPacks(); err != nil {
+			return false
+		}
+	}
+	for _, p := range o.packs {
+		if _, ok := p.find(h); ok {
+			return true
+		}
+	}
+	hex := h.String()
+	for _, d := range o.dirs {
+		if _, err := os.Stat(filepath.Join(d, hex[:2], hex[2:])); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
 func (o *objectReader) readLoose(h plumbing.Hash) (rawObject, error) {
 	hex := h.String()
-	f, err := os.Open(filepath.Join(o.dir, "objects", hex[:2], hex[2:]))
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return rawObject{}, plumbing.ErrObjectNotFound
+	var f *os.File
+	for _, d := range o.dirs {
+		var err error
+		if f, err = os.Open(filepath.Join(d, hex[:2], hex[2:])); err == nil {
+			break
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return rawObject{}, err
 		}
-		return rawObject{}, err
+	}
+	if f == nil {
+		return rawObject{}, plumbing.ErrObjectNotFound
 	}
 	defer f.Close()
 	zr, err := o.inflater(bufio.NewReader(f))
@@ -127,27 +193,29 @@ func (o *objectReader) readLoose(h plumbing.Hash) (rawObject, error) {
 func (o *objectReader) loadPacks() error {
 	o.close()
 	o.loaded = true
-	dir := filepath.Join(o.dir, "objects", "pack")
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil
-		}
-		return err
-	}
-	for _, e := range entries {
-		name := e.Name()
-		if !strings.HasPrefix(name, "pack-") || !strings.HasSuffix(name, ".idx") {
-			continue
-		}
-		p, err := openPackIndex(filepath.Join(dir, name))
+	for _, objects := range o.dirs {
+		dir := filepath.Join(objects, "pack")
+		entries, err := os.ReadDir(dir)
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) {
-				continue // removed by a concurrent repack
+				continue
 			}
 			return err
 		}
-		o.packs = append(o.packs, p)
+		for _, e := range entries {
+			name := e.Name()
+			if !strings.HasPrefix(name, "pack-") || !strings.HasSuffix(name, ".idx") {
+				continue
+			}
+			p, err := openPackIndex(filepath.Join(dir, name))
+			if err != nil {
+				if errors.Is(err, os.ErrNotExist) {
+					continue // removed by a concurrent repack
+				}
+				return err
+			}
+			o.packs = append(o.packs, p)
+		}
 	}
 	// Newest packs first: recent objects are the likely ones.
 	sort.Slice(o.packs, func(i, j int) bool { return o.packs[i].mtime > o.packs[j].mtime })

@@ -102,11 +102,15 @@ type LogEntry struct {
 	Subject string
 	Stack   string // the Gachette-Stack trailer: the stack the change was made to
 	Action  string
+	// ShallowBoundary says the lineage goes on before this change, but
+	// this shallow clone does not have it (git fetch --unshallow does).
+	ShallowBoundary bool
 }
 
 // Log walks a stack's lineage from its current commit through first
 // parents (so through the stacks it was created from), newest first, at
-// most max entries (0: all).
+// most max entries (0: all). In a shallow clone it stops at the boundary,
+// marking the last entry.
 func (r *Repo) Log(id StackID, max int) ([]LogEntry, error) {
 	s, err := r.Stack(id)
 	if err != nil {
@@ -120,9 +124,15 @@ func (r *Repo) Log(id StackID, max int) ([]LogEntry, error) {
 			return out, fmt.Errorf("stack %s: lineage: %w", id, err)
 		}
 		tr := trailers(c.Message)
-		out = append(out, LogEntry{Commit: h, Date: c.Committer.When, Author: c.Author.Name, Subject: subject(c.Message), Stack: tr["Gachette-Stack"], Action: tr["Gachette-Action"]})
+		e := LogEntry{Commit: h, Date: c.Committer.When, Author: c.Author.Name, Subject: subject(c.Message), Stack: tr["Gachette-Stack"], Action: tr["Gachette-Action"]}
+		boundary, err := r.isShallowRoot(h)
+		if err != nil {
+			return out, fmt.Errorf("stack %s: lineage: %w", id, err)
+		}
+		e.ShallowBoundary = boundary && len(c.ParentHashes) > 0
+		out = append(out, e)
 		h = plumbing.ZeroHash
-		if len(c.ParentHashes) > 0 {
+		if len(c.ParentHashes) > 0 && !boundary {
 			h = c.ParentHashes[0]
 		}
 	}
@@ -155,6 +165,9 @@ func (d *Diff) Empty() bool {
 // so the cost follows the number of differences, not the stack sizes.
 func (r *Repo) Diff(a, b *Stack) (*Diff, error) {
 	d := &Diff{A: a.ID, B: b.ID}
+	if err := r.prefetch(differing(a, b)); err != nil {
+		return nil, fmt.Errorf("diff %s %s: %w", a.ID, b.ID, err)
+	}
 	i, j := 0, 0
 	for i < len(a.entries) || j < len(b.entries) {
 		switch {
@@ -203,6 +216,30 @@ func (r *Repo) Diff(a, b *Stack) (*Diff, error) {
 		}
 	}
 	return d, nil
+}
+
+// differing lists the stanza blobs Diff reads: those of entries that are
+// not the same on both sides.
+func differing(a, b *Stack) []plumbing.Hash {
+	var out []plumbing.Hash
+	i, j := 0, 0
+	for i < len(a.entries) || j < len(b.entries) {
+		switch {
+		case j >= len(b.entries) || (i < len(a.entries) && a.entries[i].Name < b.entries[j].Name):
+			out = append(out, a.entries[i].Hash)
+			i++
+		case i >= len(a.entries) || b.entries[j].Name < a.entries[i].Name:
+			out = append(out, b.entries[j].Hash)
+			j++
+		default:
+			if a.entries[i].Hash != b.entries[j].Hash {
+				out = append(out, a.entries[i].Hash, b.entries[j].Hash)
+			}
+			i++
+			j++
+		}
+	}
+	return out
 }
 
 // maxReachWalk bounds the walk that looks for a stack in remote-tracking
@@ -261,6 +298,13 @@ func (r *Repo) reachable(target plumbing.Hash, targetDate time.Time, tip plumbin
 			continue
 		}
 		if c.Committer.When.Before(limit) {
+			continue
+		}
+		// Past a shallow clone's boundary there is nothing to read (and,
+		// in a partial clone, nothing to fetch).
+		if boundary, err := r.isShallowRoot(h); err != nil {
+			return false, err
+		} else if boundary {
 			continue
 		}
 		queue = append(queue, c.ParentHashes...)

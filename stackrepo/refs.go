@@ -62,7 +62,8 @@ type Ref struct {
 }
 
 // RefUpdate is one compare-and-swap: set Name to New if it currently is Old.
-// A zero Old means the reference must not exist; a zero New deletes it.
+// A zero Old means the reference must not exist; a zero New deletes it;
+// New == Old only checks, within the transaction, that Name is Old.
 type RefUpdate struct {
 	Name string
 	Old  plumbing.Hash
@@ -79,11 +80,13 @@ type RefStore interface {
 
 var (
 	_ RefStore = (*fileRefs)(nil)
+	_ RefStore = (*gitRefs)(nil)
 	_ RefStore = (*memRefs)(nil)
 )
 
-// fileRefs is a RefStore over a git directory on disk that follows git's own
-// lock-file protocol, so C git running at the same time is excluded too.
+// fileRefs is a RefStore over git's files ref backend: reads are
+// in-process (loose refs, then packed-refs, binary-searched), writes are
+// git's own ref transactions (see updateRefs).
 //
 // go-git's SetReference/CheckAndSetReference rewrite the ref file in place
 // under flock, with no <ref>.lock, no rename and no fsync (go-git issues
@@ -330,17 +333,23 @@ func (f *fileRefs) List(prefix string) ([]Ref, error) {
 
 func compareRefs(a, b Ref) int { return strings.Compare(a.Name, b.Name) }
 
-// Update applies updates in one git ref transaction (git update-ref --stdin):
-// git locks every ref, checks every expectation under the locks and commits
-// all or nothing, with its reflogs, core.fsync, reference-transaction hook
-// and ref backend. go-git's ref writes follow none of git's lock protocol
-// (go-git #2399, #386), so they are never used.
-//
-// When the transaction fails, the refs are read again to tell why: one
-// that is not what the caller expected is a *RefChangedError (another
-// writer got there first); a lock file git could not create is a
-// *RefLockedError; anything else is git's own error.
+// Update applies updates in one git ref transaction: see updateRefs.
 func (f *fileRefs) Update(msg string, updates ...RefUpdate) error {
+	return updateRefs(f.git, f.Lookup, f.dir, msg, updates)
+}
+
+// updateRefs applies updates in one git ref transaction (git update-ref
+// --stdin): git locks every ref, checks every expectation under the locks
+// and commits all or nothing, with its reflogs, core.fsync,
+// reference-transaction hook and ref backend. go-git's ref writes follow
+// none of git's lock protocol (go-git #2399, #386), so they are never used.
+//
+// When the transaction fails, the refs are read again (with lookup) to
+// tell why: one that is not what the caller expected is a
+// *RefChangedError (another writer got there first); a lock file git
+// could not create is a *RefLockedError (named relative to dir, the
+// common git directory); anything else is git's own error.
+func updateRefs(g *gitexec.Git, lookup func(string) (plumbing.Hash, error), dir, msg string, updates []RefUpdate) error {
 	ups := make([]gitexec.RefUpdate, 0, len(updates))
 	seen := map[string]bool{}
 	for _, u := range updates {
@@ -353,12 +362,12 @@ func (f *fileRefs) Update(msg string, updates ...RefUpdate) error {
 		seen[u.Name] = true
 		ups = append(ups, gitexec.RefUpdate{Name: u.Name, Old: u.Old.String(), New: u.New.String()})
 	}
-	err := f.git.UpdateRefs(context.Background(), msg, ups)
+	err := g.UpdateRefs(context.Background(), msg, ups)
 	if err == nil {
 		return nil
 	}
 	for _, u := range updates {
-		cur, lerr := f.Lookup(u.Name)
+		cur, lerr := lookup(u.Name)
 		if lerr != nil && !errors.Is(lerr, ErrRefNotFound) {
 			continue
 		}
@@ -368,12 +377,65 @@ func (f *fileRefs) Update(msg string, updates ...RefUpdate) error {
 	}
 	if lock := gitexec.LockFile(err); lock != "" {
 		name := strings.TrimSuffix(lock, ".lock")
-		if rel, rerr := filepath.Rel(f.dir, name); rerr == nil && !strings.HasPrefix(rel, "..") {
+		if rel, rerr := filepath.Rel(dir, name); rerr == nil && !strings.HasPrefix(rel, "..") {
 			name = filepath.ToSlash(rel)
 		}
 		return &RefLockedError{Name: name, LockFile: lock}
 	}
 	return err
+}
+
+// gitRefs is a RefStore that reads references through git too, for a ref
+// backend fileRefs does not read (extensions.refStorage other than files):
+// one git for-each-ref per read, slower but exact.
+type gitRefs struct {
+	git *gitexec.Git
+}
+
+func newGitRefs(g *gitexec.Git) *gitRefs { return &gitRefs{git: g} }
+
+// forEachRef lists the refs git for-each-ref matches with pattern (a full
+// name, or a prefix ending at a '/'), filtered by keep.
+func (g *gitRefs) forEachRef(pattern string, keep func(name string) bool) ([]Ref, error) {
+	out, err := g.git.Output(context.Background(), nil, "for-each-ref", "--format=%(objectname) %(refname)", "--", pattern)
+	if err != nil {
+		return nil, fmt.Errorf("read refs %s: %w", pattern, err)
+	}
+	var refs []Ref
+	for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
+		hex, name, ok := strings.Cut(line, " ")
+		if !ok || !isHex(hex, 40) || !keep(name) {
+			continue
+		}
+		refs = append(refs, Ref{Name: name, Hash: plumbing.NewHash(hex)})
+	}
+	return refs, nil
+}
+
+func (g *gitRefs) Lookup(name string) (plumbing.Hash, error) {
+	refs, err := g.forEachRef(name, func(n string) bool { return n == name })
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	if len(refs) == 0 {
+		return plumbing.ZeroHash, ErrRefNotFound
+	}
+	return refs[0].Hash, nil
+}
+
+func (g *gitRefs) List(prefix string) ([]Ref, error) {
+	refs, err := g.forEachRef(strings.TrimSuffix(prefix, "/"), func(n string) bool { return strings.HasPrefix(n, prefix) })
+	if err != nil {
+		return nil, err
+	}
+	if !slices.IsSortedFunc(refs, compareRefs) {
+		slices.SortFunc(refs, compareRefs)
+	}
+	return refs, nil
+}
+
+func (g *gitRefs) Update(msg string, updates ...RefUpdate) error {
+	return updateRefs(g.git, g.Lookup, g.git.GitDir, msg, updates)
 }
 
 // syncDir makes a rename durable. Errors are ignored: some filesystems do
@@ -431,7 +493,7 @@ func (m *memRefs) Update(_ string, updates ...RefUpdate) error {
 		if cur := m.refs[u.Name]; cur != u.Old {
 			return &RefChangedError{Name: u.Name, Want: u.Old, Got: cur}
 		}
-		if u.Old.IsZero() {
+		if u.Old.IsZero() && !u.New.IsZero() {
 			for n := range m.refs {
 				if strings.HasPrefix(n, u.Name+"/") || strings.HasPrefix(u.Name, n+"/") {
 					return fmt.Errorf("cannot create %s: reference %s exists", u.Name, n)

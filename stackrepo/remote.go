@@ -307,7 +307,11 @@ func (r *Repo) Fetch(ctx context.Context, rm Remote) (*FetchResult, error) {
 		switch {
 		case mine == theirs:
 		case mine.IsZero() || r.isAncestor(mine, theirs):
-			if wt, ok := r.checkedOut()[name]; ok {
+			held, err := r.checkedOut()
+			if err != nil {
+				return res, err
+			}
+			if wt, ok := held[name]; ok {
 				res.Warnings = append(res.Warnings, fmt.Sprintf("domain branch %s not moved: the work tree %s has it checked out", d, wt))
 				continue
 			}

@@ -1,10 +1,13 @@
-// Package stackrepo is the stacks repository of SPEC §3: stacks as commits
-// and annotated tags in a plain git repository, read and written with
-// go-git's object storage and git's own lock-file protocol for references.
-// It never touches an index or a work tree, never prints and never exits.
+// Package stackrepo is the stacks repository of SPEC §4: stacks as commits
+// and annotated tags in a plain git repository. Where the repository is,
+// its configuration, who writes, and how refs change are git's answers
+// (package gitexec runs git); objects are read by our own reader and
+// written with go-git. It never touches an index or a work tree, never
+// prints and never exits.
 package stackrepo
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -15,7 +18,6 @@ import (
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
-	"github.com/go-git/go-git/v5/plumbing/format/config"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage"
 	"github.com/go-git/go-git/v5/storage/filesystem"
@@ -23,23 +25,27 @@ import (
 	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
 )
 
-// ErrNoRepository is returned by Discover when no repository encloses the
-// starting directory.
-var ErrNoRepository = errors.New("not inside a git repository")
-
 // Repo is an open stacks repository.
 type Repo struct {
-	// Dir is the git directory holding objects and refs ("" in memory).
+	// Dir is the common git directory, holding objects, refs and config
+	// ("" in memory).
 	Dir string
-	// WorkTree is the repository's work tree, "" when bare or in memory.
-	WorkTree string
-	// headDirs are the git directories whose HEAD names a checked-out branch
-	// (the main one and each linked worktree's).
-	headDirs []string
+	// GitDir is the git directory git found: Dir, or a linked worktree's
+	// own under Dir/worktrees.
+	GitDir string
 
 	// git runs the git binary in this repository: ref transactions, and
-	// whatever else git is the authority on ("" GitDir in memory).
+	// whatever else git is the authority on (nil in memory).
 	git *gitexec.Git
+	// cfg is git's configuration in this repository.
+	cfg *gitexec.Config
+	// shallow says git called it a shallow clone; shallowRoots are the
+	// commits whose parents it lacks (read on first use).
+	shallow      bool
+	shallowRoots map[plumbing.Hash]bool
+	// promisors are the remotes a partial clone fetches missing objects
+	// from, in the order git tries them.
+	promisors []string
 
 	st   storage.Storer
 	refs RefStore
@@ -53,191 +59,148 @@ func NewMemory() *Repo {
 	return &Repo{st: memory.NewStorage(), refs: newMemRefs()}
 }
 
-// Discover finds the git repository that encloses start, as git does: a
-// ".git" directory or file, or start (or a parent) being a git directory.
-// It returns the path to give to Open.
-func Discover(start string) (string, error) {
-	dir, err := filepath.Abs(start)
+// NotRepositoryError says a path named as the stacks repository is not a
+// git repository.
+type NotRepositoryError struct {
+	Path string
+	// Inside is the repository that encloses Path, if one does.
+	Inside string
+}
+
+func (e *NotRepositoryError) Error() string {
+	if e.Inside != "" {
+		return fmt.Sprintf("%s is not a git repository but a directory inside %s; name the repository itself: %s", e.Path, e.Inside, e.Inside)
+	}
+	return fmt.Sprintf("%s is not a git repository; create one with: git gachette init %s", e.Path, e.Path)
+}
+
+// Find asks git about the repository at path, as for git -C path but
+// without looking above path, so path must be a repository itself (its
+// work tree's top, its .git directory, a gitfile's directory or a bare
+// repository). It returns git's answer and the configuration git reads
+// there, found together (see gitexec.Probe). env is the environment git
+// runs with (nil: the process's own); the variables that name another
+// repository are left out.
+func Find(ctx context.Context, path string, env []string) (*gitexec.Probe, error) {
+	st, err := os.Stat(path)
 	if err != nil {
-		return "", err
-	}
-	for {
-		if st, err := os.Stat(filepath.Join(dir, ".git")); err == nil && (st.IsDir() || st.Mode().IsRegular()) {
-			return dir, nil
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
 		}
-		if isGitDir(dir) {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", ErrNoRepository
-		}
-		dir = parent
+		return nil, fmt.Errorf("stacks repository %s: %w", path, err)
 	}
-}
-
-// isGitDir reports whether dir looks like a git directory, as git's
-// is_git_directory does: HEAD, objects/ and refs/.
-func isGitDir(dir string) bool {
-	for _, p := range []string{"HEAD", "objects", "refs"} {
-		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
-			return false
-		}
+	if !st.IsDir() {
+		return nil, fmt.Errorf("stacks repository %s is not a directory", path)
 	}
-	return true
-}
-
-// location is where a repository's parts are.
-type location struct {
-	workTree string // "" when bare (as far as the layout tells)
-	gitDir   string // the (worktree's) git directory, holding HEAD
-	common   string // the common git directory: objects, refs, config
-}
-
-func locate(path string) (location, error) {
-	var loc location
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return loc, err
-	}
-	if st, err := os.Stat(abs); err != nil {
-		return loc, fmt.Errorf("stacks repository %s: %w", path, unwrapPathError(err))
-	} else if !st.IsDir() {
-		return loc, fmt.Errorf("stacks repository %s is not a directory", path)
-	}
-	loc.gitDir = abs
-	dotGit := filepath.Join(abs, ".git")
-	if st, err := os.Stat(dotGit); err == nil {
-		loc.workTree = abs
-		loc.gitDir = dotGit
-		if st.Mode().IsRegular() {
-			if loc.gitDir, err = readGitFile(dotGit); err != nil {
-				return loc, err
-			}
-		}
-	}
-	if !isGitDir(loc.gitDir) {
-		return loc, fmt.Errorf("%s is not a git repository (no HEAD, objects and refs); create one with: git gachette init %s", path, path)
-	}
-	loc.common = loc.gitDir
-	if b, err := os.ReadFile(filepath.Join(loc.gitDir, "commondir")); err == nil {
-		c := strings.TrimSpace(string(b))
-		if !filepath.IsAbs(c) {
-			c = filepath.Join(loc.gitDir, c)
-		}
-		loc.common = filepath.Clean(c)
-	}
-	return loc, nil
-}
-
-// GitDir returns the common git directory (objects, refs, config) of the
-// repository at path, without opening it.
-func GitDir(path string) (string, error) {
-	loc, err := locate(path)
-	return loc.common, err
-}
-
-// Open opens the repository at path: a work tree (with .git inside), or a
-// git directory (bare repositories, or a .git directory itself).
-func Open(path string) (*Repo, error) {
-	loc, err := locate(path)
+	g, err := gitexec.At(path, env)
 	if err != nil {
 		return nil, err
 	}
-	r := &Repo{Dir: loc.common, WorkTree: loc.workTree}
-	bare, err := checkRepoConfig(loc.common)
+	p, err := g.Probe(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("stacks repository %s: %w", path, err)
 	}
-	if r.WorkTree == "" && !bare && filepath.Base(loc.gitDir) == ".git" {
-		r.WorkTree = filepath.Dir(loc.gitDir)
-	}
-	if r.WorkTree != "" {
-		r.headDirs = append(r.headDirs, loc.common)
-	}
-	if wts, err := os.ReadDir(filepath.Join(loc.common, "worktrees")); err == nil {
-		for _, wt := range wts {
-			r.headDirs = append(r.headDirs, filepath.Join(loc.common, "worktrees", wt.Name()))
+	var nr *gitexec.NotRepositoryError
+	if errors.As(p.RepoErr, &nr) {
+		e := &NotRepositoryError{Path: path}
+		// Only to say so: is path inside a repository?
+		up := &gitexec.Git{Dir: g.Dir, Env: gitexec.WithoutRepoEnv(os.Environ())}
+		if out, err := up.Output(ctx, nil, "rev-parse", "--show-toplevel"); err == nil {
+			e.Inside = strings.TrimSpace(string(out))
+		} else if out, err := up.Output(ctx, nil, "rev-parse", "--absolute-git-dir"); err == nil {
+			e.Inside = strings.TrimSpace(string(out))
 		}
+		p.RepoErr = e
 	}
-	r.git = &gitexec.Git{GitDir: loc.gitDir}
-	r.refs = newFileRefs(loc.common, r.git)
+	return p, nil
+}
+
+// Open opens the repository at path (see Find).
+func Open(path string) (*Repo, error) {
+	p, err := Find(context.Background(), path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if p.RepoErr != nil {
+		return nil, p.RepoErr
+	}
+	return OpenFound(p.Repo, p.Config)
+}
+
+// OpenFound opens a repository git found, with git's configuration in it.
+// It refuses what it cannot read, saying why: an object format other than
+// SHA-1, and repository extensions whose effect it does not know.
+func OpenFound(loc *gitexec.Repository, cfg *gitexec.Config) (*Repo, error) {
+	if err := checkExtensions(loc, cfg); err != nil {
+		return nil, fmt.Errorf("stacks repository %s: %w", loc.CommonDir, err)
+	}
+	r := &Repo{Dir: loc.CommonDir, GitDir: loc.GitDir, cfg: cfg, shallow: loc.Shallow}
+	r.git = &gitexec.Git{GitDir: loc.GitDir}
+	r.promisors = promisorRemotes(cfg)
+	if backend := cfg.Value("extensions.refStorage"); backend != "" && !strings.EqualFold(backend, "files") {
+		r.refs = newGitRefs(r.git)
+	} else {
+		r.refs = newFileRefs(loc.CommonDir, r.git)
+	}
 	r.reopen()
 	return r, nil
 }
 
-func unwrapPathError(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
+// knownExtensions are the repository extensions git-gachette works with:
+// they change nothing it reads or writes in-process (worktreeConfig,
+// preciousObjects: it deletes no object), or it handles them (partialClone:
+// missing objects are fetched as git would; refStorage: refs are read
+// through git when the backend is not files; objectFormat: sha1 only).
+var knownExtensions = map[string]bool{
+	"noop": true, "noop-v1": true, "worktreeconfig": true, "preciousobjects": true,
+	"partialclone": true, "refstorage": true, "objectformat": true,
 }
 
-func readGitFile(path string) (string, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", err
+func checkExtensions(loc *gitexec.Repository, cfg *gitexec.Config) error {
+	if loc.ObjectFormat != "sha1" {
+		return fmt.Errorf("it uses the %s object format, which git-gachette cannot read (go-git v5 reads SHA-1 objects only); "+
+			"keep stacks in a SHA-1 repository (git gachette init)", loc.ObjectFormat)
 	}
-	s := strings.TrimSpace(string(b))
-	if !strings.HasPrefix(s, "gitdir: ") {
-		return "", fmt.Errorf("%s is not a gitdir file (it should read \"gitdir: <path>\")", path)
+	if cfg == nil {
+		return nil
 	}
-	dir := strings.TrimPrefix(s, "gitdir: ")
-	if !filepath.IsAbs(dir) {
-		dir = filepath.Join(filepath.Dir(path), dir)
+	for _, e := range cfg.Entries {
+		name, ok := strings.CutPrefix(e.Key, "extensions.")
+		if !ok || e.Scope != "local" || knownExtensions[name] {
+			continue
+		}
+		return fmt.Errorf("it uses the repository extension %s = %s (%s), which git-gachette does not know how to work with; "+
+			"use a repository without it (git gachette init)", e.Key, e.Value, e.Where())
 	}
-	return filepath.Clean(dir), nil
+	return nil
 }
 
-// knownExtensions are repository extensions that do not change how objects
-// and refs are stored, so git-gachette can work with them.
-var knownExtensions = map[string]bool{"worktreeconfig": true, "preciousobjects": true, "noop": true}
-
-// checkRepoConfig reads the repository's config for what decides whether
-// we can work on it: the format version and its extensions. It returns
-// core.bare.
-//
-// go-git's PlainOpen rejects any [extensions] entry since v5.17 (go-git
-// #1939) with a terse error; we open the storage ourselves and say plainly
-// which extension is the problem.
-func checkRepoConfig(gitDir string) (bool, error) {
-	f, err := os.Open(filepath.Join(gitDir, "config"))
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return true, nil
-		}
-		return false, err
+// promisorRemotes are the remotes git fetches a partial clone's missing
+// objects from, in git's order: those with remote.<name>.promisor set,
+// then extensions.partialClone's.
+func promisorRemotes(cfg *gitexec.Config) []string {
+	var out []string
+	seen := map[string]bool{}
+	if cfg == nil {
+		return nil
 	}
-	defer f.Close()
-	cfg := config.New()
-	if err := config.NewDecoder(f).Decode(cfg); err != nil {
-		return false, fmt.Errorf("cannot parse %s: %v", filepath.Join(gitDir, "config"), err)
-	}
-	core := cfg.Section("core")
-	bare := strings.EqualFold(core.Option("bare"), "true")
-	version := core.Option("repositoryformatversion")
-	if version != "" && version != "0" && version != "1" {
-		return false, fmt.Errorf("core.repositoryformatversion is %s; git-gachette reads versions 0 and 1", version)
-	}
-	for _, o := range cfg.Section("extensions").Options {
-		key := strings.ToLower(o.Key)
-		if knownExtensions[key] {
+	for _, e := range cfg.Entries {
+		rest, ok := strings.CutPrefix(e.Key, "remote.")
+		if !ok || !strings.HasSuffix(rest, ".promisor") {
 			continue
 		}
-		if key == "objectformat" && strings.EqualFold(o.Value, "sha1") {
-			continue
+		name := strings.TrimSuffix(rest, ".promisor")
+		winner, _ := cfg.Get(e.Key)
+		if on, err := winner.Bool(); err == nil && on && !seen[name] {
+			seen[name] = true
+			out = append(out, name)
 		}
-		why := "git-gachette's git library (go-git v5) does not support it"
-		switch key {
-		case "objectformat":
-			why = "go-git v5 reads only SHA-1 repositories; use a repository made with the default object format (git gachette init)"
-		case "partialclone":
-			why = "objects of a partial clone may be missing locally; use a full clone"
-		}
-		return false, fmt.Errorf("uses the extension %s = %s, which git-gachette cannot work with: %s", o.Key, o.Value, why)
 	}
-	return bare, nil
+	if pc := cfg.Value("extensions.partialClone"); pc != "" && !seen[pc] {
+		out = append(out, pc)
+	}
+	return out
 }
 
 // reopen starts a fresh object storage. A long-lived storage caches the
@@ -270,60 +233,38 @@ func (r *Repo) Close() error {
 }
 
 // Init creates a bare stacks repository in dir (which must not exist or be
-// empty) whose HEAD names the domain's branch, so a plain clone checks out
-// the newest stack of that domain.
+// empty) with git init, whose HEAD names the domain's branch, so a plain
+// clone checks out the newest stack of that domain. The object format is
+// SHA-1 whatever git's default, since that is what git-gachette reads.
 func Init(dir, domain string) (*Repo, error) {
 	if err := CheckName("domain", domain); err != nil {
 		return nil, err
 	}
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
-		if isGitDir(dir) {
-			return nil, fmt.Errorf("%s is already a git repository; use it as it is (git config --global gachette.stacks %s)", dir, dir)
+		if g, err := gitexec.At(dir, nil); err == nil {
+			if _, err := g.Repository(context.Background()); err == nil {
+				return nil, fmt.Errorf("%s is already a git repository; use it as it is (git config --global gachette.stacks %s)", dir, dir)
+			}
 		}
 		return nil, fmt.Errorf("%s exists and is not empty; choose a new directory", dir)
 	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("%s: %w", dir, unwrapPathError(err))
-	}
-	for _, d := range []string{"objects/info", "objects/pack", "refs/heads", "refs/tags", "info"} {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o777); err != nil {
-			return nil, err
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
 		}
+		return nil, fmt.Errorf("%s: %w", dir, err)
 	}
-	files := map[string]string{
-		"HEAD":        "ref: " + BranchRef(domain) + "\n",
-		"config":      "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n",
-		"description": "git-gachette stacks repository\n",
+	// Without GIT_DIR and friends: with GIT_DIR set, git init would
+	// initialise that instead of dir.
+	g := &gitexec.Git{Env: gitexec.WithoutRepoEnv(os.Environ())}
+	if _, err := g.Output(context.Background(), nil, "init", "--quiet", "--bare", "--object-format=sha1",
+		"--initial-branch="+domain, "--", dir); err != nil {
+		return nil, err
 	}
-	for name, content := range files {
-		if err := writeFileAtomic(filepath.Join(dir, name), []byte(content)); err != nil {
-			return nil, err
-		}
+	if err := os.WriteFile(filepath.Join(dir, "description"), []byte("git-gachette stacks repository\n"), 0o666); err != nil {
+		return nil, err
 	}
 	return Open(dir)
-}
-
-// writeFileAtomic writes data to path through a lock file and a rename.
-func writeFileAtomic(path string, data []byte) error {
-	lock := path + ".lock"
-	f, err := os.OpenFile(lock, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(lock)
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		os.Remove(lock)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(lock)
-		return err
-	}
-	return os.Rename(lock, path)
 }
 
 // Storer exposes the go-git storage (for transports).
@@ -332,24 +273,32 @@ func (r *Repo) Storer() storage.Storer { return r.st }
 // Refs exposes the reference store.
 func (r *Repo) Refs() RefStore { return r.refs }
 
-// checkedOut returns the branches that a work tree has checked out.
-func (r *Repo) checkedOut() map[string]string {
+// Config is git's configuration in the repository (nil in memory).
+func (r *Repo) Config() *gitexec.Config { return r.cfg }
+
+// checkedOut returns the branches that a work tree of the repository has
+// checked out, and where, as git worktree list says (the main work tree
+// and every linked one, even one whose directory is gone: git keeps its
+// branch too).
+func (r *Repo) checkedOut() (map[string]string, error) {
 	out := map[string]string{}
-	for _, d := range r.headDirs {
-		b, err := os.ReadFile(filepath.Join(d, "HEAD"))
-		if err != nil {
-			continue
-		}
-		s := strings.TrimSpace(string(b))
-		if strings.HasPrefix(s, "ref: ") {
-			wt := r.WorkTree
-			if gd, err := os.ReadFile(filepath.Join(d, "gitdir")); err == nil {
-				wt = filepath.Dir(strings.TrimSpace(string(gd)))
-			}
-			out[strings.TrimPrefix(s, "ref: ")] = wt
+	if r.git == nil {
+		return out, nil
+	}
+	b, err := r.git.Output(context.Background(), nil, "worktree", "list", "--porcelain", "-z")
+	if err != nil {
+		return nil, fmt.Errorf("which branches work trees have checked out: %w", err)
+	}
+	var wt string
+	for _, field := range strings.Split(string(b), "\x00") {
+		switch k, v, _ := strings.Cut(field, " "); k {
+		case "worktree":
+			wt = v
+		case "branch":
+			out[v] = wt
 		}
 	}
-	return out
+	return out, nil
 }
 
 // object I/O ---------------------------------------------------------------
@@ -384,7 +333,14 @@ func (r *Repo) writeBlob(data []byte) (plumbing.Hash, error) {
 // readRaw returns an object's type and content.
 func (r *Repo) readRaw(h plumbing.Hash) (rawObject, error) {
 	if r.objs != nil {
-		return r.objs.read(h)
+		obj, err := r.objs.read(h)
+		if errors.Is(err, plumbing.ErrObjectNotFound) && len(r.promisors) > 0 {
+			if ferr := r.fetchMissing([]plumbing.Hash{h}); ferr != nil {
+				return rawObject{}, ferr
+			}
+			return r.objs.read(h)
+		}
+		return obj, err
 	}
 	o, err := r.st.EncodedObject(plumbing.AnyObject, h)
 	if err != nil {

@@ -175,6 +175,13 @@ func (r *Repo) stackAt(id StackID, tagHash, commitHash plumbing.Hash) (*Stack, e
 
 // Packages reads and parses every stanza of the stack, sorted by name.
 func (r *Repo) Packages(s *Stack) ([]Package, error) {
+	hashes := make([]plumbing.Hash, len(s.entries))
+	for i, e := range s.entries {
+		hashes[i] = e.Hash
+	}
+	if err := r.prefetch(hashes); err != nil {
+		return nil, fmt.Errorf("stack %s: %w", s.ID, err)
+	}
 	out := make([]Package, 0, len(s.entries))
 	for _, e := range s.entries {
 		p, err := r.readPackage(s, e)

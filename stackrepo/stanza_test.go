@@ -70,25 +70,3 @@ func TestCheckName(t *testing.T) {
 		}
 	}
 }
-
-func TestParseGitDate(t *testing.T) {
-	for in, want := range map[string]int64{
-		"1700000000 +0100":                1700000000,
-		"@1700000000 +0000":               1700000000,
-		"@1700000000":                     1700000000,
-		"Tue, 14 Nov 2023 22:13:20 +0000": 1700000000,
-		"2023-11-14T22:13:20Z":            1700000000,
-		"2023-11-14T23:13:20+01:00":       1700000000,
-		"2023-11-14 22:13:20 +0000":       1700000000,
-	} {
-		got, err := ParseGitDate(in)
-		if err != nil || got.Unix() != want {
-			t.Errorf("ParseGitDate(%q) = %v, %v", in, got, err)
-		}
-	}
-	for _, bad := range []string{"yesterday", "1700000000 +01", "2023-13-45"} {
-		if _, err := ParseGitDate(bad); err == nil {
-			t.Errorf("ParseGitDate(%q) accepted it", bad)
-		}
-	}
-}

@@ -176,9 +176,14 @@ func (r *Repo) tryWrite(id StackID, ident Identity, compute func() (*Stack, *pla
 	written = append(written, tagHash)
 	r.syncObjects(written...)
 
+	// One transaction: the tag moves from the state compute read; for a
+	// change in place, the stack must still be unpublished (a push that
+	// sealed it meanwhile makes this fail, and the retry refuses); the
+	// domain branch moves with it.
 	updates := []RefUpdate{{Name: id.TagRef(), New: tagHash}}
 	if cur != nil {
 		updates[0].Old = cur.Tag
+		updates = append(updates, RefUpdate{Name: id.publishedRef()})
 	}
 	branch, err := r.branchUpdate(id, cur, p.create, commitHash)
 	if err != nil {
@@ -222,7 +227,11 @@ func (r *Repo) branchUpdate(id StackID, cur *Stack, create bool, commit plumbing
 	if !move {
 		return nil, nil
 	}
-	if wt, ok := r.checkedOut()[name]; ok {
+	held, err := r.checkedOut()
+	if err != nil {
+		return nil, err
+	}
+	if wt, ok := held[name]; ok {
 		return nil, &CheckedOutError{Branch: name, WorkTree: wt}
 	}
 	return &RefUpdate{Name: name, Old: b, New: commit}, nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -10,8 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ops-hero/git-gachette/stackrepo"
-	"github.com/ops-hero/git-gachette/stackrepo/gitconfig"
+	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
 )
 
 func (a *app) newConfigCmd() *cobra.Command {
@@ -19,8 +19,10 @@ func (a *app) newConfigCmd() *cobra.Command {
 		Use:   "config",
 		Short: "Show the effective settings, or write a commented template",
 		Long: `Settings live in git config under [gachette] (git config --global gachette.domain
-backend), with one [gachette "project.NAME"] subsection per project.
-Precedence: flags > GACHETTE_* environment > repository config > global config > defaults.`,
+backend), with one [gachette "project.NAME"] subsection per project. They
+are read with git config, in the stacks repository, so every git rule
+holds (includes, includeIf, worktree config, git -c, GIT_CONFIG_*).
+Precedence: flags > GACHETTE_* environment > git config > defaults.`,
 		Example: `  git gachette config show
   git gachette config init
   git config --global gachette.stacks ~/stacks.git`,
@@ -80,26 +82,35 @@ func (a *app) runConfigInit(file string, local bool) error {
 	if err := a.load(); err != nil {
 		return err
 	}
+	ctx := context.Background()
 	switch {
 	case local:
-		if a.cwdRepo == "" {
+		here := (*gitexec.Repository)(nil)
+		if a.here != nil {
+			here = a.here.Repo
+		} else if repo, err := (&gitexec.Git{}).Repository(ctx); err == nil {
+			here = repo
+		}
+		if here == nil {
 			return fmt.Errorf("--local: you are not inside a git repository")
 		}
-		dir, err := stackrepo.GitDir(a.cwdRepo)
+		file = filepath.Join(here.CommonDir, "config")
+	case file == "":
+		file = globalConfigFile(a.env)
+	}
+	if _, err := os.Stat(file); err == nil {
+		out, err := (&gitexec.Git{}).Output(ctx, nil, "config", "--file", file, "--includes", "--list", "-z", "--show-origin", "--show-scope")
+		if err != nil {
+			return configError(err)
+		}
+		existing, err := gitexec.ParseConfig(out, filepath.Dir(file))
 		if err != nil {
 			return err
 		}
-		file = filepath.Join(dir, "config")
-	case file == "":
-		file = gitconfig.GlobalFile(a.env)
-	}
-	existing, err := gitconfig.ReadFile(file, a.env)
-	if err != nil {
-		return err
-	}
-	for _, e := range existing.Entries {
-		if strings.HasPrefix(e.Key, "gachette.") {
-			return fmt.Errorf("%s already has gachette settings (%s); nothing written. Edit them with: git config --file %s --edit", file, e.Key, file)
+		for _, e := range existing.Entries {
+			if strings.HasPrefix(e.Key, "gachette.") {
+				return fmt.Errorf("%s already has gachette settings (%s); nothing written. Edit them with: git config --file %s --edit", file, e.Key, file)
+			}
 		}
 	}
 	old, err := os.ReadFile(file)
@@ -119,6 +130,30 @@ func (a *app) runConfigInit(file string, local bool) error {
 	}
 	a.info("wrote a commented [gachette] section to %s; edit it with: git config --file %s --edit", file, file)
 	return nil
+}
+
+// globalConfigFile is the file git config --global writes, by git's
+// documented rule (git-config(1), FILES): GIT_CONFIG_GLOBAL; else
+// ~/.gitconfig, unless only $XDG_CONFIG_HOME/git/config exists. git has
+// no command that prints it without creating it (git config --global
+// --edit would), so the rule is followed here.
+func globalConfigFile(env func(string) string) string {
+	if g := env("GIT_CONFIG_GLOBAL"); g != "" {
+		return g
+	}
+	home := env("HOME")
+	gitconfig := filepath.Join(home, ".gitconfig")
+	if _, err := os.Stat(gitconfig); err == nil {
+		return gitconfig
+	}
+	xdg := env("XDG_CONFIG_HOME")
+	if xdg == "" {
+		xdg = filepath.Join(home, ".config")
+	}
+	if _, err := os.Stat(filepath.Join(xdg, "git", "config")); err == nil {
+		return filepath.Join(xdg, "git", "config")
+	}
+	return gitconfig
 }
 
 func configTemplate() string {

@@ -9,7 +9,6 @@ import (
 
 	"github.com/ops-hero/git-gachette/remote"
 	"github.com/ops-hero/git-gachette/semverx"
-	"github.com/ops-hero/git-gachette/stackrepo/gitconfig"
 )
 
 // hostList is the effective build hosts (gachette.host may list several,
@@ -79,8 +78,7 @@ func (a *app) checkSettings(keys ...string) error {
 
 // boolSetting reads a boolean setting as git would.
 func (a *app) boolSetting(key string) (bool, error) {
-	v := a.settings.get(key)
-	return gitconfig.Entry{Key: v.Key, Value: v.Value, Origin: v.Origin}.Bool()
+	return a.settings.get(key).bool()
 }
 
 // connections opens each build host once per invocation, however many

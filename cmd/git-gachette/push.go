@@ -12,7 +12,6 @@ import (
 
 	"github.com/ops-hero/git-gachette/semverx"
 	"github.com/ops-hero/git-gachette/stackrepo"
-	"github.com/ops-hero/git-gachette/stackrepo/gitconfig"
 )
 
 func (a *app) newPushCmd() *cobra.Command {
@@ -113,10 +112,7 @@ func (a *app) remote(r *stackrepo.Repo, arg string) (stackrepo.Remote, error) {
 	if helper := transportHelper.FindString(arg); helper != "" {
 		return stackrepo.Remote{}, fmt.Errorf("remote %q (from %s) uses git's %s transport, which is not supported (it can run commands); use a path, file://, ssh://, https:// or git@host:path", semverx.Shorten(arg), origin, helper)
 	}
-	cfg, err := gitconfig.Load(r.Dir, a.env)
-	if err != nil {
-		return stackrepo.Remote{}, err
-	}
+	cfg := r.Config()
 	if stackrepo.CheckName("remote", arg) == nil {
 		if url := cfg.Value("remote." + arg + ".url"); url != "" {
 			if strings.HasPrefix(url, "-") {

@@ -2,18 +2,19 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ops-hero/git-gachette/stackrepo"
-	"github.com/ops-hero/git-gachette/stackrepo/gitconfig"
+	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
 )
 
 // Exit codes: 0 success, 1 failure, 2 usage error (SPEC §4).
@@ -47,8 +48,7 @@ func (e *usageError) Unwrap() error { return e.err }
 // global flags, and what is loaded lazily from them.
 type app struct {
 	stdout, stderr io.Writer
-	env            gitconfig.Env
-	now            func() time.Time
+	env            func(string) string
 
 	flags struct {
 		stacks       string
@@ -60,9 +60,20 @@ type app struct {
 	}
 	root *cobra.Command
 
-	cfg      *gitconfig.Config
-	cwdRepo  string // the repository the user stands in ("" if none)
+	// cfg is git's configuration where the stacks repository is (else
+	// where the user stands): see load.
+	cfg      *gitexec.Config
 	settings *settings
+	// stacks is the stacks repository as git found it (nil: stacksErr
+	// says why there is none), and the setting that named it.
+	stacks      *gitexec.Repository
+	stacksErr   error
+	stacksNamed value
+	// here is what git says where the user stands (nil until asked).
+	here *gitexec.Probe
+	// writeNote names the stacks repository after a write, when it is
+	// not the repository the user stands in.
+	writeNote string
 }
 
 // Main runs git-gachette with args and returns the process exit code. It is
@@ -71,7 +82,7 @@ func Main(args []string) int {
 	// Data goes out in one write at the end (a stack of 200 stanzas is one
 	// write, not 400); messages on stderr stay unbuffered.
 	out := bufio.NewWriterSize(os.Stdout, 64<<10)
-	a := &app{stdout: out, stderr: os.Stderr, env: os.Getenv, now: time.Now}
+	a := &app{stdout: out, stderr: os.Stderr, env: os.Getenv}
 	code := a.run(args)
 	if err := out.Flush(); err != nil && code == 0 {
 		fmt.Fprintf(os.Stderr, "git-gachette: writing the output: %v\n", err)
@@ -87,6 +98,9 @@ func (a *app) run(args []string) int {
 	root.SetErr(a.stderr)
 	err := root.Execute()
 	if err == nil {
+		if a.writeNote != "" {
+			a.info("%s", a.writeNote)
+		}
 		return 0
 	}
 	var ee *exitError
@@ -196,29 +210,92 @@ func minArgs(first, rest string) cobra.PositionalArgs {
 	}
 }
 
-// load reads git configuration once: the repository the user stands in and
-// the system and global files.
+// load asks git, once, where the stacks repository is and what the
+// configuration says (SPEC §3, §7). The stacks repository is --stacks,
+// else GACHETTE_STACKS, else gachette.stacks as git config reads it where
+// the user stands, else the repository git finds there (GIT_DIR, git
+// --git-dir and -C, gitfiles, worktrees, GIT_CEILING_DIRECTORIES and
+// safe.directory all as git decides). The configuration is git's in the
+// stacks repository, whichever way it was named, so its own config
+// applies. Each question is one round of two concurrent git commands
+// (git rev-parse and git config -l): one round when the stacks
+// repository is named by flag or environment or is the one you stand in,
+// two when gachette.stacks names it.
 func (a *app) load() error {
 	if a.settings != nil {
 		return nil
 	}
-	cwd, err := os.Getwd()
-	if err != nil {
-		return err
-	}
-	gitDir := ""
-	if path, err := stackrepo.Discover(cwd); err == nil {
-		a.cwdRepo = path
-		if gd, err := stackrepo.GitDir(path); err == nil {
-			gitDir = gd
+	ctx := context.Background()
+	named := value{Key: "gachette.stacks", Origin: "default"}
+	if f := a.root.PersistentFlags().Lookup("stacks"); f != nil && f.Changed {
+		named.Value, named.Origin = f.Value.String(), "flag --stacks"
+	} else if v := a.env(envName("stacks")); v != "" {
+		named.Value, named.Origin = v, "environment "+envName("stacks")
+	} else {
+		here, err := (&gitexec.Git{}).Probe(ctx)
+		if err != nil {
+			return configError(err)
+		}
+		a.here, a.cfg = here, here.Config
+		if e, ok := here.Config.Get("gachette.stacks"); ok {
+			named.Value, named.Origin = e.Value, "git config ("+e.Where()+")"
+		}
+		if named.Value == "" {
+			a.stacks, a.stacksErr = here.Repo, hereError(here.RepoErr)
 		}
 	}
-	a.cfg, err = gitconfig.Load(gitDir, a.env)
-	if err != nil {
-		return err
+	a.stacksNamed = named
+	if named.Value != "" {
+		p, err := stackrepo.Find(ctx, named.Value, nil)
+		switch {
+		case err != nil:
+			a.stacksErr = err
+		case p.RepoErr != nil:
+			a.stacksErr = p.RepoErr
+			a.cfg = p.Config
+		default:
+			a.stacks, a.cfg = p.Repo, p.Config
+		}
+		var unsafe *gitexec.UnsafeRepositoryError
+		if errors.As(a.stacksErr, &unsafe) {
+			// git's hint ends the message, so that it can be copied.
+			a.stacksErr = fmt.Errorf("stacks repository from %s: %w", named.Origin, a.stacksErr)
+		} else if a.stacksErr != nil {
+			a.stacksErr = fmt.Errorf("%w (stacks repository from %s)", a.stacksErr, named.Origin)
+		}
 	}
-	a.settings = newSettings(a.cfg, a.env, a.root)
+	if a.cfg == nil {
+		// The named repository could not be asked about: the settings
+		// are git's where the user stands.
+		cfg, err := (&gitexec.Git{}).Config(ctx)
+		if err != nil {
+			return configError(err)
+		}
+		a.cfg = cfg
+	}
+	a.settings = newSettings(a.cfg, a.env, a.root, named)
 	return nil
+}
+
+// configError says that git could not read its configuration.
+func configError(err error) error {
+	var ge *gitexec.Error
+	if errors.As(err, &ge) && ge.Stderr != "" {
+		return fmt.Errorf("git cannot read its configuration: %s", strings.TrimPrefix(ge.Stderr, "fatal: "))
+	}
+	return fmt.Errorf("git cannot read its configuration: %w", err)
+}
+
+// hereError says why the repository the user stands in cannot be the
+// stacks repository (nil: it can).
+func hereError(err error) error {
+	var nr *gitexec.NotRepositoryError
+	if errors.As(err, &nr) && nr.GitDir == "" {
+		return errors.New("no stacks repository: you are not inside a git repository and gachette.stacks is not set. " +
+			"Create one and make it the default:\n  git gachette init ~/stacks.git\n  git config --global gachette.stacks ~/stacks.git\n" +
+			"or pass --stacks PATH")
+	}
+	return err
 }
 
 // domain is the effective default domain.
@@ -242,48 +319,59 @@ func (a *app) stackID(arg string) (stackrepo.StackID, error) {
 	return stackrepo.ParseStackID(arg, d)
 }
 
-// openStacks opens the stacks repository found as SPEC §5 says.
+// openStacks opens the stacks repository git found (see load).
 func (a *app) openStacks() (*stackrepo.Repo, error) {
 	if err := a.load(); err != nil {
 		return nil, err
 	}
-	s := a.settings.get("stacks")
-	path := s.Value
-	if path == "" {
-		if a.cwdRepo == "" {
-			return nil, errors.New("no stacks repository: you are not inside a git repository and gachette.stacks is not set. " +
-				"Create one and make it the default:\n  git gachette init ~/stacks.git\n  git config --global gachette.stacks ~/stacks.git\n" +
-				"or pass --stacks PATH")
-		}
-		path = a.cwdRepo
+	if a.stacksErr != nil {
+		return nil, a.stacksErr
 	}
-	r, err := stackrepo.Open(path)
-	if err != nil {
-		if s.Value != "" {
-			return nil, fmt.Errorf("%w (stacks repository from %s)", err, s.Origin)
-		}
-		return nil, err
+	r, err := stackrepo.OpenFound(a.stacks, a.cfg)
+	if err != nil && a.stacksNamed.Value != "" {
+		return nil, fmt.Errorf("%w (stacks repository from %s)", err, a.stacksNamed.Origin)
 	}
-	return r, nil
+	return r, err
 }
 
-// openForWrite opens the stacks repository and reads who commits to it,
-// from its config, as git commit would in that repository. The caller
-// closes the repository.
+// openForWrite opens the stacks repository and asks git who commits to
+// it, as git commit would there. When the stacks repository is not the
+// one the user stands in, a successful command names it on stderr. The
+// caller closes the repository.
 func (a *app) openForWrite() (*stackrepo.Repo, stackrepo.Identity, error) {
 	r, err := a.openStacks()
 	if err != nil {
 		return nil, stackrepo.Identity{}, err
 	}
-	cfg, err := gitconfig.Load(r.Dir, a.env)
-	if err == nil {
-		var ident stackrepo.Identity
-		if ident, err = stackrepo.IdentityFromConfig(cfg, a.env, a.now()); err == nil {
-			return r, ident, nil
+	ctx := context.Background()
+	here := make(chan *gitexec.Repository, 1)
+	go func() {
+		if a.here != nil {
+			here <- a.here.Repo
+			return
 		}
+		repo, _ := (&gitexec.Git{}).Repository(ctx) // none or unusable: not where the stacks are
+		here <- repo
+	}()
+	ident, err := r.Identity(ctx)
+	if h := <-here; h == nil || !sameDir(h.CommonDir, r.Dir) {
+		a.writeNote = fmt.Sprintf("stacks repository: %s (from %s)", r.Dir, a.stacksNamed.Origin)
 	}
-	r.Close()
-	return nil, stackrepo.Identity{}, err
+	if err != nil {
+		r.Close()
+		return nil, stackrepo.Identity{}, err
+	}
+	return r, ident, nil
+}
+
+// sameDir reports whether two paths name the same directory.
+func sameDir(a, b string) bool {
+	if a == b {
+		return true
+	}
+	ra, err1 := filepath.EvalSymlinks(a)
+	rb, err2 := filepath.EvalSymlinks(b)
+	return err1 == nil && err2 == nil && ra == rb
 }
 
 // info prints a progress or result message to stderr unless --quiet.

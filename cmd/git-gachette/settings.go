@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ops-hero/git-gachette/stackrepo/gitconfig"
+	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
 )
 
 // setting is one gachette.* configuration key (SPEC §5).
@@ -54,19 +54,35 @@ type value struct {
 	Origin string `json:"origin"`
 }
 
+// bool reads the value as git reads a boolean.
+func (v value) bool() (bool, error) {
+	b, err := gitexec.ParseBool(v.Value)
+	if err != nil {
+		return false, fmt.Errorf("%s = %q (from %s) is not a boolean; use true or false", v.Key, v.Value, v.Origin)
+	}
+	return b, nil
+}
+
 type settings struct {
-	cfg  *gitconfig.Config
-	env  gitconfig.Env
+	cfg  *gitexec.Config
+	env  func(string) string
 	root *cobra.Command
+	// stacks is gachette.stacks as load resolved it: it chooses the
+	// repository whose configuration cfg is, so it is not read from cfg.
+	stacks value
 }
 
-func newSettings(cfg *gitconfig.Config, env gitconfig.Env, root *cobra.Command) *settings {
-	return &settings{cfg: cfg, env: env, root: root}
+func newSettings(cfg *gitexec.Config, env func(string) string, root *cobra.Command, stacks value) *settings {
+	return &settings{cfg: cfg, env: env, root: root, stacks: stacks}
 }
 
-// get resolves a setting: flag > GACHETTE_* > repo config > global config
-// (git's own precedence between config files) > default.
+// get resolves a setting: flag > GACHETTE_* > git config (as git resolves
+// it in the stacks repository: git -c, worktree, local, global, system)
+// > default.
 func (s *settings) get(key string) value {
+	if key == "stacks" {
+		return s.stacks
+	}
 	for _, k := range knownSettings {
 		if k.key != key {
 			continue
@@ -80,7 +96,11 @@ func (s *settings) get(key string) value {
 			return value{Key: "gachette." + key, Value: v, Origin: "environment " + envName(key)}
 		}
 		if e, ok := s.cfg.Get("gachette." + key); ok {
-			return value{Key: "gachette." + key, Value: e.Value, Origin: fmt.Sprintf("git config (%s: %s)", e.Scope, e.Origin)}
+			v := e.Value
+			if e.Implicit && k.isBool {
+				v = "true" // a bare key is true to git
+			}
+			return value{Key: "gachette." + key, Value: v, Origin: "git config (" + e.Where() + ")"}
 		}
 		return value{Key: "gachette." + key, Value: k.def, Origin: "default"}
 	}
@@ -96,7 +116,7 @@ func (s *settings) all() []value {
 	for _, sub := range s.cfg.Subsections("gachette", "project.") {
 		for _, field := range []string{"url", "missile", "ref"} {
 			if e, ok := s.cfg.Get("gachette." + sub + "." + field); ok {
-				out = append(out, value{Key: "gachette." + sub + "." + field, Value: e.Value, Origin: fmt.Sprintf("git config (%s: %s)", e.Scope, e.Origin)})
+				out = append(out, value{Key: "gachette." + sub + "." + field, Value: e.Value, Origin: "git config (" + e.Where() + ")"})
 			}
 		}
 	}

@@ -52,15 +52,25 @@ func (a *app) runStackLog(stack string, max int, asJSON bool) error {
 			Stack   string `json:"stack"`
 			Action  string `json:"action"`
 			Subject string `json:"subject"`
+			// ShallowBoundary: the history before this change is not in
+			// this shallow clone.
+			ShallowBoundary bool `json:"shallow_boundary,omitempty"`
 		}
 		out := make([]item, len(entries))
 		for i, e := range entries {
-			out[i] = item{Commit: e.Commit.String(), Date: e.Date.Format("2006-01-02T15:04:05Z07:00"), Author: e.Author, Stack: e.Stack, Action: e.Action, Subject: e.Subject}
+			out[i] = item{Commit: e.Commit.String(), Date: e.Date.Format("2006-01-02T15:04:05Z07:00"), Author: e.Author, Stack: e.Stack, Action: e.Action, Subject: e.Subject, ShallowBoundary: e.ShallowBoundary}
 		}
-		return a.printJSON(out)
+		if err := a.printJSON(out); err != nil {
+			return err
+		}
+	} else {
+		for _, e := range entries {
+			fmt.Fprintf(a.stdout, "%s %s %s\n", e.Commit.String()[:12], e.Date.Format("2006-01-02 15:04"), e.Subject)
+		}
 	}
-	for _, e := range entries {
-		fmt.Fprintf(a.stdout, "%s %s %s\n", e.Commit.String()[:12], e.Date.Format("2006-01-02 15:04"), e.Subject)
+	if n := len(entries); n > 0 && entries[n-1].ShallowBoundary {
+		a.info("the lineage goes on before %s, but this shallow clone does not have it; get it with: git -C %s fetch --unshallow",
+			entries[n-1].Commit.String()[:12], r.Dir)
 	}
 	return nil
 }

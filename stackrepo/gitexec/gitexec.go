@@ -88,14 +88,18 @@ func (g *Git) Command(ctx context.Context, args ...string) *exec.Cmd {
 // Output runs git with args and stdin (nil: none), and returns its standard
 // output. A failure is an *Error carrying git's standard error.
 func (g *Git) Output(ctx context.Context, stdin io.Reader, args ...string) ([]byte, error) {
-	cmd := g.Command(ctx, args...)
+	return run(g.Command(ctx, args...), stdin)
+}
+
+// run runs a command made by Command and returns its standard output; a
+// failure is an *Error carrying git's standard error.
+func run(cmd *exec.Cmd, stdin io.Reader) ([]byte, error) {
 	cmd.Stdin = stdin
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
-	err := cmd.Run()
-	if err != nil {
-		return stdout.Bytes(), wrap(args, stderr.Bytes(), err)
+	if err := cmd.Run(); err != nil {
+		return stdout.Bytes(), wrap(cmd.Args[1:], stderr.Bytes(), err)
 	}
 	return stdout.Bytes(), nil
 }
@@ -135,7 +139,8 @@ const ZeroID = "0000000000000000000000000000000000000000"
 
 // RefUpdate is one compare-and-swap in a ref transaction: Name moves to New
 // if it is Old now. Old == ZeroID means Name must not exist; New == ZeroID
-// deletes it.
+// deletes it; New == Old only checks that Name is Old (git's verify),
+// holding its lock until the transaction ends.
 type RefUpdate struct {
 	Name, Old, New string
 }
@@ -153,6 +158,10 @@ func (g *Git) UpdateRefs(ctx context.Context, msg string, updates []RefUpdate) e
 	for _, u := range updates {
 		if strings.ContainsRune(u.Name, 0) || len(u.New) != len(ZeroID) || len(u.Old) != len(ZeroID) {
 			return fmt.Errorf("ref update %q: malformed (name or object ids)", u.Name)
+		}
+		if u.New == u.Old {
+			fmt.Fprintf(&in, "verify %s\x00%s\x00", u.Name, u.Old)
+			continue
 		}
 		fmt.Fprintf(&in, "update %s\x00%s\x00%s\x00", u.Name, u.New, u.Old)
 	}
