@@ -290,7 +290,7 @@ func configError(err error) error {
 // stacks repository (nil: it can).
 func hereError(err error) error {
 	var nr *gitexec.NotRepositoryError
-	if errors.As(err, &nr) && nr.GitDir == "" {
+	if errors.As(err, &nr) && !nr.Named {
 		return errors.New("no stacks repository: you are not inside a git repository and gachette.stacks is not set. " +
 			"Create one and make it the default:\n  git gachette init ~/stacks.git\n  git config --global gachette.stacks ~/stacks.git\n" +
 			"or pass --stacks PATH")

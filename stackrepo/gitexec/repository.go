@@ -34,16 +34,17 @@ type Repository struct {
 type NotRepositoryError struct {
 	// Dir is where the search started.
 	Dir string
-	// GitDir is the GIT_DIR that named no repository ("" when git
-	// searched from Dir).
+	// Named says GIT_DIR (or --git-dir) named GitDir, which is none;
+	// otherwise git searched from Dir.
+	Named  bool
 	GitDir string
 	// Stderr is what git said.
 	Stderr string
 }
 
 func (e *NotRepositoryError) Error() string {
-	if e.GitDir != "" {
-		return fmt.Sprintf("GIT_DIR (or git --git-dir) names %s, which is not a git repository", e.GitDir)
+	if e.Named {
+		return fmt.Sprintf("GIT_DIR (or git --git-dir) names %q, which is not a git repository", e.GitDir)
 	}
 	return fmt.Sprintf("%s is not in a git repository (%s)", e.Dir, lastFatal(e.Stderr))
 }
@@ -139,9 +140,9 @@ func (g *Git) repoError(err error) error {
 		dir, _ := g.dir()
 		e := &NotRepositoryError{Dir: dir, Stderr: ge.Stderr}
 		if g.GitDir != "" {
-			e.GitDir = g.GitDir
-		} else if gd, ok := g.lookupEnv("GIT_DIR"); ok {
-			e.GitDir = gd
+			e.Named, e.GitDir = true, g.GitDir
+		} else {
+			e.GitDir, e.Named = g.lookupEnv("GIT_DIR")
 		}
 		return e
 	}
