@@ -42,9 +42,29 @@ func bareRepo(t *testing.T) (dir string, c1, c2 plumbing.Hash) {
 	return dir, c1, c2
 }
 
-func TestFileRefsCompareAndSwap(t *testing.T) {
+// refStores are the RefStores over a repository on disk: in-process reads
+// (the files backend), and reads through git (any other backend).
+var refStores = []struct {
+	name string
+	open func(dir string) RefStore
+}{
+	{"files", func(dir string) RefStore { return newFileRefs(dir, &gitexec.Git{GitDir: dir}) }},
+	{"git", func(dir string) RefStore { return newGitRefs(&gitexec.Git{GitDir: dir}) }},
+}
+
+func forEachRefStore(t *testing.T, fn func(t *testing.T, open func(dir string) RefStore)) {
+	for _, rs := range refStores {
+		t.Run(rs.name, func(t *testing.T) { fn(t, rs.open) })
+	}
+}
+
+func TestRefsCompareAndSwap(t *testing.T) {
+	forEachRefStore(t, testCompareAndSwap)
+}
+
+func testCompareAndSwap(t *testing.T, open func(string) RefStore) {
 	dir, c1, c2 := bareRepo(t)
-	f := newFileRefs(dir, &gitexec.Git{GitDir: dir})
+	f := open(dir)
 	name := "refs/heads/x"
 	if err := f.Update("test", RefUpdate{Name: name, New: c1}); err != nil {
 		t.Fatal(err)
@@ -78,7 +98,11 @@ func TestFileRefsCompareAndSwap(t *testing.T) {
 	assertNoLocks(t, dir)
 }
 
-func TestFileRefsPacked(t *testing.T) {
+func TestRefsPacked(t *testing.T) {
+	forEachRefStore(t, testPacked)
+}
+
+func testPacked(t *testing.T, open func(string) RefStore) {
 	dir, c1, c2 := bareRepo(t)
 	runGit(t, dir, "", "tag", "-a", "-m", "m", "main/1", c1.String())
 	runGit(t, dir, "", "tag", "-a", "-m", "m", "main/2", c2.String())
@@ -87,7 +111,7 @@ func TestFileRefsPacked(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "refs/tags/main/1")); err == nil {
 		t.Fatal("pack-refs left a loose ref")
 	}
-	f := newFileRefs(dir, &gitexec.Git{GitDir: dir})
+	f := open(dir)
 	tag1 := runGit(t, dir, "", "rev-parse", "refs/tags/main/1")
 	if h, err := f.Lookup("refs/tags/main/1"); err != nil || h.String() != tag1 {
 		t.Fatalf("packed lookup: %s, %v", h, err)
@@ -122,9 +146,13 @@ func TestFileRefsPacked(t *testing.T) {
 	assertNoLocks(t, dir)
 }
 
-func TestFileRefsNameConflicts(t *testing.T) {
+func TestRefsNameConflicts(t *testing.T) {
+	forEachRefStore(t, testNameConflicts)
+}
+
+func testNameConflicts(t *testing.T, open func(string) RefStore) {
 	dir, c1, _ := bareRepo(t)
-	f := newFileRefs(dir, &gitexec.Git{GitDir: dir})
+	f := open(dir)
 	runGit(t, dir, "", "update-ref", "refs/tags/main", c1.String())
 	if err := f.Update("test", RefUpdate{Name: "refs/tags/main/1", New: c1}); err == nil || !strings.Contains(err.Error(), "refs/tags/main") {
 		t.Errorf("creating below an existing ref: %v", err)

@@ -177,8 +177,8 @@ func checkExtensions(loc *gitexec.Repository, cfg *gitexec.Config) error {
 }
 
 // promisorRemotes are the remotes git fetches a partial clone's missing
-// objects from, in git's order: those with remote.<name>.promisor set,
-// then extensions.partialClone's.
+// objects from, in git's order: those with remote.<name>.promisor true,
+// in the order git reads them, then extensions.partialClone's.
 func promisorRemotes(cfg *gitexec.Config) []string {
 	var out []string
 	seen := map[string]bool{}
@@ -191,8 +191,9 @@ func promisorRemotes(cfg *gitexec.Config) []string {
 			continue
 		}
 		name := strings.TrimSuffix(rest, ".promisor")
-		winner, _ := cfg.Get(e.Key)
-		if on, err := winner.Bool(); err == nil && on && !seen[name] {
+		// as git's promisor_remote_config: a remote joins the list at its
+		// first true setting
+		if on, err := e.Bool(); err == nil && on && !seen[name] {
 			seen[name] = true
 			out = append(out, name)
 		}

@@ -43,6 +43,20 @@ var backends = []backend{
 		})
 		return r
 	}},
+	// the same repository, its refs read through git: how a ref backend
+	// other than files (extensions.refStorage) is served
+	{"disk, refs read by git", func(t *testing.T) *Repo {
+		r, err := Init(filepath.Join(t.TempDir(), "stacks.git"), "main")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.refs = newGitRefs(r.git)
+		t.Cleanup(func() {
+			r.Close()
+			gitFsck(t, r.Dir)
+		})
+		return r
+	}},
 }
 
 func forEachBackend(t *testing.T, fn func(t *testing.T, r *Repo)) {

@@ -77,7 +77,7 @@ func (r *Repo) write(id StackID, ident Identity, compute func() (*Stack, *plan, 
 		if attempt > 1 {
 			r.reopen()
 		}
-		res, err := r.tryWrite(id, ident, compute)
+		res, err := r.tryWrite(ident, compute)
 		if err == nil {
 			res.Attempts = attempt
 			return res, nil
@@ -106,12 +106,12 @@ func (r *Repo) write(id StackID, ident Identity, compute func() (*Stack, *plan, 
 	}
 }
 
-func (r *Repo) tryWrite(id StackID, ident Identity, compute func() (*Stack, *plan, error)) (*Result, error) {
+func (r *Repo) tryWrite(ident Identity, compute func() (*Stack, *plan, error)) (*Result, error) {
 	cur, p, err := compute()
 	if err != nil {
 		return nil, err
 	}
-	id = p.id
+	id := p.id
 	if p.unchanged {
 		return &Result{ID: id, Tag: cur.Tag, Commit: cur.Commit, Subject: p.subject, Unchanged: true}, nil
 	}
