@@ -314,3 +314,109 @@ func TestWritesAreGitTransactions(t *testing.T) {
 	}
 	assertNoLocks(t, dir)
 }
+
+// holdRefLock makes C git lock name in a prepared update-ref --stdin
+// transaction that changes nothing (a verify of its current value), and
+// returns the function that releases it (abort).
+func holdRefLock(t *testing.T, dir, name string) (release func()) {
+	t.Helper()
+	cur := runGit(t, dir, "", "rev-parse", name)
+	cmd := exec.Command("git", "-C", dir, "update-ref", "--stdin")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(stdin, "start\nverify "+name+" "+cur+"\nprepare\n")
+	rd := bufio.NewReader(stdout)
+	for _, want := range []string{"start: ok", "prepare: ok"} {
+		if line, err := rd.ReadString('\n'); err != nil || strings.TrimSpace(line) != want {
+			cmd.Process.Kill()
+			t.Fatalf("git update-ref --stdin said %q, %v", line, err)
+		}
+	}
+	return func() {
+		io.WriteString(stdin, "abort\n")
+		stdin.Close()
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("git update-ref --stdin: %v", err)
+		}
+	}
+}
+
+// TestWriteWaitsForGitsLock: while C git holds the lock of a stack's tag,
+// a stack write waits, then goes through once git lets go.
+func TestWriteWaitsForGitsLock(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "s.git")
+	r, err := Init(dir, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := r.Create(id("main/1"), nil, testIdent); err != nil {
+		t.Fatal(err)
+	}
+	release := holdRefLock(t, dir, "refs/tags/main/1")
+	const hold = 700 * time.Millisecond
+	time.AfterFunc(hold, release)
+	start := time.Now()
+	res, err := r.Add(id("main/1"), []Package{pkg("dh-app", "1")}, testIdent)
+	if err != nil {
+		t.Fatalf("add while git held the lock for %s: %v", hold, err)
+	}
+	if d := time.Since(start); d < hold || res.Attempts < 2 {
+		t.Errorf("went through in %s after %d attempts: it did not wait for git's lock", d, res.Attempts)
+	}
+	assertNoLocks(t, dir)
+}
+
+// TestGitWaitsForOurs: while our transaction holds its locks (here, while
+// the reference-transaction hook runs in the prepared state), C git
+// cannot update those refs, and says which lock is in its way.
+func TestGitWaitsForOurs(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "s.git")
+	r, err := Init(dir, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	res, err := r.Create(id("main/1"), nil, testIdent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sync := t.TempDir()
+	hook := "#!/bin/sh\n[ \"$1\" = prepared ] || exit 0\ntouch " + sync + "/held\nwhile [ ! -e " + sync + "/go ]; do sleep 0.05; done\n"
+	if err := os.WriteFile(filepath.Join(dir, "hooks", "reference-transaction"), []byte(hook), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.Add(id("main/1"), []Package{pkg("dh-app", "1")}, testIdent)
+		done <- err
+	}()
+	for i := 0; ; i++ {
+		if _, err := os.Stat(filepath.Join(sync, "held")); err == nil {
+			break
+		}
+		if i > 200 {
+			t.Fatal("our transaction never reached prepared")
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	cmd := exec.Command("git", "-C", dir, "update-ref", "refs/heads/main", res.Commit.String())
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "refs/heads/main.lock") {
+		t.Errorf("git update-ref while we held the lock: %v\n%s", err, out)
+	}
+	os.WriteFile(filepath.Join(sync, "go"), nil, 0o644)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	assertNoLocks(t, dir)
+}
