@@ -80,8 +80,9 @@ func (e *NotRepositoryError) Error() string {
 // repository). It returns git's answer and the configuration git reads
 // there, found together (see gitexec.Probe). env is the environment git
 // runs with (nil: the process's own); the variables that name another
-// repository are left out.
-func Find(ctx context.Context, path string, env []string) (*gitexec.Probe, error) {
+// repository are left out. cache, if not nil, keeps git's answers (see
+// gitexec.ProbeCache).
+func Find(ctx context.Context, path string, env []string, cache *gitexec.ProbeCache) (*gitexec.Probe, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		var pe *os.PathError
@@ -97,6 +98,7 @@ func Find(ctx context.Context, path string, env []string) (*gitexec.Probe, error
 	if err != nil {
 		return nil, err
 	}
+	g.Cache = cache
 	p, err := g.Probe(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("stacks repository %s: %w", path, err)
@@ -118,7 +120,7 @@ func Find(ctx context.Context, path string, env []string) (*gitexec.Probe, error
 
 // Open opens the repository at path (see Find).
 func Open(path string) (*Repo, error) {
-	p, err := Find(context.Background(), path, nil)
+	p, err := Find(context.Background(), path, nil, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -232,7 +232,7 @@ func (a *app) load() error {
 	} else if v := a.env(envName("stacks")); v != "" {
 		named.Value, named.Origin = v, "environment "+envName("stacks")
 	} else {
-		here, err := (&gitexec.Git{}).Probe(ctx)
+		here, err := (&gitexec.Git{Cache: a.probeCache()}).Probe(ctx)
 		if err != nil {
 			return configError(err)
 		}
@@ -246,7 +246,7 @@ func (a *app) load() error {
 	}
 	a.stacksNamed = named
 	if named.Value != "" {
-		p, err := stackrepo.Find(ctx, named.Value, nil)
+		p, err := stackrepo.Find(ctx, named.Value, nil, a.probeCache())
 		switch {
 		case err != nil:
 			a.stacksErr = err
@@ -267,14 +267,32 @@ func (a *app) load() error {
 	if a.cfg == nil {
 		// The named repository could not be asked about: the settings
 		// are git's where the user stands.
-		cfg, err := (&gitexec.Git{}).Config(ctx)
+		here, err := (&gitexec.Git{Cache: a.probeCache()}).Probe(ctx)
 		if err != nil {
 			return configError(err)
 		}
-		a.cfg = cfg
+		a.here, a.cfg = here, here.Config
 	}
 	a.settings = newSettings(a.cfg, a.env, a.root, named)
 	return nil
+}
+
+// probeCache is where git's answers about repositories and configuration
+// are kept between runs ($XDG_CACHE_HOME/git-gachette/git, else
+// ~/.cache/…): nil, and no cache, with GACHETTE_NO_CACHE set or no home.
+func (a *app) probeCache() *gitexec.ProbeCache {
+	if a.env("GACHETTE_NO_CACHE") != "" {
+		return nil
+	}
+	dir := a.env("XDG_CACHE_HOME")
+	if dir == "" || !filepath.IsAbs(dir) {
+		home := a.env("HOME")
+		if home == "" || !filepath.IsAbs(home) {
+			return nil
+		}
+		dir = filepath.Join(home, ".cache")
+	}
+	return &gitexec.ProbeCache{Dir: filepath.Join(dir, "git-gachette", "git")}
 }
 
 // configError says that git could not read its configuration.

@@ -77,27 +77,23 @@ type Config struct {
 // configArgs list every entry with its origin and scope, NUL-separated.
 var configArgs = []string{"config", "--list", "-z", "--show-origin", "--show-scope"}
 
-// Config reads the configuration as git config -l sees it where g runs:
+// config reads the configuration as git config -l sees it where g runs:
 // system, global, the repository's local and worktree files, includes
 // and every includeIf condition (gitdir, onbranch, hasconfig) as git
-// evaluates them, git -c and GIT_CONFIG_* settings.
-func (g *Git) Config(ctx context.Context) (*Config, error) {
-	cmd := g.Command(ctx, configArgs...)
-	out, err := run(cmd, nil)
+// evaluates them, git -c and GIT_CONFIG_* settings. File origins may be
+// relative: see resolveOrigins.
+func (g *Git) config(ctx context.Context) (*Config, error) {
+	out, err := run(g.Command(ctx, configArgs...), nil)
 	if err != nil {
 		return nil, err
 	}
-	dir, err := g.dir()
-	if err != nil {
-		return nil, err
-	}
-	return ParseConfig(out, dir)
+	return ParseConfig(out, "")
 }
 
 // ParseConfig reads the output of git config --list -z --show-origin
 // --show-scope: for each entry "scope NUL origin NUL key [NL value] NUL".
-// File origins relative to dir (git prints the local file as it opened
-// it) are made absolute.
+// File origins relative to dir are made absolute (dir "": left as they
+// are).
 func ParseConfig(out []byte, dir string) (*Config, error) {
 	c := &Config{}
 	fields := bytes.Split(out, []byte{0})
@@ -111,12 +107,49 @@ func ParseConfig(out []byte, dir string) (*Config, error) {
 		e := ConfigEntry{Scope: string(fields[i]), Origin: string(fields[i+1])}
 		key, value, ok := bytes.Cut(fields[i+2], []byte{'\n'})
 		e.Key, e.Value, e.Implicit = string(key), string(value), !ok
-		if p, ok := strings.CutPrefix(e.Origin, "file:"); ok && !filepath.IsAbs(p) {
+		if p, ok := strings.CutPrefix(e.Origin, "file:"); ok && !filepath.IsAbs(p) && dir != "" {
 			e.Origin = "file:" + filepath.Join(dir, p)
 		}
 		c.Entries = append(c.Entries, e)
 	}
 	return c, nil
+}
+
+// resolveOrigins makes relative file origins absolute. git prints a file
+// as it opened it: relative to the directory it works in once it has found
+// the repository — the top of the work tree, the git directory, or where
+// it started (with GIT_DIR) — so the base is the one that makes the local
+// file's origin the repository's config file.
+func (c *Config) resolveOrigins(repo *Repository, start string) {
+	base := start
+	if repo != nil {
+		base = ""
+		local := filepath.Join(repo.CommonDir, "config")
+		for _, e := range c.Entries {
+			p, ok := strings.CutPrefix(e.Origin, "file:")
+			if !ok || e.Scope != "local" || filepath.IsAbs(p) {
+				continue
+			}
+			for _, b := range []string{repo.WorkTree, start, repo.GitDir, repo.CommonDir, filepath.Dir(repo.CommonDir)} {
+				if b != "" && filepath.Join(b, p) == local {
+					base = b
+					break
+				}
+			}
+			break
+		}
+		if base == "" {
+			base = repo.WorkTree
+		}
+		if base == "" {
+			base = repo.GitDir
+		}
+	}
+	for i, e := range c.Entries {
+		if p, ok := strings.CutPrefix(e.Origin, "file:"); ok && !filepath.IsAbs(p) {
+			c.Entries[i].Origin = "file:" + filepath.Join(base, p)
+		}
+	}
 }
 
 // normalizeKey lowercases the section and the name of a key, keeping the

@@ -27,6 +27,8 @@ type Git struct {
 	// process's own. With GitDir set, the variables that name another
 	// repository (GIT_DIR, GIT_WORK_TREE, …) are removed from it.
 	Env []string
+	// Cache, when set, keeps Probe's answers between runs.
+	Cache *ProbeCache
 }
 
 // localEnvVars are the variables that tie a git command to one repository:

@@ -233,19 +233,33 @@ type Probe struct {
 // time of one git start. git config reads the repository git finds in
 // the same place with the same environment, except one it refuses as
 // unsafe, which git config skips silently: Repository reports that.
+// With g.Cache, an answer kept from an earlier run is served while
+// nothing it depends on has changed (see ProbeCache).
 func (g *Git) Probe(ctx context.Context) (*Probe, error) {
+	if g.Cache != nil {
+		return g.Cache.probe(ctx, g)
+	}
+	return g.probe(ctx)
+}
+
+func (g *Git) probe(ctx context.Context) (*Probe, error) {
 	var p Probe
 	var cfgErr error
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		p.Config, cfgErr = g.Config(ctx)
+		p.Config, cfgErr = g.config(ctx)
 	}()
 	p.Repo, p.RepoErr = g.Repository(ctx)
 	wg.Wait()
 	if cfgErr != nil {
 		return nil, cfgErr
 	}
+	start, err := g.dir()
+	if err != nil {
+		return nil, err
+	}
+	p.Config.resolveOrigins(p.Repo, start)
 	return &p, nil
 }

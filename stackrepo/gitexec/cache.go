@@ -1,0 +1,401 @@
+package gitexec
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// ProbeCache keeps git's answers to Probe (git rev-parse and git config
+// -l) between runs, so that a command that asks the same question in the
+// same place again, with nothing changed, starts no git at all.
+//
+// An answer is kept with a witness of every input git's answer depends on,
+// and is served only while every witness is unchanged:
+//
+//   - the question: the directory asked about (real path), --git-dir,
+//     the user and groups, the git binary (path and file), and every
+//     environment variable git reads for it (all GIT_*, HOME,
+//     XDG_CONFIG_HOME): a different value is a different cache entry;
+//   - the search for the repository: every directory git looked at on
+//     its way up (a .git or a HEAD appearing there changes its mtime),
+//     the .git entry it found (a gitfile's content), the git directory's
+//     HEAD (also what includeIf "onbranch:" reads), commondir, objects and
+//     refs, and the shallow file; the ownership of the repository
+//     (safe.directory);
+//   - every configuration file git reads or would read: the system file
+//     (asked of git once), the global ones (XDG and ~/.gitconfig, or
+//     GIT_CONFIG_GLOBAL), the local and worktree files, and every file an
+//     include.path or includeIf.*.path names, whether or not it exists or
+//     its condition held.
+//
+// A file is witnessed by its device, inode, mode, owner, size, mtime and
+// ctime (ctime cannot be set back: any write, rename or chmod moves it),
+// read from the file opened (see stampOf).
+// An answer is not kept when any witnessed file changed less than
+// RacyWindow before git was asked (a change within the same timestamp
+// tick would not show), as git's racy-index rule; nor is an answer that
+// is an error other than "not in a repository". Anything unreadable in
+// the cache is a miss.
+type ProbeCache struct {
+	// Dir holds the entries, one file each.
+	Dir string
+	// RacyWindow: see above; 0 means the default, 2 seconds.
+	RacyWindow time.Duration
+}
+
+// cacheVersion changes whenever an entry's shape or meaning does.
+const cacheVersion = 1
+
+// stamp is what a witness records of a file.
+type stamp struct {
+	Path string `json:"p"`
+	// Kind: "file" — everything; "dir" — a directory whose entries
+	// matter (mtime, ctime, identity); "id" — existence, identity and
+	// owner only, for directories git writes in all the time (a git
+	// directory, objects, refs) whose existence and owner matter.
+	Kind   string `json:"k"`
+	Exists bool   `json:"e"`
+	Dev    uint64 `json:"d,omitempty"`
+	Ino    uint64 `json:"i,omitempty"`
+	Mode   uint32 `json:"m,omitempty"`
+	UID    uint32 `json:"u,omitempty"`
+	Size   int64  `json:"s,omitempty"`
+	Mtime  int64  `json:"mt,omitempty"`
+	Ctime  int64  `json:"ct,omitempty"`
+}
+
+// stampOf opens the file and stats what it opened, as git opens it: on
+// NFS, open revalidates what a bare stat may answer from its attribute
+// cache.
+func stampOf(path, kind string) stamp {
+	s := stamp{Path: path, Kind: kind}
+	var st syscall.Stat_t
+	if fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NOCTTY|syscall.O_NONBLOCK, 0); err == nil {
+		err = syscall.Fstat(fd, &st)
+		syscall.Close(fd)
+		if err != nil {
+			return s
+		}
+	} else if err := syscall.Stat(path, &st); err != nil {
+		return s
+	}
+	s.Exists, s.Dev, s.Ino, s.Mode, s.UID = true, uint64(st.Dev), st.Ino, st.Mode, st.Uid
+	if kind != "id" {
+		s.Size = st.Size
+		s.Mtime = st.Mtim.Sec*1e9 + st.Mtim.Nsec
+		s.Ctime = st.Ctim.Sec*1e9 + st.Ctim.Nsec
+	}
+	return s
+}
+
+// cacheEntry is one kept answer.
+type cacheEntry struct {
+	Version   int           `json:"version"`
+	Key       string        `json:"key"`
+	Repo      *Repository   `json:"repo,omitempty"`
+	NoRepo    string        `json:"no_repo,omitempty"` // git's words when it found none
+	Config    []ConfigEntry `json:"config"`
+	Witnesses []stamp       `json:"witnesses"`
+}
+
+// cachedEnv are the variables, besides GIT_*, that change what git
+// answers here.
+var cachedEnv = []string{"HOME", "XDG_CONFIG_HOME"}
+
+// key is the question Probe asks, in full, and the start directory (real
+// path); ok is false when it cannot be known (then nothing is cached).
+func (g *Git) cacheKey() (key, start, gitBin string, ok bool) {
+	start, err := g.dir()
+	if err != nil {
+		return "", "", "", false
+	}
+	if start, err = filepath.EvalSymlinks(start); err != nil {
+		return "", "", "", false
+	}
+	if gitBin, err = exec.LookPath("git"); err != nil {
+		return "", "", "", false
+	}
+	if gitBin, err = filepath.Abs(gitBin); err != nil {
+		return "", "", "", false
+	}
+	env := g.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	if g.GitDir != "" {
+		env = WithoutRepoEnv(env)
+	}
+	last := map[string]string{}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "GIT_") || contains(cachedEnv, k) {
+			last[k] = v
+		}
+	}
+	var b strings.Builder
+	groups, err := os.Getgroups()
+	if err != nil {
+		return "", "", "", false
+	}
+	sort.Ints(groups)
+	// who asks: what git may read and which repositories it trusts
+	fmt.Fprintf(&b, "v%d\nstart=%s\ngit-dir=%s\neuid=%d egid=%d groups=%v\ngit=%s\n", cacheVersion, start, g.GitDir, os.Geteuid(), os.Getegid(), groups, gitBin)
+	names := make([]string, 0, len(last))
+	for k := range last {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		fmt.Fprintf(&b, "env %s=%q\n", k, last[k])
+	}
+	// git resolves the ceilings' symbolic links each time
+	for _, c := range filepath.SplitList(last["GIT_CEILING_DIRECTORIES"]) {
+		if real, err := filepath.EvalSymlinks(c); err == nil && real != c {
+			fmt.Fprintf(&b, "ceiling %s=%s\n", c, real)
+		}
+	}
+	return b.String(), start, gitBin, true
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *ProbeCache) file(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return filepath.Join(c.Dir, hex.EncodeToString(sum[:16]))
+}
+
+// lookup returns the kept answer to key if every witness still holds.
+func (c *ProbeCache) lookup(key string) (*Probe, bool) {
+	b, err := os.ReadFile(c.file(key))
+	if err != nil {
+		return nil, false
+	}
+	var e cacheEntry
+	if json.Unmarshal(b, &e) != nil || e.Version != cacheVersion || e.Key != key {
+		return nil, false
+	}
+	for _, w := range e.Witnesses {
+		if stampOf(w.Path, w.Kind) != w {
+			return nil, false
+		}
+	}
+	p := &Probe{Repo: e.Repo, Config: &Config{Entries: e.Config}}
+	if e.Repo == nil {
+		p.RepoErr = &NotRepositoryError{Dir: startOf(key), Stderr: e.NoRepo}
+	}
+	return p, true
+}
+
+func startOf(key string) string {
+	for _, line := range strings.Split(key, "\n") {
+		if s, ok := strings.CutPrefix(line, "start="); ok {
+			return s
+		}
+	}
+	return ""
+}
+
+// Probe through the cache: see ProbeCache.
+func (c *ProbeCache) probe(ctx context.Context, g *Git) (*Probe, error) {
+	key, start, gitBin, ok := g.cacheKey()
+	if !ok {
+		return g.probe(ctx)
+	}
+	if p, ok := c.lookup(key); ok {
+		return p, nil
+	}
+	asked := time.Now()
+	p, err := g.probe(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var nr *NotRepositoryError
+	if p.RepoErr != nil && !(errors.As(p.RepoErr, &nr) && !nr.Named) {
+		return p, nil // only "no repository here" is kept among errors
+	}
+	ws, ok := g.witnesses(ctx, p, start, gitBin)
+	if !ok {
+		return p, nil
+	}
+	window := c.RacyWindow
+	if window == 0 {
+		window = 2 * time.Second
+	}
+	limit := asked.Add(-window).UnixNano()
+	for _, w := range ws {
+		if w.Kind != "id" && w.Exists && (w.Mtime >= limit || w.Ctime >= limit) {
+			return p, nil // changed too recently to tell a later change by its times
+		}
+	}
+	e := cacheEntry{Version: cacheVersion, Key: key, Repo: p.Repo, Config: p.Config.Entries, Witnesses: ws}
+	if nr != nil {
+		e.NoRepo = nr.Stderr
+	}
+	c.store(key, e)
+	return p, nil
+}
+
+// store writes an entry by rename, so readers see it whole or not at
+// all. Failing to keep an answer costs the next run a git start, nothing
+// else, so errors are dropped here.
+func (c *ProbeCache) store(key string, e cacheEntry) {
+	b, err := json.Marshal(e)
+	if err != nil || os.MkdirAll(c.Dir, 0o700) != nil {
+		return
+	}
+	f, err := os.CreateTemp(c.Dir, ".tmp-")
+	if err != nil {
+		return
+	}
+	_, werr := f.Write(b)
+	if cerr := f.Close(); werr != nil || cerr != nil || os.Rename(f.Name(), c.file(key)) != nil {
+		os.Remove(f.Name())
+	}
+}
+
+// witnesses lists what git's answer p depends on (see ProbeCache); ok is
+// false when that cannot be told (then the answer is not kept).
+func (g *Git) witnesses(ctx context.Context, p *Probe, start, gitBin string) ([]stamp, bool) {
+	ws := []stamp{stampOf(gitBin, "file")}
+	env := g.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	if g.GitDir != "" {
+		env = WithoutRepoEnv(env)
+	}
+	get := func(name string) (string, bool) {
+		val, found := "", false
+		for _, kv := range env {
+			if k, v, ok := strings.Cut(kv, "="); ok && k == name {
+				val, found = v, true
+			}
+		}
+		return val, found
+	}
+	home, _ := get("HOME")
+
+	// the search for the repository: from start up to where git found it
+	// (the top of the work tree, or the git directory itself), each
+	// directory on the way checked for a .git or for being a git
+	// directory; with GIT_DIR, none
+	if dir, named := get("GIT_DIR"); named || g.GitDir != "" {
+		if g.GitDir != "" {
+			dir = g.GitDir
+		} else if !filepath.IsAbs(dir) {
+			dir = filepath.Join(start, dir)
+		}
+		ws = append(ws, stampOf(dir, "id"))
+	} else {
+		top := ""
+		if p.Repo != nil {
+			top = p.Repo.GitDir
+			if p.Repo.WorkTree != "" {
+				top = p.Repo.WorkTree
+			}
+			real, err := filepath.EvalSymlinks(top)
+			if err != nil {
+				return nil, false
+			}
+			top = real
+			if top != start && !strings.HasPrefix(start, top+"/") {
+				return nil, false // found where this does not follow (core.worktree …)
+			}
+		}
+		for d := start; ; d = filepath.Dir(d) {
+			if d == top {
+				dotGit := filepath.Join(d, ".git")
+				kind := "file" // absent, or a gitfile: its content
+				if st, err := os.Lstat(dotGit); err == nil && st.IsDir() {
+					kind = "id" // git writes in it all the time
+				}
+				ws = append(ws, stampOf(d, "id"), stampOf(dotGit, kind))
+				break
+			}
+			ws = append(ws, stampOf(d, "dir"))
+			if d == filepath.Dir(d) {
+				if top != "" {
+					return nil, false
+				}
+				break
+			}
+		}
+	}
+	if r := p.Repo; r != nil {
+		ws = append(ws,
+			stampOf(r.GitDir, "id"),
+			stampOf(filepath.Join(r.GitDir, "HEAD"), "file"),
+			stampOf(filepath.Join(r.GitDir, "commondir"), "file"),
+			stampOf(filepath.Join(r.GitDir, "config.worktree"), "file"),
+			stampOf(r.CommonDir, "id"),
+			stampOf(filepath.Join(r.CommonDir, "config"), "file"),
+			stampOf(filepath.Join(r.CommonDir, "objects"), "id"),
+			stampOf(filepath.Join(r.CommonDir, "refs"), "id"),
+			stampOf(filepath.Join(r.CommonDir, "shallow"), "file"))
+	}
+
+	// the configuration files
+	if v, _ := get("GIT_CONFIG_NOSYSTEM"); !isTrue(v) {
+		sys, ok := get("GIT_CONFIG_SYSTEM")
+		if !ok {
+			out, err := (&Git{Env: append(append([]string{}, env...), "GIT_EDITOR=echo")}).Output(ctx, nil, "config", "--system", "--edit")
+			if err != nil {
+				return nil, false
+			}
+			sys = strings.TrimSuffix(string(out), "\n")
+		}
+		ws = append(ws, stampOf(sys, "file"))
+	}
+	if global, ok := get("GIT_CONFIG_GLOBAL"); ok {
+		ws = append(ws, stampOf(global, "file"))
+	} else {
+		xdg, _ := get("XDG_CONFIG_HOME")
+		if xdg == "" {
+			xdg = filepath.Join(home, ".config")
+		}
+		ws = append(ws, stampOf(filepath.Join(xdg, "git", "config"), "file"), stampOf(filepath.Join(home, ".gitconfig"), "file"))
+	}
+	for _, e := range p.Config.Entries {
+		if !(e.Key == "include.path" || strings.HasPrefix(e.Key, "includeif.") && strings.HasSuffix(e.Key, ".path")) {
+			continue
+		}
+		path := e.Value
+		switch {
+		case strings.HasPrefix(path, "~/"):
+			path = filepath.Join(home, path[2:])
+		case strings.HasPrefix(path, "~"):
+			return nil, false // ~user: not followed here
+		case !filepath.IsAbs(path):
+			from, ok := strings.CutPrefix(e.Origin, "file:")
+			if !ok {
+				return nil, false
+			}
+			path = filepath.Join(filepath.Dir(from), path)
+		}
+		ws = append(ws, stampOf(path, "file"))
+	}
+	return ws, true
+}
+
+func isTrue(s string) bool {
+	b, err := ParseBool(s)
+	return err == nil && b
+}
