@@ -28,7 +28,9 @@ import (
 //     environment variable git reads for it (all GIT_*, HOME,
 //     XDG_CONFIG_HOME): a different value is a different cache entry;
 //   - the search for the repository: every directory git looked at on
-//     its way up (a .git or a HEAD appearing there changes its mtime),
+//     its way up (a .git or a HEAD appearing there changes its mtime;
+//     a .git, HEAD or commondir there that did not make a repository yet
+//     is witnessed too),
 //     the .git entry it found (a gitfile's content), the git directory's
 //     HEAD (also what includeIf "onbranch:" reads), commondir, objects and
 //     refs, and the shallow file; the ownership of the repository
@@ -330,7 +332,15 @@ func (g *Git) witnesses(ctx context.Context, p *Probe, start, gitBin string) ([]
 				ws = append(ws, stampOf(d, "id"), stampOf(dotGit, kind))
 				break
 			}
-			ws = append(ws, stampOf(d, "dir"))
+			// git found nothing here: no .git (or one that is not a
+			// git directory yet), and d not a git directory itself
+			ws = append(ws, stampOf(d, "dir"), stampOf(filepath.Join(d, "HEAD"), "file"), stampOf(filepath.Join(d, "commondir"), "file"))
+			dotGit := filepath.Join(d, ".git")
+			if st, err := os.Lstat(dotGit); err == nil && st.IsDir() {
+				ws = append(ws, stampOf(dotGit, "dir"), stampOf(filepath.Join(dotGit, "HEAD"), "file"), stampOf(filepath.Join(dotGit, "commondir"), "file"))
+			} else {
+				ws = append(ws, stampOf(dotGit, "file"))
+			}
 			if d == filepath.Dir(d) {
 				if top != "" {
 					return nil, false

@@ -101,7 +101,17 @@ func TestProbeCache(t *testing.T) {
 			func(p *Probe) bool { return p.Config.Value("gachette.arch") == "lane" }},
 		{"the global file", func() { gitIn(t, env, r, "config", "--global", "gachette.builder", "command") },
 			func(p *Probe) bool { return p.Config.Value("gachette.builder") == "command" }},
-		{"a repository between", func() { gitIn(t, env, filepath.Join(r, "a"), "init", "-q", ".") },
+		{"a .git between, not yet a repository", func() {
+			os.MkdirAll(filepath.Join(r, "a", ".git", "objects"), 0o755)
+			os.MkdirAll(filepath.Join(r, "a", ".git", "refs"), 0o755)
+		}, func(p *Probe) bool { return p.Repo != nil && strings.HasSuffix(p.Repo.GitDir, "/r/.git") }},
+		{"that .git becoming one (its HEAD written)", func() {
+			os.WriteFile(filepath.Join(r, "a", ".git", "HEAD"), []byte("ref: refs/heads/main\n"), 0o644)
+		}, func(p *Probe) bool { return p.Repo != nil && strings.HasSuffix(p.Repo.GitDir, "/r/a/.git") }},
+		{"a repository between", func() {
+			os.RemoveAll(filepath.Join(r, "a", ".git"))
+			gitIn(t, env, filepath.Join(r, "a"), "init", "-q", ".")
+		},
 			func(p *Probe) bool { return p.Repo != nil && strings.HasSuffix(p.Repo.GitDir, "/r/a/.git") }},
 		{"the repository gone", func() { os.RemoveAll(filepath.Join(r, "a", ".git")); os.RemoveAll(filepath.Join(r, ".git")) },
 			func(p *Probe) bool {
