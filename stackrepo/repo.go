@@ -37,6 +37,8 @@ type Repo struct {
 	// git runs the git binary in this repository: ref transactions, and
 	// whatever else git is the authority on (nil in memory).
 	git *gitexec.Git
+	// bare is git's --is-bare-repository.
+	bare bool
 	// cfg is git's configuration in this repository.
 	cfg *gitexec.Config
 	// shallow says git called it a shallow clone; shallowRoots are the
@@ -137,7 +139,7 @@ func OpenFound(loc *gitexec.Repository, cfg *gitexec.Config) (*Repo, error) {
 	if err := checkExtensions(loc, cfg); err != nil {
 		return nil, fmt.Errorf("stacks repository %s: %w", loc.CommonDir, err)
 	}
-	r := &Repo{Dir: loc.CommonDir, GitDir: loc.GitDir, cfg: cfg, shallow: loc.Shallow}
+	r := &Repo{Dir: loc.CommonDir, GitDir: loc.GitDir, cfg: cfg, shallow: loc.Shallow, bare: loc.Bare}
 	r.git = &gitexec.Git{GitDir: loc.GitDir}
 	r.promisors = promisorRemotes(cfg)
 	if backend := cfg.Value("extensions.refStorage"); backend != "" && !strings.EqualFold(backend, "files") {
@@ -286,6 +288,11 @@ func (r *Repo) Config() *gitexec.Config { return r.cfg }
 func (r *Repo) checkedOut() (map[string]string, error) {
 	out := map[string]string{}
 	if r.git == nil {
+		return out, nil
+	}
+	// A bare repository has no work tree of its own, and git keeps every
+	// linked one under worktrees/: without it, nothing is checked out.
+	if _, err := os.Stat(filepath.Join(r.Dir, "worktrees")); r.bare && r.GitDir == r.Dir && errors.Is(err, os.ErrNotExist) {
 		return out, nil
 	}
 	b, err := r.git.Output(context.Background(), nil, "worktree", "list", "--porcelain", "-z")

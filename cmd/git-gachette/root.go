@@ -368,8 +368,12 @@ func (a *app) openForWrite() (*stackrepo.Repo, stackrepo.Identity, error) {
 			here <- a.here.Repo
 			return
 		}
-		repo, _ := (&gitexec.Git{}).Repository(ctx) // none or unusable: not where the stacks are
-		here <- repo
+		p, err := (&gitexec.Git{Cache: a.probeCache()}).Probe(ctx)
+		if err != nil {
+			here <- nil // no answer: not where the stacks are, as far as we know
+			return
+		}
+		here <- p.Repo
 	}()
 	ident, err := r.Identity(ctx)
 	if h := <-here; h == nil || !sameDir(h.CommonDir, r.Dir) {
