@@ -74,8 +74,8 @@ printf 'Package: dh-bench\nVersion: %s\nArchitecture: all\nMaintainer: x <x@exam
 dpkg-deb --root-owner-group --build "$r" "$GACHETTE_OUTPUT/dh-bench_${GACHETTE_VERSION}_all.deb" >/dev/null; rm -rf "$r"`
 	req := BuildRequest{Key: "proj", Workdir: wd, DebsPath: debs, Builder: BuilderCommand, Command: script, Versions: Versions{App: co.Version}, Commit: co.Commit}
 	for b.Loop() {
-		if d, err := Build(ctx, Local{}, req, io.Discard, io.Discard); err != nil || len(d) != 1 {
-			b.Fatal(d, err)
+		if res, err := Build(ctx, Local{}, req, io.Discard); err != nil || len(res.Debs) != 1 {
+			b.Fatal(res, err)
 		}
 	}
 }

@@ -519,9 +519,9 @@ func (s *SSH) Close() error {
 	return err
 }
 
-// Run runs script with /bin/sh on the host in a new session. The login
-// shell of the remote user only sees one single-quoted word.
-func (s *SSH) Run(ctx context.Context, script string, stdin io.Reader, stdout, stderr io.Writer) error {
+// Run runs the script with /bin/sh on the host in a new session of the
+// connection. The remote user's login shell only sees single-quoted words.
+func (s *SSH) Run(ctx context.Context, sc Script) error {
 	sess, err := s.client.NewSession()
 	if err != nil {
 		return s.lost(err)
@@ -530,31 +530,43 @@ func (s *SSH) Run(ctx context.Context, script string, stdin io.Reader, stdout, s
 	if err := s.requestForwarding(sess); err != nil {
 		return err
 	}
-	sess.Stdout, sess.Stderr = stdout, stderr
-	// Session.Wait would wait for stdin to reach EOF: feed it through the
-	// session's pipe, which Close ends when the script does.
-	if stdin != nil {
-		w, err := sess.StdinPipe()
-		if err != nil {
-			return s.lost(err)
-		}
+	sess.Stdout, sess.Stderr = sc.Stdout, sc.Stderr
+	// Our own stdin pipe: Session.Wait would wait for Stdin's EOF.
+	w, err := sess.StdinPipe()
+	if err != nil {
+		return s.lost(err)
+	}
+	defer w.Close()
+	var cmd strings.Builder
+	cmd.WriteString("exec /bin/sh -c " + Quote(sc.Body) + " gachette")
+	for _, a := range sc.Args {
+		cmd.WriteString(" " + Quote(a))
+	}
+	if err := sess.Start(cmd.String()); err != nil {
+		return s.lost(err)
+	}
+	if sc.Stdin != nil {
 		go func() {
-			io.Copy(w, stdin)
+			io.Copy(w, sc.Stdin)
 			w.Close()
 		}()
-	}
-	if err := sess.Start("exec /bin/sh -c " + Quote(script)); err != nil {
-		return s.lost(err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- sess.Wait() }()
 	select {
 	case err = <-done:
 	case <-ctx.Done():
+		// The script's stdin ends and it gets SIGTERM (OpenSSH 7.9 and
+		// later pass signals on); it has stopWait to stop what it runs.
+		w.Close()
 		sess.Signal(ssh.SIGTERM)
-		sess.Close()
-		<-done
-		return ctx.Err()
+		select {
+		case <-done:
+		case <-time.After(stopWait):
+			sess.Close()
+			<-done
+		}
+		return context.Cause(ctx)
 	}
 	var ee *ssh.ExitError
 	switch {
