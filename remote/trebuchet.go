@@ -18,9 +18,9 @@ type BuiltLine struct {
 const builtPrefix = "Built: "
 
 // ParseBuilt reads a "Built: {...}" line: a Python 2 dict repr, keys in
-// any order, with single- or double-quoted strings, u'' or b'' prefixed,
+// any order, with single- or double-quoted strings, u” or b” prefixed,
 // escapes allowed; a final "\r" is ignored. ok is false for any other
-// line (build chatter). The version may be empty: trebuchet reports ''
+// line (build chatter). The version may be empty: trebuchet reports ”
 // when the --*-version flag of the package's kind was not given (SPEC §9).
 func ParseBuilt(line string) (b BuiltLine, ok bool, err error) {
 	rest, found := strings.CutPrefix(strings.TrimRight(line, "\r"), builtPrefix)
