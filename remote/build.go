@@ -545,7 +545,8 @@ func (r BuildRequest) verdict(found []record, claims map[string]BuiltLine) ([]De
 
 // checkClaim compares a trebuchet Built: line with the .deb's control
 // file. An empty version is the one passed for the package's kind
-// (trebuchet reports ” when its --*-version flag was not given).
+// (trebuchet reports an empty string when its --*-version flag was not
+// given).
 func (r BuildRequest) checkClaim(c BuiltLine, d Deb) error {
 	version := c.Version
 	if version == "" {

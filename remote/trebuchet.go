@@ -18,10 +18,11 @@ type BuiltLine struct {
 const builtPrefix = "Built: "
 
 // ParseBuilt reads a "Built: {...}" line: a Python 2 dict repr, keys in
-// any order, with single- or double-quoted strings, u” or b” prefixed,
+// any order, with single- or double-quoted strings (u'…' or b'…' too),
 // escapes allowed; a final "\r" is ignored. ok is false for any other
-// line (build chatter). The version may be empty: trebuchet reports ”
-// when the --*-version flag of the package's kind was not given (SPEC §9).
+// line (build chatter). The version may be empty: trebuchet reports an
+// empty string when the --*-version flag of the package's kind was not
+// given (SPEC §9).
 func ParseBuilt(line string) (b BuiltLine, ok bool, err error) {
 	rest, found := strings.CutPrefix(strings.TrimRight(line, "\r"), builtPrefix)
 	if !found {
