@@ -85,6 +85,7 @@ var (
 	exitMove          = exitStatus("EXIT_MOVE")
 	exitNoStaging     = exitStatus("EXIT_NO_STAGING")
 	exitNotPrepared   = exitStatus("EXIT_NOT_PREPARED")
+	exitNoVerdict     = exitStatus("EXIT_NO_VERDICT")
 )
 
 // Output lines of the host scripts.

@@ -6,9 +6,10 @@
 # Architecture, SHA-256, size; or notfile, notdeb, badname) and, for a
 # file of the same name already in DEBS, its SHA-256 (have), then
 # "checked". Then it reads the verdict on stdin: "move", the deb lines of
-# the .debs to record, "end". Each is linked into DEBS unless an
-# identical file is there already; a file with other contents there is
-# never replaced (conflict), and what this session linked is taken back.
+# the .debs to record, "end". Each is linked into DEBS unless a file of
+# that name is there already, and must then read exactly as its deb line
+# says; a file with other contents there is never replaced (conflict).
+# On any failure, what this session linked is taken back.
 # The deb lines are kept as the manifest REUSE, then "moved". Any other
 # verdict, or none, leaves DEBS as it was. STAGING is removed in every case.
 debs=$1 staging=$2 reuse=$3
@@ -51,27 +52,35 @@ undo() {
 }
 while IFS= read -r l; do
 	[ "$l" = end ] && break
-	IFS=$tab read -r word f _ _ _ sum _ <<-EOT
+	IFS=$tab read -r word f _ <<-EOT
 		$l
 	EOT
 	if [ "$word" != "$LINE_DEB" ] || ! safe_name "$f" || ! regular "$staging/$f"; then
 		undo
 		exit "$EXIT_NO_VERDICT"
 	fi
-	if ! ln -- "$staging/$f" "$debs/$f" 2>/dev/null; then
-		if ! regular "$debs/$f"; then
+	mine=''
+	if ln -- "$staging/$f" "$debs/$f" 2>/dev/null; then
+		linked="$linked $f"
+		mine=1
+	elif ! regular "$debs/$f"; then
+		undo
+		echo "gachette: cannot link $staging/$f to $debs/$f" >&2
+		exit "$EXIT_MOVE"
+	fi
+	# What is in the debs path now must be what was decided on, read
+	# again: neither a line that was not ours nor a file changed since can
+	# get into a record, and a file already there with other contents is
+	# left as it is.
+	if ! got=$(check_deb "$debs/$f") || [ "$got" != "$l" ]; then
+		if [ -z "$mine" ] && have=$(sha256 "$debs/$f"); then
 			undo
-			echo "gachette: cannot link $staging/$f to $debs/$f" >&2
-			exit "$EXIT_MOVE"
-		fi
-		have=$(sha256 "$debs/$f")
-		if [ "$have" != "$sum" ]; then
-			undo
-			line "$LINE_CONFLICT" "$f" "$have" "$sum"
+			line "$LINE_CONFLICT" "$f" "$have" "$(printf '%s\n' "$l" | cut -f6)"
 			exit "$EXIT_CONFLICT"
 		fi
-	else
-		linked="$linked $f"
+		undo
+		echo "gachette: $staging/$f changed after it was checked" >&2
+		exit "$EXIT_MOVE"
 	fi
 	manifest="$manifest$l$nl"
 done
