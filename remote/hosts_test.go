@@ -134,11 +134,17 @@ func newProject(t testing.TB, h testHost, script string) *project {
 // commit commits build.sh as script.
 func (p *project) commit(script, msg string) {
 	p.t.Helper()
-	if err := os.WriteFile(filepath.Join(p.url, "build.sh"), []byte(script), 0o644); err != nil {
+	p.commitFile("build.sh", script)
+}
+
+// commitFile commits a file with its contents.
+func (p *project) commitFile(name, contents string) {
+	p.t.Helper()
+	if err := os.WriteFile(filepath.Join(p.url, name), []byte(contents), 0o644); err != nil {
 		p.t.Fatal(err)
 	}
-	git(p.t, p.url, "add", "build.sh")
-	git(p.t, p.url, "commit", "-q", "--allow-empty", "-m", msg)
+	git(p.t, p.url, "add", name)
+	git(p.t, p.url, "commit", "-q", "--allow-empty", "-m", "change "+name)
 }
 
 func (p *project) prepare(ref string) *Checkout {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -453,4 +455,188 @@ ln -s "$real/dh-app_${GACHETTE_VERSION}_all.deb" "$GACHETTE_OUTPUT/"
 		}
 		checkNoFiles(t, p.debs)
 	})
+}
+
+// A .deb in the debs path is never replaced by one with other contents;
+// the same commit built with the same settings is reused; a failed build
+// leaves every file as it was.
+func TestDebsNeverReplaced(t *testing.T) {
+	forEachHost(t, func(t *testing.T, h testHost) {
+		p := newProject(t, h, makeDeb)
+		co := p.prepare("main")
+		req := p.request(co)
+		first, err := p.build(context.Background(), req, io.Discard)
+		if err != nil || first.Reused {
+			t.Fatal(first, err)
+		}
+		f := filepath.Join(p.debs, first.Debs[0].Filename)
+		sum := fileSHA256(t, f)
+		intact := func(what string) {
+			t.Helper()
+			if got := fileSHA256(t, f); got != sum {
+				t.Fatalf("%s: %s changed (SHA-256 %s, was %s)", what, f, got, sum)
+			}
+			if entries, _ := os.ReadDir(filepath.Join(p.debs, ".gachette", "staging")); len(entries) > 0 {
+				t.Fatalf("%s: staging left: %v", what, entries)
+			}
+		}
+
+		// same commit, same settings: reused, nothing built
+		again, err := p.build(context.Background(), req, io.Discard)
+		if err != nil || !again.Reused || len(again.Debs) != 1 || again.Debs[0] != first.Debs[0] {
+			t.Fatalf("the same build again: %+v %v", again, err)
+		}
+		intact("reused")
+
+		// other settings, same version, other contents: refused
+		other := req
+		other.Command = "CONTENT=other sh build.sh"
+		_, err = p.build(context.Background(), other, io.Discard)
+		want := fmt.Sprintf("%s already exists with SHA-256 %s, and this build made it with SHA-256 ", f, sum)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "Bump the version (a new commit or tag) or make the build reproducible") {
+			t.Fatalf("a different .deb of the same name: got %v", err)
+		}
+		intact("refused")
+
+		// other settings, the same contents (a reproducible build): taken
+		same := req
+		same.Command = "CONTENT=app sh build.sh"
+		if res, err := p.build(context.Background(), same, io.Discard); err != nil || res.Reused || res.Debs[0] != first.Debs[0] {
+			t.Fatalf("an identical .deb of the same name: %+v %v", res, err)
+		}
+		intact("identical")
+
+		// a build that fails after writing its .deb
+		failing := req
+		failing.Command = "CONTENT=failed sh build.sh; exit 3"
+		if _, err := p.build(context.Background(), failing, io.Discard); err == nil || !strings.Contains(err.Error(), "command failed: exit status 3") {
+			t.Fatalf("a failing build: %v", err)
+		}
+		intact("failed")
+
+		// a recorded .deb changed in the debs path: not reused, and not
+		// replaced either
+		if err := os.WriteFile(f, []byte("changed"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sum = fileSHA256(t, f)
+		var log bytes.Buffer
+		if _, err := p.build(context.Background(), req, &log); err == nil || !strings.Contains(err.Error(), "already exists with SHA-256 "+sum) {
+			t.Fatalf("a build over a changed .deb: %v", err)
+		}
+		if !strings.Contains(log.String(), "is not as the build of this commit recorded it; building again") {
+			t.Errorf("the build did not say why it did not reuse: %q", log.String())
+		}
+		intact("changed")
+	})
+}
+
+// The caller's GIT_* and GACHETTE_* never reach a build's git commands or
+// its builder: git --git-dir=STACKS gachette quick leaves STACKS alone.
+func TestCleanEnvironment(t *testing.T) {
+	forEachHost(t, func(t *testing.T, h testHost) {
+		stacks := filepath.Join(t.TempDir(), "stacks.git")
+		git(t, ".", "init", "-q", "--bare", stacks)
+		before := git(t, stacks, "for-each-ref") + git(t, stacks, "config", "--list", "--local")
+		t.Setenv("GIT_DIR", stacks)
+		t.Setenv("GIT_WORK_TREE", t.TempDir())
+		t.Setenv("GIT_CONFIG_PARAMETERS", "'core.hookspath'='/nonexistent'")
+		t.Setenv("GACHETTE_STACKS", stacks)
+		p := newProject(t, h, "env | grep -E '^(GIT|GACHETTE)_' | sort >../env.txt\n"+makeDeb)
+		co := p.prepare("main")
+		if _, err := p.build(context.Background(), p.request(co), io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv("GIT_DIR", "")
+		os.Unsetenv("GIT_DIR")
+		if after := git(t, stacks, "for-each-ref") + git(t, stacks, "config", "--list", "--local"); after != before {
+			t.Errorf("the stacks repository changed:\n%s\n%s", before, after)
+		}
+		env, err := os.ReadFile(filepath.Join(p.wd, "working_copy", "env.txt"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(strings.TrimSpace(string(env)), "\n") {
+			k, _, _ := strings.Cut(l, "=")
+			switch {
+			case k == "GACHETTE_OUTPUT", k == "GACHETTE_VERSION", k == "GACHETTE_COMMIT", k == "GACHETTE_ARCH":
+			case h.name == "ssh" && strings.HasPrefix(k, "GIT_CONFIG_") && !strings.Contains(l, "hookspath"):
+				// the build host's own environment (sshd's SetEnv)
+			default:
+				t.Errorf("the builder saw %s", l)
+			}
+		}
+	})
+}
+
+// Cancelling a build (Ctrl-C) stops the builder and everything it
+// started, on the host, within seconds; nothing is recorded or left in
+// the debs path, and the next build works.
+func TestBuildCancelled(t *testing.T) {
+	forEachHost(t, func(t *testing.T, h testHost) {
+		killLike(t, "sleep 1006.25")
+		p := newProject(t, h, "sleep 1006.25 &\n"+makeDeb+"touch ../started\nsleep 1006.25\n")
+		co := p.prepare("main")
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			_, err := p.build(ctx, p.request(co), io.Discard)
+			done <- err
+		}()
+		waitFor(t, filepath.Join(p.wd, "working_copy", "started"))
+		start := time.Now()
+		cancel()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("got %v, want context.Canceled", err)
+			}
+		case <-time.After(time.Minute):
+			t.Fatal("the build went on after it was cancelled")
+		}
+		t.Logf("cancelled on %s: returned after %s", h.name, time.Since(start).Round(time.Millisecond))
+		if left := processesLike("sleep 1006.25"); len(left) > 0 {
+			t.Errorf("still running after the build was cancelled: %v", left)
+		}
+		checkNoFiles(t, p.debs)
+		os.Remove(filepath.Join(p.wd, "working_copy", "started"))
+
+		next := p.request(co)
+		next.Command = "sh -c \"$(grep -v sleep build.sh)\""
+		if res, err := p.build(context.Background(), next, io.Discard); err != nil || len(res.Debs) != 1 {
+			t.Fatalf("the next build: %v %v", res, err)
+		}
+	})
+}
+
+// gachette.buildTimeout stops a builder that runs too long, saying so.
+func TestBuildTimeout(t *testing.T) {
+	forEachHost(t, func(t *testing.T, h testHost) {
+		killLike(t, "sleep 1007.25")
+		p := newProject(t, h, makeDeb+"sleep 1007.25\n")
+		co := p.prepare("main")
+		req := p.request(co)
+		req.Timeout = time.Second
+		_, _, err := p.buildWithin(time.Minute, req, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "stopped after 1s (gachette.buildTimeout): the builder had not finished; nothing was recorded") {
+			t.Fatalf("got %v", err)
+		}
+		if left := processesLike("sleep 1007.25"); len(left) > 0 {
+			t.Errorf("still running after the timeout: %v", left)
+		}
+		checkNoFiles(t, p.debs)
+	})
+}
+
+// waitFor waits (up to a minute) for a file to exist.
+func waitFor(t *testing.T, f string) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(f); err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not appear", f)
+		}
+	}
 }

@@ -22,6 +22,7 @@ run='' group='' relay='' watch='' keep=''
 # unless it succeeded.
 # shellcheck disable=SC2317 # the EXIT trap calls it
 finish() {
+	trap '' HUP INT PIPE TERM
 	if [ -n "$group" ]; then
 		kill -s TERM -- "-$group" 2>/dev/null && sleep 1
 		kill -s KILL -- "-$group" 2>/dev/null
@@ -52,12 +53,11 @@ kill_holders() {
 reused() {
 	n=0
 	while IFS=$tab read -r word f rest; do
-		[ "$word" = "$LINE_DEB" ] && safe_name "$f" && regular "$debs/$f" || return 1
-		got=$(check_deb "$debs/$f") || return 1
-		[ "$got" = "$word$tab$f$tab$rest" ] || {
+		if ! { [ "$word" = "$LINE_DEB" ] && safe_name "$f" && regular "$debs/$f" &&
+			got=$(check_deb "$debs/$f") && [ "$got" = "$word$tab$f$tab$rest" ]; }; then
 			echo "gachette: $debs/$f is not as the build of this commit recorded it; building again" >&2
 			return 1
-		}
+		fi
 		printf '%s\n' "$got"
 		n=$((n + 1))
 	done <"$1"

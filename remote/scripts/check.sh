@@ -14,7 +14,7 @@
 # verdict, or none, leaves DEBS as it was. STAGING is removed in every case.
 debs=$1 staging=$2 reuse=$3
 
-trap 'rm -rf -- "$staging"' EXIT
+trap 'trap "" HUP INT PIPE TERM; rm -rf -- "$staging"' EXIT
 trap 'exit "$EXIT_INTERRUPTED"' HUP INT PIPE TERM
 
 { [ -d "$staging" ] && [ ! -L "$staging" ]; } || exit "$EXIT_NO_STAGING"
