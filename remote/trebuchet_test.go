@@ -8,7 +8,7 @@ import (
 )
 
 // trebuchet's Built: lines as trebuchet 0.1.1 prints them (SPEC §9):
-// a Python 2 dict repr, keys in any order, u” strings, escapes, "\r".
+// a Python 2 dict repr, keys in any order, u'…' strings, escapes, "\r".
 func TestParseBuiltAsTrebuchetPrintsIt(t *testing.T) {
 	want := BuiltLine{Name: "dh-app", Version: "1.0", FileName: "dh-app-1.0-all.deb"}
 	for _, line := range []string{
@@ -53,7 +53,7 @@ func TestCheckClaimEmptyVersion(t *testing.T) {
 
 // The trebuchet stand-in prints keys in changing order and "\r\n" line
 // ends: a build reads them, on each host; a package whose version flag
-// was not given (built at trebuchet's default 1.0.0, reported ”) is
+// was not given (built at trebuchet's default 1.0.0, reported empty) is
 // refused unless 1.0.0 was passed for another kind.
 func TestTrebuchetBuild(t *testing.T) {
 	forEachHost(t, func(t *testing.T, h testHost) {
