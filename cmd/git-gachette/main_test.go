@@ -35,6 +35,9 @@ func TestScripts(t *testing.T) {
 			"sshd":        cmdSshd,
 			"crash":       cmdCrash,
 			"waitfile":    cmdWaitFile,
+			"interrupt":   cmdInterrupt,
+			"exitcode":    cmdExitCode,
+			"not-running": cmdNotRunning,
 		},
 	})
 }
