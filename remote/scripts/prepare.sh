@@ -7,7 +7,8 @@
 # wrote there can run, or change what is checked out or how it is
 # versioned. Then the remote's branches and tags are fetched exactly
 # (tags the remote no longer has are deleted, tags made here too), REF is
-# resolved, checked out (forced, detached, from an empty index), cleaned;
+# resolved, checked out (forced, detached, every file compared with the
+# commit's by its contents), cleaned;
 # submodules are made again from their reset git directories. It prints
 # the commit, "git describe" with the MATCH patterns, and the commit count
 # when no tag matches, and keeps these lines in STATE for the build. All
@@ -29,9 +30,17 @@ reset_gitdir() {
 	for d in "$gd" "$gd/objects" "$gd/refs"; do
 		{ [ -d "$d" ] && [ ! -L "$d" ]; } || return 1
 	done
-	fmt=$(git config --file "$gd/config" --get extensions.objectformat) || fmt=''
-	refs=$(git config --file "$gd/config" --get extensions.refstorage) || refs=''
-	origin=${2:-$(git config --file "$gd/config" --get remote.origin.url)} || origin=''
+	fmt='' refs='' origin=$2
+	kept=$(git config --file "$gd/config" --get-regexp '^(extensions\.(objectformat|refstorage)|remote\.origin\.url)$') || kept=''
+	while read -r k v; do
+		case $k in
+		extensions.objectformat) fmt=$v ;;
+		extensions.refstorage) refs=$v ;;
+		remote.origin.url) origin=${origin:-$v} ;;
+		esac
+	done <<-EOT
+		$kept
+	EOT
 	case $fmt/$refs in
 	/ | sha1/ | sha256/ | /files | sha1/files | sha256/files | /reftable | sha1/reftable | sha256/reftable) ;;
 	*) return 1 ;;
@@ -40,16 +49,14 @@ reset_gitdir() {
 		"$gd/commondir" "$gd/worktrees" "$gd/objects/info/alternates" "$gd/objects/info/http-alternates" \
 		"$gd/objects/info/grafts" "$gd/objects/info/commit-graph" "$gd/objects/info/commit-graphs" \
 		"$gd/objects/pack/multi-pack-index" || return 1
-	version=0
-	[ -z "$fmt$refs" ] || version=1
-	git config --file "$gd/config" core.repositoryformatversion "$version" &&
-		git config --file "$gd/config" core.bare false || return 1
-	[ -z "$fmt" ] || git config --file "$gd/config" extensions.objectformat "$fmt" || return 1
-	[ -z "$refs" ] || git config --file "$gd/config" extensions.refstorage "$refs" || return 1
-	if [ -n "$origin" ]; then
-		git config --file "$gd/config" remote.origin.url "$origin" &&
-			git config --file "$gd/config" remote.origin.fetch '+refs/heads/*:refs/remotes/origin/*' || return 1
-	fi
+	{
+		printf '[core]\n\trepositoryformatversion = %s\n\tbare = false\n' "$([ -z "$fmt$refs" ] && echo 0 || echo 1)"
+		[ -z "$fmt$refs" ] || printf '[extensions]\n'
+		[ -z "$fmt" ] || printf '\tobjectformat = %s\n' "$fmt"
+		[ -z "$refs" ] || printf '\trefstorage = %s\n' "$refs"
+		[ -z "$origin" ] || printf '[remote "origin"]\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n'
+	} >"$gd/config" || return 1
+	[ -z "$origin" ] || git config --file "$gd/config" remote.origin.url "$origin"
 }
 
 # reset_modules DIR resets every submodule git directory under DIR (a
@@ -118,6 +125,11 @@ fi
 # STATE is for the working copy's commit: until this prepare has made it
 # again, there is none.
 rm -f -- "$state"
+# The index starts again from the commit's tree (reset_gitdir removed
+# the build's), and every file is read again, whatever its time stamps
+# say: the checkout then writes those that differ from the commit's.
+git_in "$wc" read-tree "$commit" || exit "$EXIT_CHECKOUT"
+git_in "$wc" update-index -q --refresh >/dev/null
 git_in "$wc" checkout --quiet --force --detach "$commit" &&
 	git_in "$wc" clean -ffdxq || exit "$EXIT_CHECKOUT"
 
