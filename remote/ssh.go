@@ -45,7 +45,6 @@ type SSHOptions struct {
 type SSH struct {
 	client  *ssh.Client
 	host    string
-	agent   agent.ExtendedAgent // non-nil when forwarding
 	forward bool
 	// forwarded is set once sshd granted agent forwarding: it grants it
 	// once per connection ("authentication forwarding requested twice"),
