@@ -555,15 +555,22 @@ func (s *SSH) Run(ctx context.Context, sc Script) error {
 	select {
 	case err = <-done:
 	case <-ctx.Done():
-		// The script's stdin ends and it gets SIGTERM (OpenSSH 7.9 and
-		// later pass signals on); it has stopWait to stop what it runs.
+		// The script's stdin ends, which the host scripts take as the
+		// order to stop (watch_caller in scripts/common.sh); SIGTERM too,
+		// where sshd passes signals on (it refuses them to some
+		// sessions: "session signalling requires privilege separation").
 		w.Close()
 		sess.Signal(ssh.SIGTERM)
 		select {
 		case <-done:
 		case <-time.After(stopWait):
+			// Wait would go on until sshd closes the session, which it does
+			// not while something there holds the script's output.
 			sess.Close()
-			<-done
+			select {
+			case <-done:
+			case <-time.After(stopWait):
+			}
 		}
 		return context.Cause(ctx)
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -123,7 +124,7 @@ func TestBuilderCannotHang(t *testing.T) {
 			}},
 		{name: "daemon in its process group", script: makeDeb + "sleep 1001.25 &\necho daemon started\n", gone: "sleep 1001.25"},
 		{name: "daemon in a session of its own", script: makeDeb + "setsid sleep 1002.25 &\necho daemon started\n", gone: "sleep 1002.25"},
-		{name: "daemon that started a daemon", script: makeDeb + "setsid sh -c '(setsid sleep 1003.25 &); sleep 1004.25' &\n", gone: "sleep 100"},
+		{name: "daemon that started a daemon", script: makeDeb + "setsid sh -c '(setsid sleep 1003.251 &); sleep 1003.252' &\n", gone: "sleep 1003.25"},
 		{name: "100 MB of output", script: "yes " + strings.Repeat("x", lineLen-1) + " | head -c 100000000\n" + makeDeb,
 			check: func(t *testing.T, c *lineCounter) {
 				if want := int64(100000000 / lineLen); c.lines.Load() != want {
@@ -639,4 +640,56 @@ func waitFor(t *testing.T, f string) {
 			t.Fatalf("%s did not appear", f)
 		}
 	}
+}
+
+// A prepare cancelled while git waits on the network stops git on the
+// host within seconds, and the next prepare does not wait for it.
+func TestPrepareCancelled(t *testing.T) {
+	forEachHost(t, func(t *testing.T, h testHost) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		go func() { // a git daemon that never answers
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				defer c.Close()
+			}
+		}()
+		url := "git://" + l.Addr().String() + "/never"
+		wd := t.TempDir()
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			_, err := Prepare(ctx, h.ex, wd, "app", url, "main", "0.0.1", io.Discard)
+			done <- err
+		}()
+		for deadline := time.Now().Add(time.Minute); len(processesLike(url)) == 0; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("git clone never started")
+			}
+		}
+		cancel()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("got %v, want context.Canceled", err)
+			}
+		case <-time.After(time.Minute):
+			t.Fatal("the prepare went on after it was cancelled")
+		}
+		for deadline := time.Now().Add(10 * time.Second); len(processesLike(url)) > 0; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("still running: %v", processesLike(url))
+			}
+		}
+		p := newProject(t, h, makeDeb)
+		if _, err := Prepare(context.Background(), h.ex, wd, "app", p.url, "main", "0.0.1", io.Discard); err != nil {
+			t.Fatalf("the next prepare: %v", err)
+		}
+	})
 }

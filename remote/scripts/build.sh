@@ -11,12 +11,11 @@
 # started that still holds its output is killed, so nothing it leaves
 # behind can keep this session open. The .debs stay in STAGING for
 # check.sh, run in another session once this one has ended; a failed or
-# interrupted build removes them. Stdin is the caller's line: at its end
-# (the caller stopped, or the connection dropped), the build is stopped.
+# interrupted build removes them. When the caller goes (watch_caller), the
+# build is stopped.
 builder=$1 wc=$2 lock=$3 key=$4 wait=$5 debs=$6 staging=$7 reuse=$8 commit=$9
 shift 9
 
-exec 8<&0
 run='' group='' relay='' watch='' keep=''
 # finish stops whatever still runs and removes what the build made,
 # unless it succeeded.
@@ -36,6 +35,7 @@ finish() {
 
 trap finish EXIT
 trap 'exit "$EXIT_INTERRUPTED"' HUP INT PIPE TERM
+watch_caller
 
 # kill_holders FILE kills every process (found in /proc) that has FILE
 # open, but the relay: what the builder started and left running with
@@ -92,16 +92,11 @@ run=$(mktemp -d) && mkfifo -- "$run/out" >&2 || exit "$EXIT_DEBS_PATH"
 
 # The builder's open of the FIFO waits for the relay's: $group is known,
 # and "started" printed, before it runs.
-setsid -w /bin/sh -c "$builder" gachette-builder "$staging" "$@" </dev/null >"$run/out" 2>&1 8<&- 9>&- &
+setsid -w /bin/sh -c "$builder" gachette-builder "$staging" "$@" </dev/null >"$run/out" 2>&1 9>&- &
 group=$!
 line "$LINE_STARTED"
-cat -- "$run/out" 8<&- 9>&- &
+cat -- "$run/out" 9>&- &
 relay=$!
-{
-	cat >/dev/null
-	kill -s TERM $$
-} <&8 >/dev/null 2>&1 9>&- &
-watch=$!
 
 wait "$group"
 rc=$?
@@ -116,7 +111,7 @@ kill_holders "$run/out"
 	trap 'kill "$s" 2>/dev/null; exit 0' TERM
 	wait "$s"
 	kill "$relay" 2>/dev/null
-) </dev/null >/dev/null 2>&1 8<&- 9>&- &
+) </dev/null >/dev/null 2>&1 9>&- &
 timer=$!
 wait "$relay"
 relay=

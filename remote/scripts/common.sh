@@ -80,6 +80,32 @@ take_lock() {
 	fi
 }
 
+# watch_caller: the caller keeps our stdin open for as long as it wants
+# us to run; when it ends (git-gachette was interrupted, or the connection
+# dropped: sshd passes no signal to a session that has none to give), we
+# get SIGTERM. Commands get /dev/null as stdin instead. The watcher's pid
+# is $watch: kill it before a normal end.
+watch_caller() {
+	exec 8<&0 0</dev/null
+	{
+		cat >/dev/null
+		kill -s TERM $$
+	} <&8 >/dev/null 2>&1 9>&- &
+	watch=$!
+	exec 8<&-
+}
+
+# stop_all_on_signals: when the script is stopped (SIGTERM from
+# watch_caller or from the caller), so is every command it started: they
+# are in its process group (sshd and the local executor give it one of its
+# own). A normal end stops the watcher.
+# shellcheck disable=SC2317 # not every script uses it
+stop_all_on_signals() {
+	trap 'trap - HUP INT TERM; kill -s TERM 0' HUP INT TERM
+	trap 'kill "$watch" 2>/dev/null' EXIT
+	watch_caller
+}
+
 # safe_name NAME: whether NAME is a file name that can travel in an output
 # line and means nothing to a shell or an option parser.
 safe_name() {

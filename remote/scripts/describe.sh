@@ -4,6 +4,7 @@
 # STATE), if WC is still at that commit: so that a build versions the
 # commit as its prepare did, whatever tags a build made since.
 wc=$1 state=$2
+stop_all_on_signals
 [ -d "$wc/.git" ] || exit "$EXIT_NO_WORKING_COPY"
 [ -f "$state" ] || exit "$EXIT_NOT_PREPARED"
 head=$(git_in "$wc" rev-parse --verify --quiet HEAD 2>/dev/null) || head=''

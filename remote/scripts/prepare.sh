@@ -15,6 +15,7 @@
 # of git's own output goes to stderr.
 wc=$1 url=$2 ref=$3 lock=$4 key=$5 wait=$6 state=$7
 shift 7
+stop_all_on_signals
 exec 3>&1 1>&2
 
 # reset_gitdir DIR [URL]: the git directory DIR keeps its objects, refs
