@@ -88,7 +88,7 @@ fi
 command -v setsid >/dev/null 2>&1 || exit "$EXIT_NO_SETSID"
 cd -- "$wc" 2>/dev/null || exit "$EXIT_NO_WORKING_COPY"
 mkdir -- "$staging" >&2 || exit "$EXIT_DEBS_PATH"
-run=$(mktemp -d) && mkfifo -- "$run/out" >&2 || exit "$EXIT_DEBS_PATH"
+run=$(mktemp -d "$debs/.gachette/run.XXXXXXXX") && mkfifo -- "$run/out" >&2 || exit "$EXIT_DEBS_PATH"
 
 # The builder's open of the FIFO waits for the relay's: $group is known,
 # and "started" printed, before it runs.
