@@ -59,8 +59,14 @@ func BenchmarkPrepareAgain(b *testing.B) {
 	}
 }
 
+// benchDeb is a command builder that makes one small .deb.
+const benchDeb = `set -e; r=$(mktemp -d); mkdir -p "$r/DEBIAN"
+printf 'Package: dh-bench\nVersion: %s\nArchitecture: all\nMaintainer: x <x@example.com>\nDescription: b\n' "$GACHETTE_VERSION" > "$r/DEBIAN/control"
+dpkg-deb --root-owner-group --build "$r" "$GACHETTE_OUTPUT/dh-bench_${GACHETTE_VERSION}_all.deb" >/dev/null; rm -rf "$r"`
+
 // BenchmarkBuildCommand runs the command builder, the .deb check and the
-// move on this machine: the fixed cost of a build around the builder.
+// move on this machine: the fixed cost of a build around the builder (two
+// sessions). The .deb is removed between runs, so that each is built.
 func BenchmarkBuildCommand(b *testing.B) {
 	proj := twoCommitProject(b)
 	wd, debs := b.TempDir(), b.TempDir()
@@ -69,13 +75,40 @@ func BenchmarkBuildCommand(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	script := `set -e; r=$(mktemp -d); mkdir -p "$r/DEBIAN"
-printf 'Package: dh-bench\nVersion: %s\nArchitecture: all\nMaintainer: x <x@example.com>\nDescription: b\n' "$GACHETTE_VERSION" > "$r/DEBIAN/control"
-dpkg-deb --root-owner-group --build "$r" "$GACHETTE_OUTPUT/dh-bench_${GACHETTE_VERSION}_all.deb" >/dev/null; rm -rf "$r"`
-	req := BuildRequest{Key: "proj", Workdir: wd, DebsPath: debs, Builder: BuilderCommand, Command: script, Versions: Versions{App: co.Version}, Commit: co.Commit}
+	req := BuildRequest{Key: "proj", Workdir: wd, DebsPath: debs, Builder: BuilderCommand, Command: benchDeb, Versions: Versions{App: co.Version}, Commit: co.Commit}
 	for b.Loop() {
-		if d, err := Build(ctx, Local{}, req, io.Discard, io.Discard); err != nil || len(d) != 1 {
-			b.Fatal(d, err)
+		res, err := Build(ctx, Local{}, req, io.Discard)
+		if err != nil || len(res.Debs) != 1 || res.Reused {
+			b.Fatal(res, err)
+		}
+		b.StopTimer()
+		if err := os.RemoveAll(filepath.Join(debs, ".gachette", "manifests")); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.Remove(filepath.Join(debs, res.Debs[0].Filename)); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+}
+
+// BenchmarkBuildReused is a build of a commit built before with the same
+// settings: its .debs checked again, nothing built (one session).
+func BenchmarkBuildReused(b *testing.B) {
+	proj := twoCommitProject(b)
+	wd, debs := b.TempDir(), b.TempDir()
+	ctx := context.Background()
+	co, err := Prepare(ctx, Local{}, wd, "proj", proj, "main", "0.0.1", io.Discard)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := BuildRequest{Key: "proj", Workdir: wd, DebsPath: debs, Builder: BuilderCommand, Command: benchDeb, Versions: Versions{App: co.Version}, Commit: co.Commit}
+	if _, err := Build(ctx, Local{}, req, io.Discard); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if res, err := Build(ctx, Local{}, req, io.Discard); err != nil || !res.Reused {
+			b.Fatal(res, err)
 		}
 	}
 }

@@ -1,10 +1,10 @@
 package remote
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -46,6 +47,8 @@ type BuildRequest struct {
 	Commit           string
 	WebCallback      string
 	ExtraDescription string
+	// Timeout stops the builder after this long (0: no limit).
+	Timeout time.Duration
 }
 
 // Deb is a package built and checked on the host.
@@ -126,338 +129,229 @@ func checkArch(a string) error {
 	return nil
 }
 
-// buildScript is the shell script that runs the builder in the working
-// copy, with its output (the .debs) in staging. It is exported to tests
-// through BuildScript.
-func (r BuildRequest) buildScript(staging string) string {
-	wc := WorkingCopy(r.Workdir, r.Key)
-	var b strings.Builder
-	fmt.Fprintf(&b, "set -e\nmkdir -p -- %s\ncd -- %s\n", Quote(staging), Quote(wc))
-	switch r.Builder {
-	case BuilderTrebuchet:
-		args := []string{Quote(r.Trebuchet), "build", Quote(r.Missile), "--output", Quote(staging)}
-		if r.Arch != "" {
-			args = append(args, "--arch", Quote(r.Arch))
-		}
-		for _, v := range []struct{ flag, v string }{{"--app-version", r.Versions.App}, {"--env-version", r.Versions.Env}, {"--service-version", r.Versions.Service}, {"--static-version", r.Versions.Static}} {
-			if v.v != "" {
-				args = append(args, v.flag, Quote(v.v))
-			}
-		}
-		if r.WebCallback != "" {
-			args = append(args, "--web-callback", Quote(r.WebCallback))
-		}
-		if r.ExtraDescription != "" {
-			args = append(args, "--extra-description", Quote(r.ExtraDescription))
-		}
-		b.WriteString(strings.Join(args, " ") + "\n")
-	case BuilderDpkg:
-		// The package is versioned from the commit like the other builders:
-		// a changelog entry for the computed version goes on top (the next
-		// prepare's checkout -f and clean -ffdx undo it). The .changes file
-		// is found by its name, <source>_<version>_<host arch>.changes, not
-		// by time, so concurrent builds in the same workdir do not mix; the
-		// .debs it lists are moved to staging.
-		b.WriteString(`[ -f debian/changelog ] || { echo "gachette: the working copy has no debian/changelog: is it a Debian source package? (else use another gachette.builder)" >&2; exit 1; }
-`)
-		if v := r.Versions.App; v != "" {
-			fmt.Fprintf(&b, `src=$(dpkg-parsechangelog -S Source)
-{ printf '%%s (%%s) UNRELEASED; urgency=medium\n\n  * Built by git-gachette from commit %%s.\n\n -- git-gachette <git-gachette@localhost>  %%s\n\n' "$src" %s %s "$(date -R)"; cat debian/changelog; } > debian/changelog.gachette
-mv -f debian/changelog.gachette debian/changelog
-`, Quote(v), Quote(r.Commit))
-		}
-		b.WriteString(`dpkg-buildpackage -b -us -uc >&2
-src=$(dpkg-parsechangelog -S Source) ver=$(dpkg-parsechangelog -S Version)
-base=../${src}_${ver#*:}_$(dpkg-architecture -qDEB_HOST_ARCH)
-[ -f "$base.changes" ] || { echo "gachette: dpkg-buildpackage wrote no $base.changes" >&2; exit 1; }
-for f in $(sed -n '/^Files:/,/^[^ ]/s/^ .* \([^ ]*\.deb\)$/\1/p' "$base.changes"); do mv -- "../$f" ` + Quote(staging) + `/; done
-rm -f -- "$base.changes" "$base.buildinfo"
-`)
-	case BuilderCommand:
-		fmt.Fprintf(&b, "GACHETTE_OUTPUT=%s GACHETTE_VERSION=%s GACHETTE_COMMIT=%s GACHETTE_ARCH=%s\nexport GACHETTE_OUTPUT GACHETTE_VERSION GACHETTE_COMMIT GACHETTE_ARCH\n/bin/sh -c %s\n",
-			Quote(staging), Quote(r.Versions.App), Quote(r.Commit), Quote(r.Arch), Quote(r.Command))
-	}
-	return b.String()
+// BuildResult is what a build recorded: the .debs, checked on the host,
+// and whether they were reused from an earlier build of the same commit
+// with the same settings rather than built.
+type BuildResult struct {
+	Debs   []Deb
+	Reused bool
 }
 
-// Markers between the parts of the build session's output; each build
-// adds a random suffix, so that the builder's own output cannot fake them.
-const (
-	markCheck    = "@@gachette-check-"
-	markNoDebs   = "@@gachette-nodebs-"
-	markMoved    = "@@gachette-moved-"
-	markLock     = "@@gachette-lock-"
-	markLockBusy = "@@gachette-lock-busy-"
-	markMoves    = "@@gachette-wc-moved-" // followed by " <commit at HEAD>"
-)
+// errBuildTimeout ends a build that ran past BuildRequest.Timeout.
+var errBuildTimeout = errors.New("build timeout")
 
-// sessionScript is the whole build in one session: the builder, then the
-// check of every .deb in staging (file, Package, Version, Architecture
-// from dpkg-deb, SHA-256 and size, tab-separated, between two markCheck
-// lines), then it waits for the verdict on stdin: "move", the file names,
-// "end". Anything else — another answer, EOF because the caller died or
-// the connection dropped — and the staging directory is removed by the
-// EXIT trap, so a failed build never leaves anything behind on the host.
-func (r BuildRequest) sessionScript(staging, nonce string) string {
-	debs := strings.TrimSuffix(r.DebsPath, "/")
-	return "staging=" + Quote(staging) + " debs=" + Quote(debs) + `
-trap 'rm -rf -- "$staging"' EXIT
-trap 'exit 129' HUP INT PIPE TERM
-if ! { mkdir -p -- "$debs" && [ -d "$debs" ] && [ -w "$debs" ] && mkdir -p -- "$staging"; } >&2; then
-	echo ` + markNoDebs + nonce + `
-	exit 1
-fi
-` + lockLines(WorkingCopyLock(r.Workdir, r.Key), r.Key, "{ echo "+markLock+nonce+"; exit 1; }", "{ echo "+markLockBusy+nonce+"; exit 1; }") + r.checkHead(nonce) +
-		locked(r.buildScript(staging)) + `rc=$?
-exec 9>&-
-[ $rc -eq 0 ] || exit $rc
-echo ` + markCheck + nonce + `
-cd -- "$staging"
-for f in *.deb; do
-	[ -f "$f" ] || continue
-	fields=$(dpkg-deb --showformat='${Package}\t${Version}\t${Architecture}' --show -- "$f")
-	sum=$(sha256sum -- "$f")
-	printf '%s\t%s\t%s\t%s\n' "$f" "$fields" "${sum%% *}" "$(stat -c %s -- "$f")"
-done
-echo ` + markCheck + nonce + `
-read -r verdict || exit 1
-[ "$verdict" = move ] || exit 1
-f=
-while read -r f; do
-	[ "$f" = end ] && break
-	case $f in */*|.*|'') echo "gachette: bad file name $f" >&2; exit 1 ;; esac
-	mv -f -- "$staging/$f" "$debs/$f"
-done
-[ "$f" = end ] || exit 1
-echo ` + markMoved + nonce + `
-`
-}
-
-// checkHead makes the session stop, before the builder runs, when the
-// working copy is no longer at the commit the build was asked for: another
-// prepare moved it between this build's prepare (or describe) and its
-// lock.
-func (r BuildRequest) checkHead(nonce string) string {
+// reuseKey names the manifest of a build: a hash of the commit and of
+// every setting that goes into the .debs (the web callback does not). A
+// request without a commit is never reused.
+func (r BuildRequest) reuseKey() string {
 	if r.Commit == "" {
 		return ""
 	}
-	return "head=$(git -C " + Quote(WorkingCopy(r.Workdir, r.Key)) + ` rev-parse --verify --quiet HEAD 2>/dev/null) || head=
-case $head in ` + r.Commit + `*) ;; *) echo ` + markMoves + nonce + ` "$head"; exit 1 ;; esac
-`
+	h := sha256.New()
+	for _, v := range []string{"git-gachette build 1", r.Commit, r.Builder, r.Trebuchet, r.Missile, r.Command, r.Arch,
+		r.Versions.App, r.Versions.Env, r.Versions.Service, r.Versions.Static, r.ExtraDescription} {
+		fmt.Fprintf(h, "%d:%s\n", len(v), v)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
-// Build runs the builder in the prepared working copy, then checks every
-// .deb on the host: name, version and architecture from its control file
-// must match what the builder claimed (its Built: lines, or the file name),
-// and the SHA-256 and size are recorded. Checked .debs are moved to the
-// debs path. All of it is one session: the script waits on stdin for the
-// verdict; on any failure the staging directory is removed, so nothing
-// half-built is left for the next run.
-func Build(ctx context.Context, ex Executor, r BuildRequest, stdout, stderr io.Writer) ([]Deb, error) {
+// builderArgs are builder.sh's arguments after STAGING.
+func (r BuildRequest) builderArgs() []string {
+	return []string{r.Builder, r.Trebuchet, r.Missile, r.Arch, r.Versions.App, r.Versions.Env, r.Versions.Service, r.Versions.Static,
+		r.WebCallback, r.ExtraDescription, r.Command, r.Commit}
+}
+
+// Build builds the .debs of a prepared working copy and checks them, in
+// two sessions:
+//
+//  1. scripts/build.sh: the .debs of the same commit built with the same
+//     settings, if the debs path still has them as recorded (reused);
+//     else the builder, in a session of its own, writing into a staging
+//     directory, its output streamed line by line to log;
+//  2. scripts/check.sh, once the first has ended and everything the
+//     builder started is gone: each .deb in staging read with dpkg-deb
+//     (name, version and architecture must be what the builder claimed:
+//     its Built: lines, or the file name), its SHA-256 and size; a file of
+//     the same name in the debs path must be identical, never replaced.
+//     The checked .debs are linked into the debs path, with the manifest
+//     that lets the next build of this commit reuse them.
+//
+// A failed or interrupted build leaves the debs path as it was. When ctx
+// is done, the builder is stopped and Build returns ctx's error.
+func Build(ctx context.Context, ex Executor, r BuildRequest, log io.Writer) (*BuildResult, error) {
 	if err := r.validate(); err != nil {
 		return nil, err
 	}
-	nonce := randomSuffix()
-	staging := strings.TrimSuffix(r.DebsPath, "/") + "/.gachette-" + r.Key + "-" + nonce
 	what := fmt.Sprintf("build %s on %s", r.Key, ex.Host())
+	staging := strings.TrimSuffix(r.DebsPath, "/") + "/.gachette/staging/" + r.Key + "-" + randomSuffix()
+	reuse := r.reuseKey()
+	reused, claims, err := r.runBuilder(ctx, ex, staging, reuse, log)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if reused != nil {
+		return &BuildResult{Debs: reused, Reused: true}, nil
+	}
+	if ctx.Err() != nil {
+		r.removeStaging(ctx, ex, staging)
+		return nil, fmt.Errorf("%s: %w", what, ctx.Err())
+	}
+	debs, err := r.checkAndMove(ctx, ex, staging, reuse, claims, log)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return &BuildResult{Debs: debs}, nil
+}
 
-	stdinR, stdinW := io.Pipe()
-	defer stdinW.Close()
+// runBuilder runs the build session: it returns the reused .debs, or the
+// builder's claims (its Built: lines) once it has succeeded.
+func (r BuildRequest) runBuilder(ctx context.Context, ex Executor, staging, reuse string, log io.Writer) ([]Deb, map[string]BuiltLine, error) {
+	bctx := ctx
+	if r.Timeout > 0 {
+		var cancel context.CancelFunc
+		bctx, cancel = context.WithTimeoutCause(ctx, r.Timeout, errBuildTimeout)
+		defer cancel()
+	}
 	outR, outW := io.Pipe()
+	stderr := lineWriter(log)
 	done := make(chan error, 1)
 	go func() {
-		err := ex.Run(ctx, r.sessionScript(staging, nonce), stdinR, outW, stderr)
+		args := append([]string{builderSh, WorkingCopy(r.Workdir, r.Key), WorkingCopyLock(r.Workdir, r.Key), r.Key,
+			strconv.Itoa(int(lockWait / time.Second)), strings.TrimSuffix(r.DebsPath, "/"), staging, reuse, r.Commit}, r.builderArgs()...)
+		err := ex.Run(bctx, Script{Body: hostScript(buildSh), Args: args, Stdout: outW, Stderr: stderr})
 		outW.Close()
 		done <- err
 	}()
-	// The session's output: the builder's (streamed, and kept for its
-	// Built: lines), the check lines, then the moved marker.
-	var builderOut, list bytes.Buffer
-	part, moved, noDebs := 0, false, false
-	var debs []Deb
-	var verdictErr, lockErr error
-	sc := bufio.NewScanner(outR)
-	sc.Buffer(make([]byte, 64*1024), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		switch {
-		case line == markCheck+nonce && part < 2:
-			part++
-			if part < 2 {
-				continue
+	// Protocol lines first: those of a reuse, or the working copy's head;
+	// after "started", the builder's output, to the end.
+	sr := newSessionReader(outR)
+	var recs []record
+	var readErr error
+	started := false
+	for len(recs) < maxDebs {
+		rec, err := sr.next()
+		if err != nil {
+			if err != io.EOF {
+				readErr = err
 			}
-			debs, verdictErr = r.verdict(builderOut.String(), list.String())
-			if verdictErr != nil {
-				stdinW.Close() // EOF: the script removes staging
-				continue
-			}
-			var v strings.Builder
-			v.WriteString("move\n")
-			for _, d := range debs {
-				v.WriteString(d.Filename + "\n")
-			}
-			v.WriteString("end\n")
-			go func() { io.WriteString(stdinW, v.String()) }()
-		case line == markNoDebs+nonce && part == 0:
-			noDebs = true
-		case line == markLockBusy+nonce && part == 0:
-			lockErr = lockBusy(what, r.Workdir, r.Key)
-		case line == markLock+nonce && part == 0:
-			lockErr = lockFailed(what, r.Workdir, r.Key)
-		case strings.HasPrefix(line, markMoves+nonce+" ") && part == 0:
-			head := strings.TrimPrefix(line, markMoves+nonce+" ")
-			if head == "" {
-				lockErr = fmt.Errorf("%s: the working copy %s is gone; prepare it again", what, WorkingCopy(r.Workdir, r.Key))
-			} else {
-				lockErr = fmt.Errorf("%s: the working copy is at %s, not at %s: %w; run again (git gachette quick, or prepare then build)", what, head, r.Commit, ErrWorkingCopyMoved)
-			}
-		case line == markMoved+nonce && part == 2:
-			moved = true
-		case part == 0:
-			builderOut.WriteString(line + "\n")
-			fmt.Fprintln(stdout, line)
-		case part == 1:
-			list.WriteString(line + "\n")
+			break
 		}
+		if rec.word == lineStarted && len(rec.fields) == 0 {
+			started = true
+			break
+		}
+		recs = append(recs, rec)
 	}
-	stdinW.Close()
+	claims := newClaims(r.Builder == BuilderTrebuchet)
+	if started {
+		show := showTo(log)
+		split := newLineSplitter(func(line []byte, cut int) {
+			show(line, cut)
+			claims.add(line, cut)
+		})
+		io.Copy(split, sr.rest())
+		split.Close()
+	}
 	io.Copy(io.Discard, outR)
 	err := <-done
+	stderr.Close()
+
 	switch {
-	case lockErr != nil:
-		return nil, lockErr
-	case noDebs:
-		return nil, fmt.Errorf("%s: the debs path %s is not a directory the build user can write (see the message above); set gachette.debsPath or fix it on the host", what, r.DebsPath)
-	case part == 0 && err != nil:
-		return nil, fmt.Errorf("%s: %s failed: %w%s%s", what, r.Builder, err, signalHint(err), r.notFoundHint(err))
-	case part < 2 && err != nil:
-		return nil, fmt.Errorf("%s: checking the .debs: %w", what, err)
-	case verdictErr != nil:
-		return nil, fmt.Errorf("%s: %w", what, verdictErr)
-	case err != nil || !moved:
-		if err == nil {
-			err = errors.New("the session ended before the .debs were moved")
+	case ctx.Err() != nil:
+		return nil, nil, ctx.Err()
+	case context.Cause(bctx) == errBuildTimeout:
+		return nil, nil, fmt.Errorf("stopped after %s (gachette.buildTimeout): the builder had not finished; nothing was recorded. Raise gachette.buildTimeout, or find what the build waits for", r.Timeout)
+	case started && err != nil:
+		return nil, nil, fmt.Errorf("%s failed: %w%s%s", r.Builder, err, signalHint(err), r.notFoundHint(err))
+	case started:
+		if claims.err != nil {
+			return nil, nil, claims.err
 		}
-		return nil, fmt.Errorf("%s: moving the .debs to %s: %w", what, r.DebsPath, err)
-	}
-	return debs, nil
-}
-
-// verdict reads the builder's claims from its output and compares them
-// with the check lines.
-func (r BuildRequest) verdict(builderOut, list string) ([]Deb, error) {
-	claims := map[string]BuiltLine{}
-	if r.Builder == BuilderTrebuchet {
-		sc := bufio.NewScanner(strings.NewReader(builderOut))
-		sc.Buffer(make([]byte, 64*1024), 1<<20)
-		for sc.Scan() {
-			b, ok, err := ParseBuilt(sc.Text())
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				claims[b.FileName] = b
-			}
+		return nil, claims.byFile, nil
+	case statusIs(err, exitDebsPath):
+		return nil, nil, fmt.Errorf("the debs path %s is not a directory the build user can write (see the message above); set gachette.debsPath or fix it on the host", r.DebsPath)
+	case statusIs(err, exitLockBusy):
+		return nil, nil, lockBusy(r.Workdir, r.Key)
+	case statusIs(err, exitLock):
+		return nil, nil, lockFailed(r.Workdir, r.Key)
+	case statusIs(err, exitNoSetsid):
+		return nil, nil, errors.New("setsid is not installed on the build host: install util-linux there")
+	case statusIs(err, exitNoWorkingCopy):
+		return nil, nil, fmt.Errorf("the working copy %s is gone; prepare it again", WorkingCopy(r.Workdir, r.Key))
+	case statusIs(err, exitMoved) && len(recs) == 1 && recs[0].word == lineHead && len(recs[0].fields) == 1:
+		if head := recs[0].fields[0]; head != "" {
+			return nil, nil, fmt.Errorf("the working copy is at %s, not at %s: %w; run again (git gachette quick, or prepare then build)", head, r.Commit, ErrWorkingCopyMoved)
 		}
-		if len(claims) == 0 {
-			return nil, errors.New(`trebuchet printed no "Built:" line; nothing was built`)
-		}
+		return nil, nil, fmt.Errorf("the working copy %s is gone; prepare it again", WorkingCopy(r.Workdir, r.Key))
+	case err != nil:
+		return nil, nil, err
+	case readErr != nil:
+		return nil, nil, readErr
 	}
-	debs, err := checkDebs(list, claims, r.Builder == BuilderTrebuchet)
-	if err != nil {
-		return nil, err
+	// No builder ran, and the session succeeded: a reuse.
+	if len(recs) == 0 || recs[len(recs)-1].word != lineReused || len(recs[len(recs)-1].fields) != 0 {
+		return nil, nil, errors.New("the build session ended before the builder started")
 	}
-	if len(debs) == 0 {
-		return nil, errors.New("the builder made no .deb file")
-	}
-	return debs, nil
-}
-
-// checkDebs compares what dpkg-deb read from each .deb with the claim: a
-// trebuchet Built: line, else the Debian file name <name>_<version>_<arch>.deb.
-func checkDebs(list string, claims map[string]BuiltLine, trebuchet bool) ([]Deb, error) {
 	var debs []Deb
-	seen := map[string]bool{}
-	for _, line := range strings.Split(strings.TrimSpace(list), "\n") {
-		if line == "" {
-			continue
+	for _, rec := range recs[:len(recs)-1] {
+		d, err := parseDeb(rec)
+		if err != nil {
+			return nil, nil, err
 		}
-		f := strings.Split(line, "\t")
-		if len(f) != 6 {
-			return nil, fmt.Errorf("unexpected .deb check output %q", line)
-		}
-		size, err := strconv.ParseInt(f[5], 10, 64)
-		if err != nil || len(f[4]) != 64 {
-			return nil, fmt.Errorf("unexpected .deb check output %q", line)
-		}
-		d := Deb{Filename: f[0], Name: f[1], Version: f[2], Architecture: f[3], SHA256: f[4], Size: size}
-		if trebuchet {
-			c, ok := claims[d.Filename]
-			if !ok {
-				continue // not ours: trebuchet did not report it
-			}
-			if c.Name != d.Name || c.Version != d.Version {
-				return nil, fmt.Errorf("%s: trebuchet said %s %s, but its control file says %s %s; refusing it", d.Filename, c.Name, c.Version, d.Name, d.Version)
-			}
-			want := c.Name + "-" + c.Version + "-" + d.Architecture + ".deb"
-			if d.Filename != want {
-				return nil, fmt.Errorf("%s: its control file says architecture %s (so %s); refusing it", d.Filename, d.Architecture, want)
-			}
-			seen[d.Filename] = true
-		} else {
-			want := d.Name + "_" + noEpoch(d.Version) + "_" + d.Architecture + ".deb"
-			if d.Filename != want {
-				return nil, fmt.Errorf("%s: its control file says %s %s %s, so it should be named %s; refusing it", d.Filename, d.Name, d.Version, d.Architecture, want)
-			}
-		}
-		if err := semverx.CheckPackageName(d.Name); err != nil {
-			return nil, fmt.Errorf("%s: %w", d.Filename, err)
-		}
-		if err := semverx.CheckDebianVersion(d.Version); err != nil {
-			return nil, fmt.Errorf("%s: %w", d.Filename, err)
+		if err := r.checkNames(d); err != nil {
+			return nil, nil, err
 		}
 		debs = append(debs, d)
 	}
-	for name := range claims {
-		if !seen[name] {
-			return nil, fmt.Errorf("trebuchet reported %s, but there is no such file in its output", name)
-		}
-	}
-	return debs, nil
+	return debs, nil, nil
 }
 
-func noEpoch(v string) string {
-	if i := strings.IndexByte(v, ':'); i >= 0 {
-		return v[i+1:]
+// maxDebs bounds the .debs of one build, and so what a host can make us
+// keep.
+const maxDebs = 10000
+
+// claims collects a trebuchet build's Built: lines, by file name.
+type claims struct {
+	trebuchet bool
+	byFile    map[string]BuiltLine
+	err       error
+}
+
+func newClaims(trebuchet bool) *claims {
+	return &claims{trebuchet: trebuchet, byFile: map[string]BuiltLine{}}
+}
+
+func (c *claims) add(line []byte, cut int) {
+	if !c.trebuchet || c.err != nil || !bytes.HasPrefix(line, []byte(builtPrefix)) {
+		return
 	}
-	return v
+	if cut > 0 {
+		c.err = fmt.Errorf("trebuchet printed a Built: line longer than %d bytes", maxLine)
+		return
+	}
+	b, _, err := ParseBuilt(string(line))
+	switch {
+	case err != nil:
+		c.err = err
+	case len(c.byFile) >= maxDebs:
+		c.err = fmt.Errorf("trebuchet printed more than %d Built: lines", maxDebs)
+	default:
+		c.byFile[b.FileName] = b
+	}
+}
+
+// removeStaging removes a staging directory the check session will not
+// remove, when ctx is done between the two sessions.
+func (r BuildRequest) removeStaging(ctx context.Context, ex Executor, staging string) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopWait)
+	defer cancel()
+	ex.Run(cctx, Script{Body: hostScript(cleanupSh), Args: []string{staging}, Stdout: io.Discard, Stderr: io.Discard})
 }
 
 func randomSuffix() string {
 	b := make([]byte, 6)
 	rand.Read(b)
 	return hex.EncodeToString(b)
-}
-
-// Lint runs trebuchet lint in the working copy and returns the packages
-// the build would make.
-func Lint(ctx context.Context, ex Executor, workdir, key, trebuchet, missile string, stderr io.Writer) ([]string, error) {
-	for _, err := range []error{CheckHostPath("workdir", workdir), CheckKey(key), CheckTrebuchetPath(trebuchet), CheckRelPath("missile", missile)} {
-		if err != nil {
-			return nil, err
-		}
-	}
-	var out bytes.Buffer
-	wc := WorkingCopy(workdir, key)
-	script := requireWorkingCopy(wc) + "cd -- " + Quote(wc) + " && " + Quote(trebuchet) + " lint " + Quote(missile)
-	if err := ex.Run(ctx, script, nil, &out, stderr); err != nil {
-		if e := noWorkingCopy(err, key, ex.Host(), wc); e != nil {
-			return nil, e
-		}
-		r := BuildRequest{Builder: BuilderTrebuchet, Trebuchet: trebuchet}
-		return nil, fmt.Errorf("lint %s on %s: %w%s", key, ex.Host(), err, r.notFoundHint(err))
-	}
-	return ParseLint(out.String())
 }
 
 // notFoundHint explains exit status 127, the shell's "command not found".

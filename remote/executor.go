@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -16,15 +17,32 @@ import (
 type Executor interface {
 	// Host names the host in messages: "local" or user@host:port.
 	Host() string
-	// Run runs script with /bin/sh on the host, streaming stdin, stdout and
-	// stderr, until it ends or ctx is cancelled. A non-zero exit is an
-	// *ExitError. Run returns when the script ends, whether or not stdin
-	// reached EOF: a caller may keep stdin open to answer the script and
-	// must close it to release the goroutine that copies it.
-	Run(ctx context.Context, script string, stdin io.Reader, stdout, stderr io.Writer) error
+	// Run runs a script with /bin/sh on the host until it ends or ctx is
+	// done. A non-zero exit is an *ExitError. When ctx is done, the
+	// script's stdin ends, it gets SIGTERM, and, if it has not ended
+	// within stopWait, it is killed (local) or its session closed (SSH);
+	// Run then returns ctx's error.
+	Run(ctx context.Context, s Script) error
 	// Close ends the connection.
 	Close() error
 }
+
+// Script is one run of a host script.
+type Script struct {
+	// Body is the script's text: fixed, never holding a value.
+	Body string
+	// Args are its positional parameters, $1, $2, …
+	Args []string
+	// Stdin, if set, is copied to the script's stdin, which ends when
+	// Stdin does. If nil, stdin stays open, empty, until the script ends
+	// or ctx is done: a script may wait for its end to learn that the
+	// caller has gone.
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+}
+
+// stopWait is how long a cancelled script has to end by itself.
+var stopWait = 5 * time.Second
 
 // ExitError is a script that ended with a non-zero status or a signal.
 type ExitError struct {
@@ -54,54 +72,62 @@ func (Local) Host() string { return "local" }
 // Close does nothing.
 func (Local) Close() error { return nil }
 
-// Run runs script with /bin/sh in its own process group, so cancelling
-// stops everything it started.
-func (Local) Run(ctx context.Context, script string, stdin io.Reader, stdout, stderr io.Writer) error {
-	cmd := exec.Command("/bin/sh", "-c", script)
-	cmd.Stdout, cmd.Stderr = stdout, stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	// os/exec's Wait would wait for stdin to reach EOF: copy it through
-	// our own pipe instead, and stop feeding it when the script ends.
-	var stdinW *os.File
-	if stdin != nil {
-		r, w, err := os.Pipe()
-		if err != nil {
-			return fmt.Errorf("on local: %w", err)
+// CleanEnv is env without what configures git or git-gachette for the
+// caller (GIT_*, GACHETTE_*): the git commands and the builder of a build
+// on this machine see the machine's configuration, as over SSH, never
+// the caller's repository (git --git-dir sets GIT_DIR for its commands).
+func CleanEnv(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "GIT_") && !strings.HasPrefix(kv, "GACHETTE_") {
+			out = append(out, kv)
 		}
-		cmd.Stdin, stdinW = r, w
-		defer r.Close()
 	}
-	if err := cmd.Start(); err != nil {
-		if stdinW != nil {
-			stdinW.Close()
-		}
+	return out
+}
+
+// Run runs the script with /bin/sh in its own process group, in a clean
+// environment (CleanEnv).
+func (Local) Run(ctx context.Context, s Script) error {
+	cmd := exec.Command("/bin/sh", append([]string{"-c", s.Body, "gachette"}, s.Args...)...)
+	cmd.Env = CleanEnv(os.Environ())
+	cmd.Stdout, cmd.Stderr = s.Stdout, s.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Whatever the script leaves holding its output cannot keep Run waiting.
+	cmd.WaitDelay = stopWait
+	// Our own stdin pipe: os/exec's would make Wait wait for Stdin's EOF.
+	r, w, err := os.Pipe()
+	if err != nil {
 		return fmt.Errorf("on local: %w", err)
 	}
-	if stdinW != nil {
-		cmd.Stdin.(*os.File).Close()
-		go func() {
-			io.Copy(stdinW, stdin)
-			stdinW.Close()
-		}()
-		defer stdinW.Close()
+	cmd.Stdin = r
+	err = cmd.Start()
+	r.Close()
+	if err != nil {
+		w.Close()
+		return fmt.Errorf("on local: %w", err)
 	}
-	done := make(chan struct{})
-	go func() {
+	defer w.Close()
+	if s.Stdin != nil {
+		go func() {
+			io.Copy(w, s.Stdin)
+			w.Close()
+		}()
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		w.Close()
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
 		select {
-		case <-ctx.Done():
-			syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-			select {
-			case <-done:
-			case <-time.After(5 * time.Second):
-				syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			}
 		case <-done:
+		case <-time.After(stopWait):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
 		}
-	}()
-	err := cmd.Wait()
-	close(done)
-	if ctx.Err() != nil {
-		return fmt.Errorf("on local: %w", ctx.Err())
+		return fmt.Errorf("on local: %w", context.Cause(ctx))
 	}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
@@ -109,6 +135,9 @@ func (Local) Run(ctx context.Context, script string, stdin io.Reader, stdout, st
 			return &ExitError{Host: "local", Signal: ws.Signal().String()}
 		}
 		return &ExitError{Host: "local", Status: ee.ExitCode()}
+	}
+	if errors.Is(err, exec.ErrWaitDelay) {
+		return nil
 	}
 	return err
 }

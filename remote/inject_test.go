@@ -98,49 +98,49 @@ func TestInjection(t *testing.T) {
 		"missile": func(p string) error {
 			r := base
 			r.Missile = p
-			_, err := Build(ctx, Local{}, r, io.Discard, io.Discard)
+			_, err := Build(ctx, Local{}, r, io.Discard)
 			return err
 		},
 		"debs": func(p string) error {
 			r := base
 			r.DebsPath = p
-			_, err := Build(ctx, Local{}, r, io.Discard, io.Discard)
+			_, err := Build(ctx, Local{}, r, io.Discard)
 			return err
 		},
 		"arch": func(p string) error {
 			r := base
 			r.Arch = p
-			_, err := Build(ctx, Local{}, r, io.Discard, io.Discard)
+			_, err := Build(ctx, Local{}, r, io.Discard)
 			return err
 		},
 		"app-version": func(p string) error {
 			r := base
 			r.Versions.App = p
-			_, err := Build(ctx, Local{}, r, io.Discard, io.Discard)
+			_, err := Build(ctx, Local{}, r, io.Discard)
 			return err
 		},
 		"env-version": func(p string) error {
 			r := base
 			r.Versions.Env = p
-			_, err := Build(ctx, Local{}, r, io.Discard, io.Discard)
+			_, err := Build(ctx, Local{}, r, io.Discard)
 			return err
 		},
 		"web-callback": func(p string) error {
 			r := base
 			r.WebCallback = p
-			_, err := Build(ctx, Local{}, r, io.Discard, io.Discard)
+			_, err := Build(ctx, Local{}, r, io.Discard)
 			return err
 		},
 		"web-callback-url": func(p string) error {
 			r := base
 			r.WebCallback = "https://ci.example.com/" + p
-			_, err := Build(ctx, Local{}, r, io.Discard, io.Discard)
+			_, err := Build(ctx, Local{}, r, io.Discard)
 			return err
 		},
 		"extra-description": func(p string) error {
 			r := base
 			r.ExtraDescription = p
-			_, err := Build(ctx, Local{}, r, io.Discard, io.Discard)
+			_, err := Build(ctx, Local{}, r, io.Discard)
 			return err
 		},
 		"lint-missile": func(p string) error {
@@ -214,7 +214,7 @@ func FuzzBuildScript(f *testing.F) {
 			return
 		}
 		staging := filepath.Join(dir, "staging")
-		cmd := exec.Command("/bin/sh", "-c", r.buildScript(staging))
+		cmd := exec.Command("/bin/sh", append([]string{"-c", builderSh, "gachette-builder", staging}, r.builderArgs()...)...)
 		cmd.Dir = dir
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("script failed: %v\n%s", err, out)
@@ -239,7 +239,7 @@ func FuzzBuildScript(f *testing.F) {
 		}
 		entries, _ := os.ReadDir(dir)
 		for _, e := range entries {
-			if !map[string]bool{"trebuchet": true, "wd": true, "staging": true, "argv": true}[e.Name()] {
+			if !map[string]bool{"trebuchet": true, "wd": true, "argv": true}[e.Name()] {
 				t.Fatalf("the script created %s", e.Name())
 			}
 		}

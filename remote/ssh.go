@@ -45,7 +45,6 @@ type SSHOptions struct {
 type SSH struct {
 	client  *ssh.Client
 	host    string
-	agent   agent.ExtendedAgent // non-nil when forwarding
 	forward bool
 	// forwarded is set once sshd granted agent forwarding: it grants it
 	// once per connection ("authentication forwarding requested twice"),
@@ -519,9 +518,9 @@ func (s *SSH) Close() error {
 	return err
 }
 
-// Run runs script with /bin/sh on the host in a new session. The login
-// shell of the remote user only sees one single-quoted word.
-func (s *SSH) Run(ctx context.Context, script string, stdin io.Reader, stdout, stderr io.Writer) error {
+// Run runs the script with /bin/sh on the host in a new session of the
+// connection. The remote user's login shell only sees single-quoted words.
+func (s *SSH) Run(ctx context.Context, sc Script) error {
 	sess, err := s.client.NewSession()
 	if err != nil {
 		return s.lost(err)
@@ -530,31 +529,50 @@ func (s *SSH) Run(ctx context.Context, script string, stdin io.Reader, stdout, s
 	if err := s.requestForwarding(sess); err != nil {
 		return err
 	}
-	sess.Stdout, sess.Stderr = stdout, stderr
-	// Session.Wait would wait for stdin to reach EOF: feed it through the
-	// session's pipe, which Close ends when the script does.
-	if stdin != nil {
-		w, err := sess.StdinPipe()
-		if err != nil {
-			return s.lost(err)
-		}
+	sess.Stdout, sess.Stderr = sc.Stdout, sc.Stderr
+	// Our own stdin pipe: Session.Wait would wait for Stdin's EOF.
+	w, err := sess.StdinPipe()
+	if err != nil {
+		return s.lost(err)
+	}
+	defer w.Close()
+	var cmd strings.Builder
+	cmd.WriteString("exec /bin/sh -c " + Quote(sc.Body) + " gachette")
+	for _, a := range sc.Args {
+		cmd.WriteString(" " + Quote(a))
+	}
+	if err := sess.Start(cmd.String()); err != nil {
+		return s.lost(err)
+	}
+	if sc.Stdin != nil {
 		go func() {
-			io.Copy(w, stdin)
+			io.Copy(w, sc.Stdin)
 			w.Close()
 		}()
-	}
-	if err := sess.Start("exec /bin/sh -c " + Quote(script)); err != nil {
-		return s.lost(err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- sess.Wait() }()
 	select {
 	case err = <-done:
 	case <-ctx.Done():
+		// The script's stdin ends, which the host scripts take as the
+		// order to stop (watch_caller in scripts/common.sh); SIGTERM too,
+		// where sshd passes signals on (it refuses them to some
+		// sessions: "session signalling requires privilege separation").
+		w.Close()
 		sess.Signal(ssh.SIGTERM)
-		sess.Close()
-		<-done
-		return ctx.Err()
+		select {
+		case <-done:
+		case <-time.After(stopWait):
+			// Wait would go on until sshd closes the session, which it does
+			// not while something there holds the script's output.
+			sess.Close()
+			select {
+			case <-done:
+			case <-time.After(stopWait):
+			}
+		}
+		return context.Cause(ctx)
 	}
 	var ee *ssh.ExitError
 	switch {

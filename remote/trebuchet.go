@@ -14,11 +14,17 @@ type BuiltLine struct {
 	FileName string
 }
 
-// ParseBuilt reads a "Built: {...}" line: a Python dict literal with
-// single- or double-quoted strings (escapes allowed). ok is false for any
-// other line (build chatter).
+// builtPrefix starts the line trebuchet build prints for each package.
+const builtPrefix = "Built: "
+
+// ParseBuilt reads a "Built: {...}" line: a Python 2 dict repr, keys in
+// any order, with single- or double-quoted strings (u'…' or b'…' too),
+// escapes allowed; a final "\r" is ignored. ok is false for any other
+// line (build chatter). The version may be empty: trebuchet reports an
+// empty string when the --*-version flag of the package's kind was not
+// given (SPEC §9).
 func ParseBuilt(line string) (b BuiltLine, ok bool, err error) {
-	rest, found := strings.CutPrefix(strings.TrimRight(line, "\r"), "Built: ")
+	rest, found := strings.CutPrefix(strings.TrimRight(line, "\r"), builtPrefix)
 	if !found {
 		return b, false, nil
 	}
@@ -27,7 +33,8 @@ func ParseBuilt(line string) (b BuiltLine, ok bool, err error) {
 		return b, true, fmt.Errorf("trebuchet printed %q: %v", line, err)
 	}
 	b = BuiltLine{Name: d["name"], Version: d["version"], FileName: d["file_name"]}
-	if b.Name == "" || b.Version == "" || b.FileName == "" {
+	_, hasVersion := d["version"]
+	if b.Name == "" || !hasVersion || b.FileName == "" {
 		return b, true, fmt.Errorf("trebuchet printed %q: name, version or file_name is missing", line)
 	}
 	return b, true, nil
@@ -36,19 +43,26 @@ func ParseBuilt(line string) (b BuiltLine, ok bool, err error) {
 // ParseLint reads "Packages to be built: a,b,c" from trebuchet lint output.
 func ParseLint(output string) ([]string, error) {
 	for _, line := range strings.Split(output, "\n") {
-		rest, ok := strings.CutPrefix(strings.TrimRight(line, "\r"), "Packages to be built:")
-		if !ok {
-			continue
+		if names, ok := parseLintLine(line); ok {
+			return names, nil
 		}
-		var names []string
-		for _, n := range strings.Split(rest, ",") {
-			if n = strings.TrimSpace(n); n != "" {
-				names = append(names, n)
-			}
-		}
-		return names, nil
 	}
 	return nil, fmt.Errorf("trebuchet lint printed no \"Packages to be built:\" line")
+}
+
+// parseLintLine reads one line of trebuchet lint's output.
+func parseLintLine(line string) ([]string, bool) {
+	rest, ok := strings.CutPrefix(strings.TrimRight(line, "\r"), "Packages to be built:")
+	if !ok {
+		return nil, false
+	}
+	var names []string
+	for _, n := range strings.Split(rest, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			names = append(names, n)
+		}
+	}
+	return names, true
 }
 
 // parsePyDict parses a Python dict literal whose keys are strings and

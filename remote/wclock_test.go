@@ -45,7 +45,11 @@ func (f *lockFixture) prepare(ref string, log io.Writer) (*Checkout, error) {
 // build runs debScript for the commit and version of co.
 func (f *lockFixture) build(co *Checkout) ([]Deb, error) {
 	req := BuildRequest{Key: "proj", Workdir: f.wd, DebsPath: f.debs, Builder: BuilderCommand, Command: debScript, Versions: Versions{App: co.Version}, Commit: co.Commit}
-	return Build(context.Background(), Local{}, req, io.Discard, io.Discard)
+	res, err := Build(context.Background(), Local{}, req, io.Discard)
+	if err != nil {
+		return nil, err
+	}
+	return res.Debs, nil
 }
 
 // checkNothingBuilt fails the test if the builder ran or anything is left
@@ -55,9 +59,19 @@ func (f *lockFixture) checkNothingBuilt(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(filepath.Dir(f.debs), "built")); err == nil {
 		t.Error("the builder ran")
 	}
-	if entries, _ := os.ReadDir(f.debs); len(entries) != 0 {
-		t.Errorf("the debs path holds %v", entries)
-	}
+	checkNoFiles(t, f.debs)
+}
+
+// checkNoFiles fails the test if the debs path holds any file, or a
+// staging directory: only the empty directories a build makes are allowed.
+func checkNoFiles(t *testing.T, debs string) {
+	t.Helper()
+	filepath.WalkDir(debs, func(p string, d os.DirEntry, err error) error {
+		if err == nil && (!d.IsDir() || filepath.Dir(p) == filepath.Join(debs, ".gachette", "staging")) {
+			t.Errorf("the debs path holds %s", p)
+		}
+		return nil
+	})
 }
 
 func requireFlock(t *testing.T) {
@@ -121,7 +135,7 @@ func TestBuildRefusesMovedWorkingCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "build proj on local: the working copy " + WorkingCopy(f.wd, "proj") + " is gone; prepare it again"
-	if _, err := f.build(second); err == nil || err.Error() != want {
+	if _, err := f.build(first); err == nil || err.Error() != want {
 		t.Errorf("build of a removed working copy: got %v, want %q", err, want)
 	}
 }
@@ -157,7 +171,7 @@ func TestBuilderDaemonDoesNotHoldTheLock(t *testing.T) {
 	t.Cleanup(func() { exec.Command("pkill", "-f", daemon).Run() })
 	req := BuildRequest{Key: "proj", Workdir: f.wd, DebsPath: f.debs, Builder: BuilderCommand,
 		Command: debScript + "\n" + daemon + " </dev/null >/dev/null 2>&1 &", Versions: Versions{App: f.co.Version}, Commit: f.co.Commit}
-	if _, err := Build(context.Background(), Local{}, req, io.Discard, io.Discard); err != nil {
+	if _, err := Build(context.Background(), Local{}, req, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	var log bytes.Buffer

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"path"
 	"sync"
@@ -28,7 +27,10 @@ func (a *app) newBuildCmd() *cobra.Command {
 		Long: `Run the builder (gachette.builder: trebuchet, dpkg-buildpackage or command) in
 the working copy KEY, check every .deb it made on the host (name, version and
 architecture from its control file must match what the builder claimed) and
-move them to DEBS_PATH (default: gachette.debsPath).
+move them to DEBS_PATH (default: gachette.debsPath). A .deb there is never
+replaced by another with the same name; the same commit built again with the
+same settings is reused, not built. gachette.buildTimeout (e.g. 1h) stops a
+build that runs longer; Ctrl-C stops it on the host.
 
 Versions not given default to the version of the working copy's commit:
 the tag (v1.4.0 → 1.4.0), or tag+N.g<hash> N commits after it.`,
@@ -74,10 +76,11 @@ func (a *app) runBuild(key, debsPath string, o buildOptions) error {
 	}
 	conns := a.newConnections()
 	defer conns.close()
-	ctx := context.Background()
+	ctx, stop := hostContext()
+	defer stop()
 	ex, err := conns.get(ctx, hosts[0])
 	if err != nil {
-		return err
+		return interrupted(ctx, err)
 	}
 	mu := &sync.Mutex{}
 	log := a.remoteOutput(mu, "    ")
@@ -86,20 +89,23 @@ func (a *app) runBuild(key, debsPath string, o buildOptions) error {
 	req.Versions, req.WebCallback, req.ExtraDescription = o.versions, o.webCallback, o.extraDescription
 	co, err := remote.Describe(ctx, ex, req.Workdir, key, a.settings.get("baseVersion").Value, log)
 	if err != nil {
-		return err
+		return interrupted(ctx, err)
 	}
 	fillVersions(&req.Versions, co.Version)
 	req.Commit = co.Commit
 	a.info("==> build %s (%s, version %s) on %s", key, req.Builder, req.Versions.App, ex.Host())
-	debs, err := remote.Build(ctx, ex, req, log, log)
+	res, err := remote.Build(ctx, ex, req, log)
 	log.flush()
 	if err != nil {
-		return err
+		return interrupted(ctx, err)
+	}
+	if res.Reused {
+		a.info("==> reused %s built before from commit %s with the same settings", count(len(res.Debs), "package"), co.Commit)
 	}
 	if o.json {
-		return a.printJSON(map[string]any{"key": key, "host": ex.Host(), "commit": co.Commit, "debs_path": debsPath, "packages": debs})
+		return a.printJSON(map[string]any{"key": key, "host": ex.Host(), "commit": co.Commit, "debs_path": debsPath, "reused": res.Reused, "packages": res.Debs})
 	}
-	return a.printDebs(debs)
+	return a.printDebs(res.Debs)
 }
 
 // hostPath reads a path setting for the build host, cleaned lexically
@@ -115,9 +121,12 @@ func cleanHostPath(p string) string {
 	return path.Clean(p)
 }
 
-// buildRequest fills a build request from the settings.
+// buildRequest fills a build request from the settings (checked before:
+// checkSettings).
 func (a *app) buildRequest(key, debsPath, missile string) remote.BuildRequest {
+	timeout, _ := buildTimeout(a.settings.get("buildTimeout").Value)
 	return remote.BuildRequest{
+		Timeout:   timeout,
 		Key:       key,
 		Workdir:   a.hostPath("workdir"),
 		DebsPath:  cleanHostPath(debsPath),

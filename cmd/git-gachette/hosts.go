@@ -1,11 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"strings"
 	"sync"
+	"syscall"
+	"time"
 
 	"github.com/ops-hero/git-gachette/remote"
 	"github.com/ops-hero/git-gachette/semverx"
@@ -36,7 +42,41 @@ func (a *app) hostList() ([]string, error) {
 }
 
 // buildSettings are the settings a build uses (build and quick).
-var buildSettings = []string{"workdir", "debsPath", "builder", "trebuchet", "arch", "buildCommand", "baseVersion", "forwardAgent"}
+var buildSettings = []string{"workdir", "debsPath", "builder", "trebuchet", "arch", "buildCommand", "baseVersion", "forwardAgent", "buildTimeout"}
+
+// exitInterrupted is the exit status of a command stopped by SIGINT or
+// SIGTERM, as a shell reports one killed by SIGINT.
+const exitInterrupted = 130
+
+// hostContext is the context of the steps a command runs on build hosts:
+// SIGINT or SIGTERM cancels it, which stops them there (see
+// remote.Executor). stop ends the signal handling.
+func hostContext() (ctx context.Context, stop func()) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+// interrupted is err, or the "interrupted" exit (130) when ctx was
+// cancelled by a signal: whatever a step was doing then, it stopped, and
+// nothing was recorded.
+func interrupted(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil {
+		return &exitError{code: exitInterrupted, err: errors.New("interrupted")}
+	}
+	return err
+}
+
+// buildTimeout reads gachette.buildTimeout: a Go duration (30m, 2h); empty
+// or 0 is no limit.
+func buildTimeout(v string) (time.Duration, error) {
+	if v == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("build timeout %q is not a duration such as 45m or 2h (0 for none)", semverx.Shorten(v))
+	}
+	return d, nil
+}
 
 // checkSettings validates the named settings before anything runs on a
 // build host, so that a bad value fails at once, naming where it was set.
@@ -63,6 +103,7 @@ func (a *app) checkSettings(keys ...string) error {
 		"baseVersion":  semverx.CheckBaseVersion,
 		"forwardAgent": func(string) error { _, err := a.boolSetting("forwardAgent"); return err },
 		"buildCommand": func(v string) error { return remote.CheckBuildCommand(a.settings.get("builder").Value, v) },
+		"buildTimeout": func(v string) error { _, err := buildTimeout(v); return err },
 	}
 	for _, k := range keys {
 		v := a.settings.get(k)
@@ -138,7 +179,9 @@ func (a *app) dial(ctx context.Context, host string) (remote.Executor, error) {
 }
 
 // prefixWriter writes each line to w behind a prefix, whole lines at a
-// time, so that concurrent builds interleave readably.
+// time, so that concurrent builds interleave readably. The remote steps
+// write whole lines of bounded length; a partial line is kept up to
+// maxPending bytes.
 type prefixWriter struct {
 	mu     *sync.Mutex
 	w      io.Writer
@@ -146,18 +189,22 @@ type prefixWriter struct {
 	buf    []byte
 }
 
+const maxPending = 64 << 10
+
 func (p *prefixWriter) Write(b []byte) (int, error) {
-	p.buf = append(p.buf, b...)
-	for {
-		i := strings.IndexByte(string(p.buf), '\n')
+	n := len(b)
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
 		if i < 0 {
-			return len(b), nil
+			p.buf = append(p.buf, b[:min(len(b), max(maxPending-len(p.buf), 0))]...)
+			break
 		}
 		p.mu.Lock()
-		fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.buf[:i])
+		fmt.Fprintf(p.w, "%s%s%s\n", p.prefix, p.buf, b[:i])
 		p.mu.Unlock()
-		p.buf = p.buf[i+1:]
+		p.buf, b = p.buf[:0], b[i+1:]
 	}
+	return n, nil
 }
 
 // flush writes a last line without its newline.

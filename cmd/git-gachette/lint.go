@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"sync"
 
@@ -42,16 +41,17 @@ func (a *app) runLint(key, missile string, asJSON bool) error {
 	}
 	conns := a.newConnections()
 	defer conns.close()
-	ctx := context.Background()
+	ctx, stop := hostContext()
+	defer stop()
 	ex, err := conns.get(ctx, hosts[0])
 	if err != nil {
-		return err
+		return interrupted(ctx, err)
 	}
 	log := a.remoteOutput(&sync.Mutex{}, "    ")
 	names, err := remote.Lint(ctx, ex, a.hostPath("workdir"), key, a.settings.get("trebuchet").Value, missile, log)
 	log.flush()
 	if err != nil {
-		return err
+		return interrupted(ctx, err)
 	}
 	if asJSON {
 		return a.printJSON(map[string]any{"key": key, "host": ex.Host(), "packages": nonNilStrings(names)})

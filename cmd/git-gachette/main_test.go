@@ -42,6 +42,9 @@ func TestScripts(t *testing.T) {
 			"sshd":        cmdSshd,
 			"crash":       cmdCrash,
 			"waitfile":    cmdWaitFile,
+			"interrupt":   cmdInterrupt,
+			"exitcode":    cmdExitCode,
+			"not-running": cmdNotRunning,
 		},
 	})
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"sync"
 
@@ -52,17 +51,18 @@ func (a *app) runPrepare(key, url, ref string, asJSON bool) error {
 	}
 	conns := a.newConnections()
 	defer conns.close()
-	ctx := context.Background()
+	ctx, stop := hostContext()
+	defer stop()
 	ex, err := conns.get(ctx, hosts[0])
 	if err != nil {
-		return err
+		return interrupted(ctx, err)
 	}
 	a.info("==> prepare %s on %s", key, ex.Host())
 	log := a.remoteOutput(&sync.Mutex{}, "    ")
 	co, err := remote.Prepare(ctx, ex, a.hostPath("workdir"), key, url, ref, a.settings.get("baseVersion").Value, log)
 	log.flush()
 	if err != nil {
-		return err
+		return interrupted(ctx, err)
 	}
 	if asJSON {
 		return a.printJSON(map[string]string{"key": key, "url": url, "ref": co.Ref, "host": ex.Host(), "dir": co.Dir, "commit": co.Commit, "version": co.Version})

@@ -33,7 +33,9 @@ or, if anything fails, record nothing. The stack must exist and not be
 published. Projects build concurrently, spread over the hosts that
 gachette.host lists. A prepare or build of a project waits for any other
 one of the same project on the same host; if another prepare moved the
-working copy before this build, it is prepared and built again.`,
+working copy before this build, it is prepared and built again. A commit
+built before with the same settings is reused, not built again. Ctrl-C
+stops every build, on every host, and records nothing.`,
 		Example: `  git config --global gachette.project.app.url git@github.com:ops-hero/app.git
   git gachette quick app --stack 124
   git gachette -H build1,build2 quick app app-config --stack backend/124 --ref origin/release`,
@@ -96,7 +98,9 @@ func (a *app) runQuick(names []string, o quickOptions) error {
 
 	conns := a.newConnections()
 	defer conns.close()
-	ctx, cancel := context.WithCancel(context.Background())
+	sigCtx, stop := hostContext()
+	defer stop()
+	ctx, cancel := context.WithCancel(sigCtx)
 	defer cancel()
 	mu := &sync.Mutex{}
 	results := make([]quickResult, len(projects))
@@ -112,6 +116,9 @@ func (a *app) runQuick(names []string, o quickOptions) error {
 		}()
 	}
 	wg.Wait()
+	if sigCtx.Err() != nil {
+		return interrupted(sigCtx, sigCtx.Err())
+	}
 	var failed []string
 	for _, res := range results {
 		if res.err != nil && !errors.Is(res.err, context.Canceled) {
@@ -212,7 +219,14 @@ func (a *app) quickOne(ctx context.Context, conns *connections, mu *sync.Mutex, 
 		fillVersions(&req.Versions, res.checkout.Version)
 		req.Commit = res.checkout.Commit
 		a.infoLocked(mu, "==> build %s %s (%s) on %s", p.name, res.checkout.Version, req.Builder, ex.Host())
-		res.debs, res.err = remote.Build(ctx, ex, req, log, log)
+		var built *remote.BuildResult
+		built, res.err = remote.Build(ctx, ex, req, log)
+		if res.err == nil {
+			res.debs = built.Debs
+			if built.Reused {
+				a.infoLocked(mu, "==> %s: reused %s built before from commit %s with the same settings", p.name, count(len(built.Debs), "package"), res.checkout.Commit[:12])
+			}
+		}
 		if !errors.Is(res.err, remote.ErrWorkingCopyMoved) || attempt == attempts {
 			return res
 		}

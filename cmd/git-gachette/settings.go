@@ -32,6 +32,7 @@ var knownSettings = []setting{
 	{key: "arch", def: "amd64", help: "architecture to build for"},
 	{key: "baseVersion", def: "0.0.1", help: "package version base when a project has no version tag"},
 	{key: "forwardAgent", flag: "forward-agent", def: "false", help: "forward the ssh agent to the build host", isBool: true},
+	{key: "buildTimeout", def: "", help: "stop a build that runs longer than this (45m, 2h); empty: no limit"},
 }
 
 // envName is GACHETTE_ and the key in upper snake case (debsPath → DEBS_PATH).

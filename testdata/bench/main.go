@@ -516,6 +516,10 @@ echo $(( $(date +%s%N) - start )) > ` + times + "\n"
 		if _, _, err := x.exe("", []string{x.bin, "stack", "create", fmt.Sprintf("r%d", i)}); err != nil {
 			return sample{}, err
 		}
+		// a new commit each time: the same one again would be reused, not built
+		if _, _, err := x.exe("", []string{"git", "-C", proj, "commit", "-q", "--allow-empty", "-m", fmt.Sprint("again ", i)}); err != nil {
+			return sample{}, err
+		}
 		s, _, err := x.exe("", []string{x.bin, "-q", "-H", host, "quick", "bench", "--stack", fmt.Sprintf("r%d", i)})
 		if err != nil {
 			return s, err

@@ -1,0 +1,248 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/ops-hero/git-gachette/semverx"
+)
+
+// The check of a build's .debs (scripts/check.sh), in a session of its
+// own once the builder's has ended: what the host found, what the
+// builder claimed, and the verdict.
+
+// checkAndMove runs the check session: it reads what check.sh found in
+// staging, decides, and sends its verdict: the .debs to link into the
+// debs path, or nothing (EOF) if any is refused.
+func (r BuildRequest) checkAndMove(ctx context.Context, ex Executor, staging, reuse string, claims map[string]BuiltLine, log io.Writer) ([]Deb, error) {
+	outR, outW := io.Pipe()
+	inR, inW := io.Pipe()
+	defer inW.Close()
+	stderr := lineWriter(log)
+	done := make(chan error, 1)
+	go func() {
+		err := ex.Run(ctx, Script{Body: hostScript(checkSh), Args: []string{strings.TrimSuffix(r.DebsPath, "/"), staging, reuse},
+			Stdin: inR, Stdout: outW, Stderr: stderr})
+		outW.Close()
+		done <- err
+	}()
+	sr := newSessionReader(outR)
+	var found []record
+	var readErr, verdictErr error
+	var debs []Deb
+	checked, moved := false, false
+	var conflict record
+	for {
+		rec, err := sr.next()
+		if err != nil {
+			if err != io.EOF {
+				readErr = err
+			}
+			break
+		}
+		switch {
+		case !checked && rec.word == lineChecked && len(rec.fields) == 0:
+			checked = true
+			if debs, verdictErr = r.verdict(found, claims); verdictErr != nil {
+				inW.Close() // no verdict: the session leaves the debs path as it was
+				continue
+			}
+			var v strings.Builder
+			v.WriteString("move\n")
+			for _, d := range debs {
+				v.WriteString(d.line() + "\n")
+			}
+			v.WriteString("end\n")
+			go func() {
+				io.WriteString(inW, v.String())
+				inW.Close()
+			}()
+		case !checked && len(found) < 4*maxDebs:
+			found = append(found, rec)
+		case checked && rec.word == lineMoved && len(rec.fields) == 0:
+			moved = true
+		case checked && rec.word == lineConflict && len(rec.fields) == 3:
+			conflict = rec
+		default:
+			readErr = rec.unexpected()
+		}
+		if readErr != nil {
+			break
+		}
+	}
+	inW.Close()
+	io.Copy(io.Discard, outR)
+	err := <-done
+	stderr.Close()
+	switch {
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case verdictErr != nil:
+		return nil, verdictErr
+	case statusIs(err, exitConflict) && conflict.word != "":
+		return nil, conflictError(r.DebsPath, conflict.fields[0], conflict.fields[1], conflict.fields[2])
+	case statusIs(err, exitNoStaging):
+		return nil, fmt.Errorf("the staging directory %s is gone: something on the host removed it during the build; build again", staging)
+	case statusIs(err, exitMove):
+		return nil, fmt.Errorf("moving the .debs to %s failed (see the message above); the debs path is as it was", r.DebsPath)
+	case err != nil && !checked:
+		return nil, fmt.Errorf("checking the .debs: %w", err)
+	case err != nil:
+		return nil, fmt.Errorf("moving the .debs to %s: %w", r.DebsPath, err)
+	case readErr != nil:
+		return nil, readErr
+	case !moved:
+		return nil, fmt.Errorf("moving the .debs to %s: the session ended before they were moved", r.DebsPath)
+	}
+	return debs, nil
+}
+
+func conflictError(debsPath, file, have, made string) error {
+	return fmt.Errorf("%s/%s already exists with SHA-256 %s, and this build made it with SHA-256 %s: a .deb in the debs path is never replaced, "+
+		"since a stack may record it. Bump the version (a new commit or tag) or make the build reproducible", strings.TrimSuffix(debsPath, "/"), file, have, made)
+}
+
+// line is the deb line of d, as check.sh prints it and keeps it in the
+// manifest.
+func (d Deb) line() string {
+	return strings.Join([]string{lineDeb, d.Filename, d.Name, d.Version, d.Architecture, d.SHA256, strconv.FormatInt(d.Size, 10)}, "\t")
+}
+
+// parseDeb reads a deb line.
+func parseDeb(rec record) (Deb, error) {
+	if rec.word != lineDeb || len(rec.fields) != 6 {
+		return Deb{}, rec.unexpected()
+	}
+	f := rec.fields
+	size, err := strconv.ParseInt(f[5], 10, 64)
+	if err != nil || size < 0 || len(f[4]) != 64 || strings.Trim(f[4], "0123456789abcdef") != "" {
+		return Deb{}, rec.unexpected()
+	}
+	d := Deb{Filename: f[0], Name: f[1], Version: f[2], Architecture: f[3], SHA256: f[4], Size: size}
+	if err := semverx.CheckPackageName(d.Name); err != nil {
+		return Deb{}, fmt.Errorf("%s: %w", d.Filename, err)
+	}
+	if err := semverx.CheckDebianVersion(d.Version); err != nil {
+		return Deb{}, fmt.Errorf("%s: %w", d.Filename, err)
+	}
+	if err := checkArch(d.Architecture); err != nil {
+		return Deb{}, fmt.Errorf("%s: %w", d.Filename, err)
+	}
+	return d, nil
+}
+
+// checkNames checks that a .deb's file name is the one its builder gives
+// it: trebuchet's <name>-<version>-<arch>.deb, else Debian's
+// <name>_<version without epoch>_<arch>.deb.
+func (r BuildRequest) checkNames(d Deb) error {
+	want := d.Name + "_" + noEpoch(d.Version) + "_" + d.Architecture + ".deb"
+	if r.Builder == BuilderTrebuchet {
+		want = d.Name + "-" + d.Version + "-" + d.Architecture + ".deb"
+	}
+	if d.Filename != want {
+		return fmt.Errorf("%s: its control file says %s %s %s, so it should be named %s; refusing it", d.Filename, d.Name, d.Version, d.Architecture, want)
+	}
+	return nil
+}
+
+// verdict decides from what check.sh found: every .deb in staging must be
+// a regular file dpkg-deb reads; the builder's claims must match their
+// control files; a file of the same name in the debs path must be the
+// same.
+func (r BuildRequest) verdict(found []record, claims map[string]BuiltLine) ([]Deb, error) {
+	var debs []Deb
+	have := map[string]string{}
+	seen := map[string]bool{}
+	for _, rec := range found {
+		switch {
+		case rec.word == lineNotFile && len(rec.fields) == 1:
+			return nil, fmt.Errorf("%s is a symbolic link or not a regular file; only regular files are taken", rec.fields[0])
+		case rec.word == lineNotDeb && len(rec.fields) == 1:
+			return nil, fmt.Errorf("%s is not a Debian package dpkg-deb can read (see its message above)", rec.fields[0])
+		case rec.word == lineBadName && len(rec.fields) == 1:
+			return nil, fmt.Errorf("the builder made a file named %q: .deb file names are letters, digits and . _ + ~ -", rec.fields[0])
+		case rec.word == lineHave && len(rec.fields) == 2:
+			have[rec.fields[0]] = rec.fields[1]
+		default:
+			d, err := parseDeb(rec)
+			if err != nil {
+				return nil, err
+			}
+			if r.Builder == BuilderTrebuchet {
+				c, ok := claims[d.Filename]
+				if !ok {
+					continue // not ours: trebuchet did not report it
+				}
+				if err := r.checkClaim(c, d); err != nil {
+					return nil, err
+				}
+				seen[d.Filename] = true
+			} else if err := r.checkNames(d); err != nil {
+				return nil, err
+			}
+			debs = append(debs, d)
+		}
+	}
+	for name := range claims {
+		if !seen[name] {
+			return nil, fmt.Errorf("trebuchet reported %s, but its output has no such .deb file", name)
+		}
+	}
+	if len(debs) == 0 {
+		if r.Builder == BuilderTrebuchet {
+			return nil, errors.New(`trebuchet printed no "Built:" line; nothing was built`)
+		}
+		return nil, errors.New("the builder made no .deb file")
+	}
+	for _, d := range debs {
+		switch h, ok := have[d.Filename]; {
+		case !ok, h == d.SHA256:
+		case h == "-":
+			return nil, fmt.Errorf("%s/%s exists and is not a regular file; remove it, or set another gachette.debsPath", strings.TrimSuffix(r.DebsPath, "/"), d.Filename)
+		default:
+			return nil, conflictError(r.DebsPath, d.Filename, h, d.SHA256)
+		}
+	}
+	return debs, nil
+}
+
+// checkClaim compares a trebuchet Built: line with the .deb's control
+// file. An empty version is the one passed for the package's kind
+// (trebuchet reports an empty string when its --*-version flag was not
+// given).
+func (r BuildRequest) checkClaim(c BuiltLine, d Deb) error {
+	version := c.Version
+	if version == "" {
+		passed := map[string]bool{}
+		for _, v := range []string{r.Versions.App, r.Versions.Env, r.Versions.Service, r.Versions.Static} {
+			if v != "" {
+				passed[v] = true
+			}
+		}
+		switch {
+		case len(passed) == 0:
+			return fmt.Errorf("%s: trebuchet reported no version for %s, and none was passed: give the versions (--app-version, --env-version, --service-version, --static-version)", d.Filename, c.Name)
+		case !passed[d.Version]:
+			return fmt.Errorf("%s: trebuchet reported no version for %s, and its control file says %s, which is none of the versions passed; refusing it", d.Filename, c.Name, d.Version)
+		}
+		version = d.Version
+	}
+	if c.Name != d.Name || version != d.Version {
+		return fmt.Errorf("%s: trebuchet said %s %s, but its control file says %s %s; refusing it", d.Filename, c.Name, version, d.Name, d.Version)
+	}
+	if want := c.Name + "-" + version + "-" + d.Architecture + ".deb"; d.Filename != want {
+		return fmt.Errorf("%s: its control file says architecture %s (so %s); refusing it", d.Filename, d.Architecture, want)
+	}
+	return nil
+}
+
+func noEpoch(v string) string {
+	if i := strings.IndexByte(v, ':'); i >= 0 {
+		return v[i+1:]
+	}
+	return v
+}
