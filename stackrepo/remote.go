@@ -308,15 +308,6 @@ func (r *Repo) remoteError(op string, rm Remote, run gitRun) error {
 	return e
 }
 
-func nonEmpty(ss []string) []string {
-	out := ss[:0]
-	for _, s := range ss {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
 
 // refStatus is one line of git push --porcelain: what became of one ref.
 type refStatus struct {

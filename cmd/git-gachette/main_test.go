@@ -35,6 +35,7 @@ func TestScripts(t *testing.T) {
 			"sshd":        cmdSshd,
 			"crash":       cmdCrash,
 			"waitfile":    cmdWaitFile,
+			"gitserver":   cmdGitServer,
 		},
 	})
 }
