@@ -308,7 +308,6 @@ func (r *Repo) remoteError(op string, rm Remote, run gitRun) error {
 	return e
 }
 
-
 // refStatus is one line of git push --porcelain: what became of one ref.
 type refStatus struct {
 	flag   byte   // ' ' fast-forward, '+' forced, '-' deleted, '*' new, '=' up to date, '!' rejected
