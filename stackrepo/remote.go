@@ -294,7 +294,7 @@ func (r *Repo) remoteError(op string, rm Remote, run gitRun) error {
 	case strings.Contains(msg, "does not appear to be a git repository") && rm.isName() && strings.Contains(msg, "'"+rm.arg+"'"):
 		return &NoSuchRemoteError{Name: rm.arg, Dir: r.Dir}
 	case strings.Contains(msg, "does not appear to be a git repository"), strings.Contains(msg, "not found"),
-		strings.Contains(msg, "repository not exported"), strings.Contains(msg, "No such file or directory"):
+		strings.Contains(msg, "repository not exported"), strings.Contains(msg, "no such repository"), strings.Contains(msg, "No such file or directory"):
 		e.Git = "repository not found (git: " + gitMsg + ")"
 		e.Hint = "check the URL, or make it on the server with git gachette init (or git init --bare)"
 	case strings.Contains(msg, "terminal prompts disabled"), strings.Contains(msg, "could not read Username"), strings.Contains(msg, "could not read Password"):
