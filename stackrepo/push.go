@@ -137,7 +137,31 @@ func (r *Repo) Push(ctx context.Context, rm Remote, ids []StackID, opt RemoteOpt
 	}
 	p := &pusher{r: r, rm: rm, opt: opt, res: &PushResult{Remote: rm.String(), Atomic: true}, tags: tags, ns: rm.namespace(), warned: map[string]bool{}}
 	err = p.push(ctx)
+	if len(p.res.Changed) > 0 {
+		err = errors.Join(err, &ChangedError{Remote: rm.String(), Stacks: idStrings(p.res.Changed)})
+	}
 	return p.res, err
+}
+
+// ChangedError says stacks changed here while a push sent them: the
+// remote has them as the push read them, and they are not sealed here.
+type ChangedError struct {
+	Remote string
+	Stacks []string
+}
+
+func (e *ChangedError) Error() string {
+	return fmt.Sprintf("%s changed here while the push sent %s: remote %s has %s as %s when the push started, and %s not sealed here, so the two now differ; "+
+		"to publish the new contents, make a new stack from %s (git gachette stack create NEW --from STACK) and push that",
+		strings.Join(e.Stacks, ", "), pronoun(e.Stacks, "it", "them"), e.Remote, pronoun(e.Stacks, "it", "them"), pronoun(e.Stacks, "it was", "they were"),
+		pronoun(e.Stacks, "it is", "they are"), pronoun(e.Stacks, "it", "each"))
+}
+
+func pronoun(s []string, one, many string) string {
+	if len(s) == 1 {
+		return one
+	}
+	return many
 }
 
 // readPushTags reads the tag and commit of each stack once. Many stacks
@@ -507,8 +531,6 @@ func (p *pusher) landed(tags []*pushTag, st map[string]refStatus, moved []branch
 			for i, t := range tags {
 				if t.id.TagRef() == changed.Name {
 					p.res.Changed = append(p.res.Changed, t.id)
-					p.res.Warnings = append(p.res.Warnings, fmt.Sprintf("stack %s changed here while it was pushed: %s has it as it was (tag %s), and it is not sealed here; "+
-						"the next push of it will find them different", t.id, p.rm, t.tag.String()[:12]))
 					tags = append(tags[:i:i], tags[i+1:]...)
 					pub = append(pub[:i:i], pub[i+1:]...)
 					break
