@@ -36,6 +36,7 @@ func TestScripts(t *testing.T) {
 			"crash":       cmdCrash,
 			"waitfile":    cmdWaitFile,
 			"gitserver":   cmdGitServer,
+			"crash-fetch": cmdCrashFetch,
 		},
 	})
 }
