@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sort"
+	"strconv"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/ops-hero/git-gachette/semverx"
-	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
 )
 
 // PushResult tells what a push did.
@@ -99,6 +102,11 @@ type pusher struct {
 	res  *PushResult
 	tags []*pushTag
 	ns   string
+	// pinned is the namespace holding the tags sent, when they are too
+	// many to name one by one (see maxExplicit); unpinned says its
+	// deletion is made.
+	pinned   string
+	unpinned bool
 	// warned keeps branch warnings from repeating across attempts.
 	warned map[string]bool
 }
@@ -107,9 +115,13 @@ type pusher struct {
 // domain branch moved under it (a concurrent push).
 const maxLeaseTries = 4
 
-// maxArgBytes bounds the refspecs given to one git push: the kernel
-// limits a command line (ARG_MAX); larger pushes go in batches.
-const maxArgBytes = 1 << 20
+// maxExplicit is how many stacks a push names one by one
+// (<tag-id>:refs/tags/<domain>/<name>). git matches every explicit
+// refspec against every local ref, so naming 10,000 takes minutes; a
+// larger push pins the exact tag objects it read under a namespace of its
+// own (refs/gachette/push/<pid>-<n>/tags/…) and pushes them with one
+// pattern refspec, then deletes the namespace.
+const maxExplicit = 32
 
 // Push publishes stacks, through git push --porcelain with explicit
 // refspecs: each stack's tag as the exact tag object read when the push
@@ -243,24 +255,64 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 func (p *pusher) push(ctx context.Context) error {
-	if argBytes(p.tags) <= maxArgBytes {
-		err := p.atomic(ctx)
-		if !errors.Is(err, errNoAtomic) {
+	if len(p.tags) > maxExplicit {
+		unpin, err := p.pin()
+		if err != nil {
 			return err
 		}
-		p.res.Atomic = false
-		p.res.Warnings = append(p.res.Warnings, fmt.Sprintf("remote %s does not support atomic push (receive.advertiseAtomic is false there): "+
-			"its refs were updated one by one, and only the stacks it accepted are sealed here", p.rm))
+		defer unpin()
 	}
+	err := p.atomic(ctx)
+	if !errors.Is(err, errNoAtomic) {
+		return err
+	}
+	p.res.Atomic = false
+	p.res.Warnings = append(p.res.Warnings, fmt.Sprintf("remote %s does not support atomic push (receive.advertiseAtomic is false there): "+
+		"its refs were updated one by one, and only the stacks it accepted are sealed here", p.rm))
 	return p.inPhases(ctx)
 }
 
-func argBytes(tags []*pushTag) int {
-	n := 0
-	for _, t := range tags {
-		n += 2*len(gitexec.ZeroID) + len(t.id.TagRef()) + 2
+// pinPrefix holds the namespaces of pushes in progress (see maxExplicit).
+const pinPrefix = "refs/gachette/push/"
+
+// pin writes the tags of the push under a namespace of its own, at the
+// tag objects read, in one ref transaction; namespaces left by pushes
+// that died are deleted in the same transaction. unpin deletes it.
+func (p *pusher) pin() (unpin func(), err error) {
+	p.pinned = fmt.Sprintf("%s%d-%d/", pinPrefix, os.Getpid(), time.Now().UnixNano())
+	ups := make([]RefUpdate, 0, len(p.tags))
+	for _, t := range p.tags {
+		ups = append(ups, RefUpdate{Name: p.pinned + "tags/" + t.id.Domain + "/" + t.id.Name, New: t.tag})
 	}
-	return n
+	stale, err := p.r.refs.List(pinPrefix)
+	if err != nil {
+		return nil, err
+	}
+	for _, ref := range stale {
+		owner, _, _ := strings.Cut(strings.TrimPrefix(ref.Name, pinPrefix), "-")
+		if pid, err := strconv.Atoi(owner); err == nil && syscall.Kill(pid, 0) == syscall.ESRCH {
+			ups = append(ups, RefUpdate{Name: ref.Name, Old: ref.Hash})
+		}
+	}
+	if err := p.r.refs.Update("gachette: push to "+p.rm.String()+" (pin the tags sent)", ups...); err != nil {
+		return nil, fmt.Errorf("push to %s: %w", p.rm, err)
+	}
+	return func() {
+		if !p.unpinned {
+			// A failure leaves refs the next large push deletes.
+			p.r.refs.Update("gachette: push to "+p.rm.String()+" (done)", p.pinDeletes()...)
+		}
+	}, nil
+}
+
+// pinDeletes is the deletion of the pinned tags (made with the seal when
+// there is one, so that a large push runs one ref transaction less).
+func (p *pusher) pinDeletes() []RefUpdate {
+	del := make([]RefUpdate, len(p.tags))
+	for i, t := range p.tags {
+		del[i] = RefUpdate{Name: p.pinned + "tags/" + t.id.Domain + "/" + t.id.Name, Old: t.tag}
+	}
+	return del
 }
 
 // errNoAtomic says the remote refused --atomic before anything was sent.
@@ -327,42 +379,32 @@ func (p *pusher) atomic(ctx context.Context) error {
 	}
 }
 
-// inPhases pushes without --atomic (the remote does not support it, or
-// there are too many stacks for one command): the tags first, in batches,
-// and what landed is sealed; then each domain branch, moved to the newest
-// stack that landed.
+// inPhases pushes to a remote without atomic push: the tags first, and
+// what landed is sealed; then each domain branch, moved to the newest
+// stack that landed (never to one the remote refused).
 func (p *pusher) inPhases(ctx context.Context) error {
 	var landed []*pushTag
 	var rejected []Rejection
 	var conflicts []string
-	for _, batch := range batches(p.tags) {
-		st, err := p.run(ctx, p.res.Atomic, batch, nil)
-		if errors.Is(err, errNoAtomic) {
-			p.res.Atomic = false
-			st, err = p.run(ctx, false, batch, nil)
+	st, err := p.run(ctx, false, p.tags, nil)
+	if err != nil {
+		return err
+	}
+	for _, t := range p.tags {
+		s, found := st[t.id.TagRef()]
+		switch {
+		case !found:
+			rejected = append(rejected, Rejection{Ref: t.id.TagRef(), Stack: t.id.String(), Reason: "git reported nothing for it"})
+		case s.accepted():
+			landed = append(landed, t)
+		case s.reason == "already exists":
+			conflicts = append(conflicts, t.id.String())
+		default:
+			rejected = append(rejected, Rejection{Ref: t.id.TagRef(), Stack: t.id.String(), Reason: s.reason})
 		}
-		if err != nil {
-			return err
-		}
-		var ok []*pushTag
-		for _, t := range batch {
-			s, found := st[t.id.TagRef()]
-			switch {
-			case !found:
-				rejected = append(rejected, Rejection{Ref: t.id.TagRef(), Stack: t.id.String(), Reason: "git reported nothing for it"})
-			case s.accepted():
-				ok = append(ok, t)
-			case s.collateral():
-			case s.reason == "already exists":
-				conflicts = append(conflicts, t.id.String())
-			default:
-				rejected = append(rejected, Rejection{Ref: t.id.TagRef(), Stack: t.id.String(), Reason: s.reason})
-			}
-		}
-		if err := p.landed(ok, st, nil); err != nil {
-			return err
-		}
-		landed = append(landed, ok...)
+	}
+	if err := p.landed(landed, st, nil); err != nil {
+		return err
 	}
 	// The branches, to the newest stacks that landed.
 	for attempt := 1; attempt <= maxLeaseTries; attempt++ {
@@ -420,25 +462,6 @@ func (p *pusher) failure(conflicts []string, rejected []Rejection, others string
 	return errors.Join(errs...)
 }
 
-// batches splits tags so that each git push command line stays under
-// maxArgBytes.
-func batches(tags []*pushTag) [][]*pushTag {
-	var out [][]*pushTag
-	start, n := 0, 0
-	for i, t := range tags {
-		size := 2*len(gitexec.ZeroID) + len(t.id.TagRef()) + 2
-		if n+size > maxArgBytes && i > start {
-			out = append(out, tags[start:i])
-			start, n = i, 0
-		}
-		n += size
-	}
-	if start < len(tags) {
-		out = append(out, tags[start:])
-	}
-	return out
-}
-
 // run is one git push --porcelain of tags and branches. It returns the
 // status of each ref, errNoAtomic when the remote refused --atomic, and
 // an error when git failed without a word on any ref (no such remote, no
@@ -452,8 +475,12 @@ func (p *pusher) run(ctx context.Context, atomic bool, tags []*pushTag, plans []
 		args = append(args, "--force-with-lease="+BranchRef(b.domain)+":"+b.expect.String())
 	}
 	args = append(args, "--", p.rm.arg)
-	for _, t := range tags {
-		args = append(args, t.tag.String()+":"+t.id.TagRef())
+	if p.pinned != "" && len(tags) > 0 {
+		args = append(args, p.pinned+"tags/*:refs/tags/*")
+	} else {
+		for _, t := range tags {
+			args = append(args, t.tag.String()+":"+t.id.TagRef())
+		}
 	}
 	for _, b := range plans {
 		args = append(args, b.target.commit.String()+":"+BranchRef(b.domain))
@@ -482,6 +509,10 @@ func (p *pusher) landed(tags []*pushTag, st map[string]refStatus, moved []branch
 	for _, t := range tags {
 		pub = append(pub, t.id.publishedRef())
 	}
+	var unpin []RefUpdate
+	if p.pinned != "" && !p.unpinned && len(tags) > 0 {
+		unpin = p.pinDeletes()
+	}
 	for attempt := 0; ; attempt++ {
 		cur, err := p.r.lookupMany(pub)
 		if err != nil {
@@ -505,12 +536,14 @@ func (p *pusher) landed(tags []*pushTag, st map[string]refStatus, moved []branch
 				ups = append(ups, RefUpdate{Name: name, Old: old, New: b.target.commit})
 			}
 		}
+		ups = append(ups, unpin...)
 		if len(ups) > 0 {
 			err = p.r.refs.Update("gachette: push to "+p.rm.String(), ups...)
 		}
 		var changed *RefChangedError
 		switch {
 		case err == nil:
+			p.unpinned = p.unpinned || len(unpin) > 0
 			for _, t := range tags {
 				if st[t.id.TagRef()].flag == '=' {
 					p.res.UpToDate = append(p.res.UpToDate, t.id)

@@ -1,8 +1,11 @@
 package stackrepo
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -153,5 +156,54 @@ func TestParseRemote(t *testing.T) {
 	}
 	if a, b := ns("https://h/x.git"), ns("https://h/y.git"); a == b {
 		t.Errorf("two URLs share %s", a)
+	}
+}
+
+// A push of more stacks than it names one by one pins them under a
+// namespace of its own, pushes them with one pattern, seals them, and
+// leaves no pinned ref behind (nor any left by a push that died).
+func TestPushManyPinned(t *testing.T) {
+	dir := t.TempDir()
+	r := must[*Repo](t)(Init(filepath.Join(dir, "stacks.git"), "main"))
+	defer r.Close()
+	remote := filepath.Join(dir, "remote.git")
+	if out, err := exec.Command("git", "init", "-q", "--bare", remote).CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v\n%s", err, out)
+	}
+	var ids []StackID
+	for i := 1; i <= maxExplicit+8; i++ {
+		s := id(fmt.Sprintf("main/%d", i))
+		must[*Result](t)(r.Create(s, nil, testIdent))
+		ids = append(ids, s)
+	}
+	first := must[*Stack](t)(r.Stack(ids[0]))
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	stale := fmt.Sprintf("%s%d-1/tags/main/1", pinPrefix, dead.Process.Pid)
+	if err := r.refs.Update("test", RefUpdate{Name: stale, New: first.Tag}); err != nil {
+		t.Fatal(err)
+	}
+	rm := must[Remote](t)(ParseRemote(remote))
+	res, err := r.Push(context.Background(), rm, ids, RemoteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Pushed) != len(ids) || !res.Atomic || !reflect.DeepEqual(res.Branches, []string{"main"}) {
+		t.Fatalf("pushed %d of %d (atomic %v), branches %v", len(res.Pushed), len(ids), res.Atomic, res.Branches)
+	}
+	for _, s := range ids {
+		here := must[*Stack](t)(r.Stack(s))
+		out, err := exec.Command("git", "-C", remote, "rev-parse", s.TagRef()).Output()
+		if err != nil || strings.TrimSpace(string(out)) != here.Tag.String() {
+			t.Fatalf("%s: remote has %q (%v), here %s", s, out, err, here.Tag)
+		}
+		if h, err := r.refs.Lookup(s.publishedRef()); err != nil || h != here.Tag {
+			t.Fatalf("%s sealed at %s (%v), want %s", s, h, err, here.Tag)
+		}
+	}
+	if left := must[[]Ref](t)(r.refs.List(pinPrefix)); len(left) > 0 {
+		t.Fatalf("pinned refs left: %v", left)
 	}
 }
