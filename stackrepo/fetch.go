@@ -163,23 +163,25 @@ func (r *Repo) reconcile(rm Remote, ns string) (*FetchResult, []RefUpdate, int, 
 			continue
 		}
 		id := StackID{Domain: d, Name: n}
-		domains[d] = true
 		here, exists := tagsHere[id.TagRef()]
 		pub := pubHere[id.publishedRef()]
 		// Every case of a remote stack against the refs here.
 		switch {
 		case exists && here == ref.Hash:
+			domains[d] = true
 			res.Known = append(res.Known, id)
 			if pub != ref.Hash {
 				pubUps = append(pubUps, RefUpdate{Name: id.publishedRef(), Old: pub, New: ref.Hash})
 			}
 		case exists:
+			domains[d] = true
 			res.Differ = append(res.Differ, id)
 		default:
 			if why := r.notAStack(id, ref.Hash); why != "" {
 				res.Skipped = append(res.Skipped, SkippedTag{Tag: escapeControl(name), Reason: why})
 				continue
 			}
+			domains[d] = true
 			res.New = append(res.New, id)
 			if pub != ref.Hash {
 				pubUps = append(pubUps, RefUpdate{Name: id.publishedRef(), Old: pub, New: ref.Hash})

@@ -625,10 +625,11 @@ func (p *pusher) planBranches(tags []*pushTag, warn bool) []branchPlan {
 // under the namespace by fetch and push, else git's remote-tracking
 // branch of a named remote, else absent.
 func (p *pusher) remoteBranch(d string) plumbing.Hash {
-	for _, name := range []string{p.ns + "heads/" + d, "refs/remotes/" + p.rm.arg + "/" + d} {
-		if name != p.ns+"heads/"+d && !p.rm.isName() {
-			continue
-		}
+	names := []string{p.ns + "heads/" + d}
+	if p.rm.isName() {
+		names = append(names, "refs/remotes/"+p.rm.arg+"/"+d)
+	}
+	for _, name := range names {
 		if h, err := p.r.refs.Lookup(name); err == nil {
 			return h
 		}

@@ -166,7 +166,7 @@ func (r *Repo) remoteGit(ctx context.Context, opt RemoteOptions, args ...string)
 	// git's messages are parsed (porcelain reasons, "does not support
 	// --atomic"): they must be git's English ones.
 	cmd.Env = append(cmd.Env, "LC_ALL=C", "LANGUAGE=")
-	if !opt.Interactive && os.Getenv("GIT_TERMINAL_PROMPT") == "" {
+	if !opt.Interactive && !hasEnv(cmd.Env, "GIT_TERMINAL_PROMPT") {
 		cmd.Env = append(cmd.Env, "GIT_TERMINAL_PROMPT=0")
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -190,6 +190,16 @@ func (r *Repo) remoteGit(ctx context.Context, opt RemoteOptions, args ...string)
 		err = &gitexec.Error{Args: args, Stderr: strings.TrimSpace(rest), ExitCode: code, Err: err}
 	}
 	return gitRun{stdout: stdout.Bytes(), rest: rest, err: err}
+}
+
+// hasEnv reports whether env sets name (to anything, even empty).
+func hasEnv(env []string, name string) bool {
+	for _, kv := range env {
+		if strings.HasPrefix(kv, name+"=") {
+			return true
+		}
+	}
+	return false
 }
 
 // maxKept bounds the git messages kept for an error.
