@@ -163,17 +163,12 @@ type ChangedError struct {
 }
 
 func (e *ChangedError) Error() string {
-	return fmt.Sprintf("%s changed here while the push sent %s: remote %s has %s as %s when the push started, and %s not sealed here, so the two now differ; "+
-		"to publish the new contents, make a new stack from %s (git gachette stack create NEW --from STACK) and push that",
-		strings.Join(e.Stacks, ", "), pronoun(e.Stacks, "it", "them"), e.Remote, pronoun(e.Stacks, "it", "them"), pronoun(e.Stacks, "it was", "they were"),
-		pronoun(e.Stacks, "it is", "they are"), pronoun(e.Stacks, "it", "each"))
-}
-
-func pronoun(s []string, one, many string) string {
-	if len(s) == 1 {
-		return one
+	if len(e.Stacks) == 1 {
+		return fmt.Sprintf("stack %s changed here while it was pushed: remote %s has it as it was when the push started, and it is not sealed here; "+
+			"to publish its new contents, make a new stack from it (git gachette stack create NEW --from %s) and push that", e.Stacks[0], e.Remote, e.Stacks[0])
 	}
-	return many
+	return fmt.Sprintf("stacks %s changed here while they were pushed: remote %s has them as they were when the push started, and they are not sealed here; "+
+		"to publish their new contents, make new stacks from them (git gachette stack create NEW --from STACK) and push those", strings.Join(e.Stacks, ", "), e.Remote)
 }
 
 // readPushTags reads the tag and commit of each stack once. Many stacks
