@@ -309,6 +309,8 @@ func (r *Repo) remoteError(op string, rm Remote, run gitRun) error {
 		e.Hint = "check the URL, or make it on the server with git gachette init (or git init --bare)"
 	case strings.Contains(msg, "terminal prompts disabled"), strings.Contains(msg, "could not read Username"), strings.Contains(msg, "could not read Password"):
 		e.Hint = "git has no credentials for it and may not ask here (no terminal): store them with a credential helper (git config --global credential.helper store, then one git fetch from a terminal), or use ssh"
+	case strings.Contains(msg, "certificate verification failed"), strings.Contains(msg, "SSL certificate problem"):
+		e.Hint = "git does not trust the server's certificate: give git the authority that signed it (git config http.sslCAInfo /path/to/ca.pem, or GIT_SSL_CAINFO)"
 	case strings.Contains(msg, "Authentication failed"), strings.Contains(msg, "403"), strings.Contains(msg, "401"):
 		e.Hint = "the server refused the credentials git gave: check them (git credential reject forgets stored ones)"
 	case strings.Contains(msg, "Permission denied"), strings.Contains(msg, "Host key verification failed"), strings.Contains(msg, "Could not resolve hostname"),

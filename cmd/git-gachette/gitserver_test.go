@@ -25,6 +25,10 @@ var (
 //	start http     git http-backend behind lighttpd, basic auth as
 //	               alice:s3cret; sets HTTP_URL (http://127.0.0.1:PORT/git/),
 //	               HTTP_HOST (127.0.0.1:PORT), HTTP_USER, HTTP_PASSWORD
+//	start https    the same over TLS, with a certificate for 127.0.0.1 from
+//	               a throw-away authority; sets HTTPS_URL, HTTPS_HOST and
+//	               HTTPS_CA (the authority's certificate, for
+//	               http.sslCAInfo or GIT_SSL_CAINFO)
 //	start ssh      sshd; appends "Host gitserver" to $HOME/.ssh/config (port,
 //	               user, identity file, known hosts, no agent) and sets
 //	               SSH_COMMAND (ssh -F $HOME/.ssh/config), for
@@ -32,7 +36,7 @@ var (
 //	sessions N     check that sshd started N sessions (git commands) since
 //	               the last check
 func cmdGitServer(ts *testscript.TestScript, neg bool, args []string) {
-	usage := "usage: gitserver start daemon|http|ssh | gitserver sessions N"
+	usage := "usage: gitserver start daemon|http|https|ssh | gitserver sessions N"
 	if neg || len(args) < 1 {
 		ts.Fatalf("%s", usage)
 	}
@@ -58,6 +62,13 @@ func cmdGitServer(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Setenv("HTTP_HOST", "127.0.0.1:"+strconv.Itoa(h.Port))
 		ts.Setenv("HTTP_USER", h.User)
 		ts.Setenv("HTTP_PASSWORD", h.Password)
+	case len(args) == 2 && args[0] == "start" && args[1] == "https":
+		h, err := gitservertest.StartHTTPS(dir("https"), root, "alice", "s3cret")
+		ts.Check(err)
+		ts.Defer(h.Stop)
+		ts.Setenv("HTTPS_URL", h.URL)
+		ts.Setenv("HTTPS_HOST", "127.0.0.1:"+strconv.Itoa(h.Port))
+		ts.Setenv("HTTPS_CA", h.CAFile)
 	case len(args) == 2 && args[0] == "start" && args[1] == "ssh":
 		s, err := gitservertest.StartSSH(dir("gitsshd"), ts.Getenv("HOME"), "gitserver")
 		ts.Check(err)

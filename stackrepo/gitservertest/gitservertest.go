@@ -1,7 +1,7 @@
 // Package gitservertest runs real git servers on 127.0.0.1 for the tests
 // of push and fetch (and for testdata/bench): git daemon with push
 // enabled, smart HTTP (git http-backend behind lighttpd, with basic
-// authentication), and OpenSSH's sshd serving git-upload-pack and
+// authentication, over TLS or not), and OpenSSH's sshd serving git-upload-pack and
 // git-receive-pack. Each serves the bare repositories under a root
 // directory, runs with a server home of its own (no system or user git
 // configuration leaks in), starts within seconds or fails saying what is
@@ -9,8 +9,15 @@
 package gitservertest
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -142,20 +149,34 @@ func StartDaemon(dir, root string) (*Daemon, error) {
 func (d *Daemon) Stop() { d.p.stop() }
 
 // HTTP is git http-backend (CGI) behind lighttpd, serving the
-// repositories under Root at URL (http://127.0.0.1:<port>/git/); every
-// request needs basic authentication as User with Password.
+// repositories under Root at URL (http://127.0.0.1:<port>/git/, or
+// https:// with TLS); every request needs basic authentication as User
+// with Password.
 type HTTP struct {
 	Root     string
 	Port     int
 	URL      string
 	User     string
 	Password string
-	p        *process
+	// CAFile is the certificate of the authority that signed the server's
+	// certificate (https only): what http.sslCAInfo or GIT_SSL_CAINFO name.
+	CAFile string
+	p      *process
 }
 
 // StartHTTP starts lighttpd for root; its files (configuration, password
 // file, logs, home) go in dir.
 func StartHTTP(dir, root, userName, password string) (*HTTP, error) {
+	return startHTTP(dir, root, userName, password, false)
+}
+
+// StartHTTPS is StartHTTP over TLS, with a certificate for 127.0.0.1
+// signed by a throw-away authority (HTTP.CAFile).
+func StartHTTPS(dir, root, userName, password string) (*HTTP, error) {
+	return startHTTP(dir, root, userName, password, true)
+}
+
+func startHTTP(dir, root, userName, password string, tls bool) (*HTTP, error) {
 	if _, err := os.Stat(Lighttpd); err != nil {
 		return nil, fmt.Errorf("%s is required for the smart HTTP tests: apt-get install lighttpd", Lighttpd)
 	}
@@ -196,6 +217,18 @@ $HTTP["url"] =~ "^/git/" {
 	auth.require = ( "" => ( "method" => "basic", "realm" => "git", "require" => "valid-user" ) )
 }
 `, www, port, filepath.Join(dir, "error.log"), filepath.Join(dir, "access.log"), backend+"/", root, home, os.Getenv("PATH"), users)
+	scheme, caFile := "http", ""
+	if tls {
+		if _, err := os.Stat(ModOpenSSL); err != nil {
+			return nil, fmt.Errorf("%s is required for the https tests: apt-get install lighttpd-mod-openssl", ModOpenSSL)
+		}
+		var cert, key string
+		if caFile, cert, key, err = certificates(dir); err != nil {
+			return nil, err
+		}
+		scheme = "https"
+		conf += fmt.Sprintf("server.modules += (\"mod_openssl\")\nssl.engine = \"enable\"\nssl.pemfile = %q\nssl.privkey = %q\n", cert, key)
+	}
 	confFile := filepath.Join(dir, "lighttpd.conf")
 	if err := os.WriteFile(confFile, []byte(conf), 0o600); err != nil {
 		return nil, err
@@ -214,7 +247,64 @@ $HTTP["url"] =~ "^/git/" {
 		p.stop()
 		return nil, err
 	}
-	return &HTTP{Root: root, Port: port, URL: fmt.Sprintf("http://127.0.0.1:%d/git/", port), User: userName, Password: password, p: p}, nil
+	return &HTTP{Root: root, Port: port, URL: fmt.Sprintf("%s://127.0.0.1:%d/git/", scheme, port), User: userName, Password: password, CAFile: caFile, p: p}, nil
+}
+
+// ModOpenSSL is lighttpd's TLS module (Debian package lighttpd-mod-openssl).
+const ModOpenSSL = "/usr/lib/lighttpd/mod_openssl.so"
+
+// certificates writes, in dir, a throw-away certificate authority and a
+// server certificate for 127.0.0.1 that it signed, with its key.
+func certificates(dir string) (caFile, certFile, keyFile string, err error) {
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", "", "", err
+	}
+	now := time.Now()
+	ca := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "gitservertest CA"},
+		NotBefore:             now.Add(-time.Hour),
+		NotAfter:              now.Add(24 * time.Hour),
+		IsCA:                  true,
+		KeyUsage:              x509.KeyUsageCertSign,
+		BasicConstraintsValid: true,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	if err != nil {
+		return "", "", "", err
+	}
+	srvKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return "", "", "", err
+	}
+	srv := &x509.Certificate{
+		SerialNumber: big.NewInt(2),
+		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+	}
+	srvDER, err := x509.CreateCertificate(rand.Reader, srv, ca, &srvKey.PublicKey, caKey)
+	if err != nil {
+		return "", "", "", err
+	}
+	keyDER, err := x509.MarshalECPrivateKey(srvKey)
+	if err != nil {
+		return "", "", "", err
+	}
+	caFile, certFile, keyFile = filepath.Join(dir, "ca.pem"), filepath.Join(dir, "server.pem"), filepath.Join(dir, "server.key")
+	for _, f := range []struct {
+		path, kind string
+		der        []byte
+	}{{caFile, "CERTIFICATE", caDER}, {certFile, "CERTIFICATE", srvDER}, {keyFile, "EC PRIVATE KEY", keyDER}} {
+		if err := os.WriteFile(f.path, pem.EncodeToMemory(&pem.Block{Type: f.kind, Bytes: f.der}), 0o600); err != nil {
+			return "", "", "", err
+		}
+	}
+	return caFile, certFile, keyFile, nil
 }
 
 // Stop kills lighttpd and the CGI programs it runs.

@@ -61,6 +61,13 @@ func TestServers(t *testing.T) {
 		t.Errorf("HTTP without credentials: %v\n%s", err, out)
 	}
 
+	hs, err := StartHTTPS(t.TempDir(), root, "alice", "s3cret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hs.Stop()
+	check("https", strings.Replace(hs.URL, "https://", "https://alice:s3cret@", 1), "GIT_SSL_CAINFO="+hs.CAFile)
+
 	s, err := StartSSH(t.TempDir(), home, "gitserver")
 	if err != nil {
 		t.Fatal(err)
