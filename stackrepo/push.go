@@ -31,6 +31,8 @@ type PushResult struct {
 	UpToDate []StackID
 	// Branches are the domain branches moved on the remote.
 	Branches []string
+	// Channels are the channels (domain/env) moved on the remote.
+	Channels []string
 	// Rejected are the refs that the remote (or git, before sending)
 	// refused, with the reason; nothing of them is sealed.
 	Rejected []Rejection
@@ -46,6 +48,8 @@ type Rejection struct {
 	Ref    string // the remote's ref, e.g. refs/tags/main/3
 	Stack  string // the stack whose tag it is ("" for a branch)
 	Reason string // git's or the server's reason, e.g. "hook declined"
+	// ByServer says the server refused it (git had sent it).
+	ByServer bool
 }
 
 // ConflictError lists stacks that differ between here and a remote.
@@ -82,7 +86,13 @@ func (e *RejectedError) Error() string {
 	if !e.Atomic {
 		what = "what it accepted was pushed and is sealed here, the rest is not"
 	}
-	return fmt.Sprintf("remote %s refused %s; %s. The remote's own messages (remote: …) above say why", e.Remote, strings.Join(parts, ", "), what)
+	msg := fmt.Sprintf("remote %s refused %s; %s", e.Remote, strings.Join(parts, ", "), what)
+	for _, rj := range e.Refs {
+		if rj.ByServer {
+			return msg + ". The remote's own messages (remote: …) above say why"
+		}
+	}
+	return msg
 }
 
 // pushTag is a stack as a push reads it, once: the exact tag object sent,
@@ -101,7 +111,9 @@ type pusher struct {
 	opt  RemoteOptions
 	res  *PushResult
 	tags []*pushTag
-	ns   string
+	// chans are the channels of the pushed domains, as read at the start.
+	chans []Ref
+	ns    string
 	// pinned is the namespace holding the tags sent, when they are too
 	// many to name one by one (see maxExplicit); unpinned says its
 	// deletion is made.
@@ -147,7 +159,11 @@ func (r *Repo) Push(ctx context.Context, rm Remote, ids []StackID, opt RemoteOpt
 	if err != nil {
 		return nil, err
 	}
-	p := &pusher{r: r, rm: rm, opt: opt, res: &PushResult{Remote: rm.String(), Atomic: true}, tags: tags, ns: rm.namespace(), warned: map[string]bool{}}
+	chans, err := r.pushChannels(tags)
+	if err != nil {
+		return nil, err
+	}
+	p := &pusher{r: r, rm: rm, opt: opt, res: &PushResult{Remote: rm.String(), Atomic: true}, tags: tags, chans: chans, ns: rm.namespace(), warned: map[string]bool{}}
 	err = p.push(ctx)
 	if len(p.res.Changed) > 0 {
 		err = errors.Join(err, &ChangedError{Remote: rm.String(), Stacks: idStrings(p.res.Changed)})
@@ -202,6 +218,39 @@ func (r *Repo) readPushTags(ids []StackID) ([]*pushTag, error) {
 		out = append(out, &pushTag{id: id, tag: tag, commit: commit})
 	}
 	return out, nil
+}
+
+// pushChannels lists the channels of the domains of tags
+// (refs/gachette/channels/<domain>/<env>): push carries them, fast-forward
+// only.
+func (r *Repo) pushChannels(tags []*pushTag) ([]Ref, error) {
+	domains := map[string]bool{}
+	for _, t := range tags {
+		domains[t.id.Domain] = true
+	}
+	var out []Ref
+	for _, d := range sortedKeys(domains) {
+		refs, err := r.refs.List("refs/gachette/channels/" + d + "/")
+		if err != nil {
+			return nil, err
+		}
+		for _, ref := range refs {
+			if CheckName("channel", strings.TrimPrefix(ref.Name, "refs/gachette/channels/"+d+"/")) == nil {
+				out = append(out, ref)
+			}
+		}
+	}
+	return out, nil
+}
+
+// channelRejection says why the remote refused a channel, in words.
+func channelRejection(ref string, s refStatus) Rejection {
+	reason := s.reason
+	switch reason {
+	case "non-fast-forward", "fetch first":
+		reason += ": the remote's channel has moves this one lacks; fetch (git gachette fetch), look at both, and promote again"
+	}
+	return Rejection{Ref: ref, Reason: reason, ByServer: s.byServer}
 }
 
 // lookupMany reads references by name: a lookup each for a few, one
@@ -319,7 +368,7 @@ var errNoAtomic = errors.New("the remote does not support atomic push")
 func (p *pusher) atomic(ctx context.Context) error {
 	for attempt := 1; ; attempt++ {
 		plans := p.planBranches(p.tags, attempt == maxLeaseTries)
-		st, err := p.run(ctx, true, p.tags, plans)
+		st, err := p.run(ctx, true, p.tags, plans, p.chans)
 		if err != nil {
 			return err
 		}
@@ -335,7 +384,7 @@ func (p *pusher) atomic(ctx context.Context) error {
 			case s.reason == "already exists":
 				conflicts = append(conflicts, t.id.String())
 			default:
-				rejected = append(rejected, Rejection{Ref: t.id.TagRef(), Stack: t.id.String(), Reason: s.reason})
+				rejected = append(rejected, Rejection{Ref: t.id.TagRef(), Stack: t.id.String(), Reason: s.reason, ByServer: s.byServer})
 			}
 		}
 		for _, b := range plans {
@@ -347,7 +396,16 @@ func (p *pusher) atomic(ctx context.Context) error {
 			case s.reason == "stale info":
 				stale = append(stale, b.domain)
 			default:
-				rejected = append(rejected, Rejection{Ref: BranchRef(b.domain), Reason: s.reason})
+				rejected = append(rejected, Rejection{Ref: BranchRef(b.domain), Reason: s.reason, ByServer: s.byServer})
+			}
+		}
+		for _, c := range p.chans {
+			switch s, ok := st[c.Name]; {
+			case !ok:
+				rejected = append(rejected, Rejection{Ref: c.Name, Reason: "git reported nothing for it"})
+			case s.accepted(), s.collateral():
+			default:
+				rejected = append(rejected, channelRejection(c.Name, s))
 			}
 		}
 		allAccepted := len(rejected)+len(conflicts)+len(stale) == 0
@@ -356,6 +414,7 @@ func (p *pusher) atomic(ctx context.Context) error {
 		}
 		switch {
 		case allAccepted:
+			p.movedChannels(st)
 			return p.landed(p.tags, st, plans)
 		case len(rejected)+len(conflicts) == 0 && len(stale) > 0 && attempt < maxLeaseTries:
 			// Only leases failed: learn where those branches are now.
@@ -381,9 +440,15 @@ func (p *pusher) inPhases(ctx context.Context) error {
 	var landed []*pushTag
 	var rejected []Rejection
 	var conflicts []string
-	st, err := p.run(ctx, false, p.tags, nil)
+	st, err := p.run(ctx, false, p.tags, nil, p.chans)
 	if err != nil {
 		return err
+	}
+	p.movedChannels(st)
+	for _, c := range p.chans {
+		if s, ok := st[c.Name]; ok && !s.accepted() {
+			rejected = append(rejected, channelRejection(c.Name, s))
+		}
 	}
 	for _, t := range p.tags {
 		s, found := st[t.id.TagRef()]
@@ -395,7 +460,7 @@ func (p *pusher) inPhases(ctx context.Context) error {
 		case s.reason == "already exists":
 			conflicts = append(conflicts, t.id.String())
 		default:
-			rejected = append(rejected, Rejection{Ref: t.id.TagRef(), Stack: t.id.String(), Reason: s.reason})
+			rejected = append(rejected, Rejection{Ref: t.id.TagRef(), Stack: t.id.String(), Reason: s.reason, ByServer: s.byServer})
 		}
 	}
 	if err := p.landed(landed, st, nil); err != nil {
@@ -407,7 +472,7 @@ func (p *pusher) inPhases(ctx context.Context) error {
 		if len(plans) == 0 {
 			break
 		}
-		st, err := p.run(ctx, false, nil, plans)
+		st, err := p.run(ctx, false, nil, plans, nil)
 		if err != nil {
 			return err
 		}
@@ -421,7 +486,7 @@ func (p *pusher) inPhases(ctx context.Context) error {
 			case ok && s.reason == "stale info" && attempt < maxLeaseTries:
 				stale = append(stale, b.domain)
 			case ok:
-				rejected = append(rejected, Rejection{Ref: BranchRef(b.domain), Reason: s.reason})
+				rejected = append(rejected, Rejection{Ref: BranchRef(b.domain), Reason: s.reason, ByServer: s.byServer})
 			default:
 				rejected = append(rejected, Rejection{Ref: BranchRef(b.domain), Reason: "git reported nothing for it"})
 			}
@@ -457,11 +522,12 @@ func (p *pusher) failure(conflicts []string, rejected []Rejection, others string
 	return errors.Join(errs...)
 }
 
-// run is one git push --porcelain of tags and branches. It returns the
+// run is one git push --porcelain of tags, branches and channels (never
+// forced: a channel moves on the remote only by fast-forward). It returns the
 // status of each ref, errNoAtomic when the remote refused --atomic, and
 // an error when git failed without a word on any ref (no such remote, no
 // access, network).
-func (p *pusher) run(ctx context.Context, atomic bool, tags []*pushTag, plans []branchPlan) (map[string]refStatus, error) {
+func (p *pusher) run(ctx context.Context, atomic bool, tags []*pushTag, plans []branchPlan, chans []Ref) (map[string]refStatus, error) {
 	args := []string{"push", "--porcelain"}
 	if atomic {
 		args = append(args, "--atomic")
@@ -480,6 +546,9 @@ func (p *pusher) run(ctx context.Context, atomic bool, tags []*pushTag, plans []
 	for _, b := range plans {
 		args = append(args, b.target.commit.String()+":"+BranchRef(b.domain))
 	}
+	for _, c := range chans {
+		args = append(args, c.Hash.String()+":"+c.Name)
+	}
 	run := p.r.remoteGit(ctx, p.opt, args...)
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("push to %s interrupted: %w; what the remote received, if anything, is not sealed here: push again to finish and seal it", p.rm, ctx.Err())
@@ -492,6 +561,15 @@ func (p *pusher) run(ctx context.Context, atomic bool, tags []*pushTag, plans []
 		return nil, p.r.remoteError("push", p.rm, run)
 	}
 	return st, nil
+}
+
+// movedChannels records the channels the remote moved.
+func (p *pusher) movedChannels(st map[string]refStatus) {
+	for _, c := range p.chans {
+		if s, ok := st[c.Name]; ok && s.accepted() && s.flag != '=' {
+			p.res.Channels = append(p.res.Channels, strings.TrimPrefix(c.Name, "refs/gachette/channels/"))
+		}
+	}
 }
 
 // landed seals the stacks whose tags the remote accepted and records the

@@ -326,6 +326,9 @@ type refStatus struct {
 	from   string // the source: here an object id
 	to     string // the remote's ref
 	reason string // why it was rejected, as git or the server says
+	// byServer says the server refused it ([remote rejected]), not git
+	// before sending.
+	byServer bool
 }
 
 func (s refStatus) accepted() bool { return s.flag != '!' }
@@ -357,6 +360,7 @@ func parsePorcelain(out []byte) map[string]refStatus {
 		st := refStatus{flag: f[0][0], from: from, to: to}
 		if st.flag == '!' {
 			st.reason = f[2]
+			st.byServer = strings.HasPrefix(f[2], "[remote ")
 			if i := strings.Index(f[2], " ("); i >= 0 && strings.HasSuffix(f[2], ")") {
 				st.reason = f[2][i+2 : len(f[2])-1]
 			}

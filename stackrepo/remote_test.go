@@ -94,7 +94,7 @@ func TestParsePorcelain(t *testing.T) {
 		"refs/tags/main/1": {flag: '!', from: "1111111111111111111111111111111111111111", to: "refs/tags/main/1", reason: "already exists"},
 		"refs/tags/main/2": {flag: '=', from: "2222222222222222222222222222222222222222", to: "refs/tags/main/2"},
 		"refs/heads/main":  {flag: '+', from: "3333333333333333333333333333333333333333", to: "refs/heads/main"},
-		"refs/tags/main/3": {flag: '!', from: "4444444444444444444444444444444444444444", to: "refs/tags/main/3", reason: "hook declined"},
+		"refs/tags/main/3": {flag: '!', from: "4444444444444444444444444444444444444444", to: "refs/tags/main/3", reason: "hook declined", byServer: true},
 		"refs/tags/main/4": {flag: '!', from: "5555555555555555555555555555555555555555", to: "refs/tags/main/4", reason: "atomic push failed"},
 	}
 	if !reflect.DeepEqual(st, want) {

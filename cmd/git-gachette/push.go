@@ -20,7 +20,7 @@ func (a *app) newPushCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "push [STACK...] [--remote R]",
-		Short: "Publish stacks (tags) and their domain branches to a remote",
+		Short: "Publish stacks (tags), their domain branches and channels to a remote",
 		Long: `Push stacks and the branches of their domains to remote R, with git push:
 a remote of the stacks repository (default: gachette.remote, else origin)
 or any URL or path git takes. git reaches it as it does for you: credential
@@ -33,7 +33,7 @@ never overwritten: a stack the remote has under the same name with other
 contents is refused. Where the remote supports it the push is atomic (all
 or nothing); otherwise each ref lands or not on its own, and push says so.
 The domain branch moves on the remote to the newest stack it has, with a
-lease on where it was. The stacks the remote accepted are published here:
+lease on where it was; the domain's channels go along, fast-forward only. The stacks the remote accepted are published here:
 they no longer change in place. The server's messages (remote: ...) are
 shown as they come.`,
 		Example: `  git gachette push 124
@@ -51,7 +51,7 @@ shown as they come.`,
 // pushJSON is what push --json prints:
 //
 //	{"remote": "origin", "atomic": true, "pushed": ["main/2"], "up_to_date": ["main/1"],
-//	 "branches": ["main"], "rejected": [], "changed": [], "warnings": []}
+//	 "branches": ["main"], "channels": ["main/prod"], "rejected": [], "changed": [], "warnings": []}
 //
 // rejected lists {"ref", "stack", "reason"}; error is set when push fails.
 type pushJSON struct {
@@ -60,6 +60,7 @@ type pushJSON struct {
 	Pushed   []string        `json:"pushed"`
 	UpToDate []string        `json:"up_to_date"`
 	Branches []string        `json:"branches"`
+	Channels []string        `json:"channels"`
 	Rejected []rejectionJSON `json:"rejected"`
 	Changed  []string        `json:"changed"`
 	Warnings []string        `json:"warnings"`
@@ -111,9 +112,10 @@ func (a *app) runPush(args []string, remoteArg string, asJSON bool) error {
 	res, err := r.Push(ctx, rm, ids, a.remoteOptions())
 	err = a.remoteFailure(err, origin, r)
 	if asJSON {
-		out := pushJSON{Remote: rm.String(), Atomic: true, Pushed: []string{}, UpToDate: []string{}, Branches: []string{}, Rejected: []rejectionJSON{}, Changed: []string{}, Warnings: []string{}}
+		out := pushJSON{Remote: rm.String(), Atomic: true, Pushed: []string{}, UpToDate: []string{}, Branches: []string{}, Channels: []string{}, Rejected: []rejectionJSON{}, Changed: []string{}, Warnings: []string{}}
 		if res != nil {
-			out.Atomic, out.Pushed, out.UpToDate, out.Branches, out.Changed, out.Warnings = res.Atomic, idStrings(res.Pushed), idStrings(res.UpToDate), nonNilStrings(res.Branches), idStrings(res.Changed), nonNilStrings(res.Warnings)
+			out.Atomic, out.Pushed, out.UpToDate, out.Changed = res.Atomic, idStrings(res.Pushed), idStrings(res.UpToDate), idStrings(res.Changed)
+			out.Branches, out.Channels, out.Warnings = nonNilStrings(res.Branches), nonNilStrings(res.Channels), nonNilStrings(res.Warnings)
 			for _, rj := range res.Rejected {
 				out.Rejected = append(out.Rejected, rejectionJSON{Ref: rj.Ref, Stack: rj.Stack, Reason: rj.Reason})
 			}
@@ -133,7 +135,10 @@ func (a *app) runPush(args []string, remoteArg string, asJSON bool) error {
 		for _, d := range res.Branches {
 			a.info("pushed domain branch %s to %s", d, rm)
 		}
-		if len(res.Pushed) == 0 && len(res.Branches) == 0 && err == nil {
+		for _, c := range res.Channels {
+			a.info("pushed channel %s to %s", c, rm)
+		}
+		if len(res.Pushed) == 0 && len(res.Branches) == 0 && len(res.Channels) == 0 && err == nil {
 			a.info("%s is up to date (%d stacks)", rm, len(res.UpToDate))
 		}
 		for _, w := range res.Warnings {
