@@ -1,339 +1,374 @@
 package stackrepo
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"sort"
+	"io"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
+	"time"
+	"unicode"
 
-	git "github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/config"
-	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/transport"
-	"github.com/go-git/go-git/v5/storage"
+	"github.com/ops-hero/git-gachette/semverx"
+	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
 )
 
-// Remote is where stacks are pushed to and fetched from. Name is the
-// configured remote's name ("" when URL was given directly); it names the
-// remote-tracking branches refs/remotes/<Name>/<domain>.
+// Remote is where stacks are pushed to and fetched from, as the user named
+// it: a remote configured in the stacks repository, a URL or a path. It is
+// handed to git as it is, so git resolves it (remote.<name>.url and
+// pushurl, url.<base>.insteadOf, credentials, ssh, proxies, TLS).
 type Remote struct {
-	Name string
-	URL  string
+	arg string
 }
 
-func (rm Remote) String() string {
-	if rm.Name != "" {
-		return rm.Name
-	}
-	return rm.URL
+// RemoteArgError says a --remote value (or gachette.remote) cannot be
+// given to git.
+type RemoteArgError struct {
+	Arg string
+	Why string
 }
 
-// readOnlyRefs wraps the object storage handed to go-git's transport so
-// that go-git never writes a reference: its ref writes do not follow git's
-// lock protocol (see GO-GIT-NOTES and go-git #2399), so every local ref
-// change is made by fileRefs instead. Writes are silently dropped.
-type readOnlyRefs struct {
-	storage.Storer
+func (e *RemoteArgError) Error() string {
+	return fmt.Sprintf("remote %q %s", semverx.Shorten(Redact(e.Arg)), e.Why)
 }
 
-func (readOnlyRefs) SetReference(*plumbing.Reference) error              { return nil }
-func (readOnlyRefs) CheckAndSetReference(_, _ *plumbing.Reference) error { return nil }
-func (readOnlyRefs) RemoveReference(plumbing.ReferenceName) error        { return nil }
-func (readOnlyRefs) PackRefs() error                                     { return nil }
-func (r *Repo) goRemote(rm Remote) *git.Remote {
-	name := rm.Name
-	if name == "" {
-		name = "gachette"
+// dangerousTransport matches git's transports that run a command or use
+// a file descriptor named in the URL itself (ext::, fd::).
+var dangerousTransport = regexp.MustCompile(`^(?i)(ext|fd)::`)
+
+// ParseRemote checks a remote name, URL or path before it reaches git:
+// git would take a value starting with '-' as an option, and ext:: runs a
+// command named in the URL.
+func ParseRemote(arg string) (Remote, error) {
+	switch {
+	case arg == "", strings.HasPrefix(arg, "-"), strings.IndexFunc(arg, unicode.IsControl) >= 0, len(arg) > 2048:
+		return Remote{}, &RemoteArgError{Arg: arg, Why: "is not a remote name, URL or path"}
+	case dangerousTransport.MatchString(arg):
+		t := strings.ToLower(arg[:strings.Index(arg, "::")])
+		return Remote{}, &RemoteArgError{Arg: arg, Why: fmt.Sprintf("uses git's %s:: transport, which runs what the URL says; git-gachette refuses it: use a remote name, a path, file://, ssh://, https:// or git@host:path", t)}
 	}
-	return git.NewRemote(readOnlyRefs{r.st}, &config.RemoteConfig{Name: name, URLs: []string{rm.URL}})
+	return Remote{arg: arg}, nil
 }
 
-// remoteRefs lists the remote's references (an empty repository has none).
-func (r *Repo) remoteRefs(ctx context.Context, rm Remote) (map[string]plumbing.Hash, error) {
-	refs, err := r.goRemote(rm).ListContext(ctx, &git.ListOptions{})
-	if errors.Is(err, transport.ErrEmptyRemoteRepository) {
-		return map[string]plumbing.Hash{}, nil
+// String is the remote as messages show it: its name, or its URL with any
+// user name and password removed.
+func (rm Remote) String() string { return Redact(rm.arg) }
+
+// isName reports whether the remote was named like a configured remote
+// (one ref component) rather than by a URL or path.
+func (rm Remote) isName() bool {
+	return CheckName("remote", rm.arg) == nil && !isDir(rm.arg)
+}
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
+
+// namespace is where git-gachette keeps what it last saw of the remote's
+// refs (refs/gachette/remotes/<key>/tags/…, heads/…, channels/…): the
+// remote's name, or for a URL or path a digest of it (absolute, without
+// user information), so that the same remote always maps to the same refs.
+func (rm Remote) namespace() string {
+	if rm.isName() {
+		return "refs/gachette/remotes/" + rm.arg + "/"
 	}
-	if errors.Is(err, transport.ErrRepositoryNotFound) {
-		return nil, fmt.Errorf("remote %s: %w; check the URL, or make it on the server with git gachette init (or git init --bare)", rm, err)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("remote %s: %w", rm, err)
-	}
-	out := map[string]plumbing.Hash{}
-	for _, ref := range refs {
-		if ref.Type() == plumbing.HashReference {
-			out[ref.Name().String()] = ref.Hash()
+	s := Redact(rm.arg)
+	if !strings.Contains(s, "://") {
+		if abs, err := filepath.Abs(s); err == nil && isDir(s) {
+			s = abs
 		}
 	}
-	return out, nil
+	sum := sha256.Sum256([]byte(s))
+	return "refs/gachette/remotes/url-" + hex.EncodeToString(sum[:8]) + "/"
 }
 
-// PushResult tells what a push did.
-type PushResult struct {
-	Pushed   []StackID
-	UpToDate []StackID
-	Branches []string // domain branches pushed
-	Warnings []string
+// userinfo matches the user information of URLs in free text.
+var userinfo = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://)[^/@\s'"]*@`)
+
+// Redact removes user names and passwords from the URLs in s.
+func Redact(s string) string {
+	if u, err := url.Parse(s); err == nil && u.User != nil && u.Scheme != "" {
+		u.User = nil
+		return u.String()
+	}
+	return userinfo.ReplaceAllString(s, "$1")
 }
 
-// ConflictError lists stacks that differ between here and a remote.
-type ConflictError struct {
+// RemoteOptions are how push and fetch run git.
+type RemoteOptions struct {
+	// Messages receives, line by line as git prints them, what the server
+	// says (remote: …) and git's warnings, with URLs' passwords removed;
+	// nil drops them.
+	Messages io.Writer
+	// Interactive lets git ask for credentials on the terminal; otherwise
+	// git runs with GIT_TERMINAL_PROMPT=0 (unless set) and fails at once
+	// when it has none.
+	Interactive bool
+}
+
+// RemoteError is git failing to reach or use a remote (no such remote,
+// no access, no credentials, network), with git's own words.
+type RemoteError struct {
 	Remote string
-	Stacks []string
-	Fetch  bool
+	Op     string // push, fetch
+	Git    string // git's messages, passwords removed
+	Hint   string
+	Err    error
 }
 
-func (e *ConflictError) Error() string {
-	if e.Fetch {
-		return fmt.Sprintf("remote %s has different stacks under the same names: %s; they were left as they are here. "+
-			"Rename the local stacks (stack create NEW --from STACK) to keep both", e.Remote, strings.Join(e.Stacks, ", "))
+func (e *RemoteError) Error() string {
+	msg := fmt.Sprintf("remote %s: %s failed: %s", e.Remote, e.Op, e.Git)
+	if e.Hint != "" {
+		msg += "; " + e.Hint
 	}
-	return fmt.Sprintf("remote %s already has different stacks under the same names: %s; nothing was pushed. "+
-		"Published stacks never change: make new ones (git gachette stack create NEW --from STACK) and push those", e.Remote, strings.Join(e.Stacks, ", "))
+	return msg
 }
 
-// Push publishes stacks (their tags) and the domain branches of their
-// domains, with explicit refspecs and no force: a stack that differs on
-// the remote stops the whole push before anything is sent. A domain branch
-// that the remote has moved elsewhere is left alone, with a warning. Pushed
-// stacks are recorded as published.
-func (r *Repo) Push(ctx context.Context, rm Remote, ids []StackID) (*PushResult, error) {
-	if r.Dir == "" {
-		return nil, fmt.Errorf("push needs a repository on disk")
+func (e *RemoteError) Unwrap() error { return e.Err }
+
+// NoSuchRemoteError says a remote name is neither configured in the
+// stacks repository nor a path or URL.
+type NoSuchRemoteError struct {
+	Name string
+	Dir  string // the stacks repository
+}
+
+func (e *NoSuchRemoteError) Error() string {
+	return fmt.Sprintf("remote %q is not configured in the stacks repository %s and is not a URL or path; "+
+		"add it with: git -C %s remote add %s URL, or pass --remote URL", e.Name, e.Dir, e.Dir, e.Name)
+}
+
+// gitRun is one git push or fetch.
+type gitRun struct {
+	stdout []byte
+	// rest is what git printed on stderr that was not passed on.
+	rest string
+	err  error
+}
+
+// remoteGit runs git (push, fetch) against a remote: in its own process
+// group, so that Ctrl-C reaches git-gachette, which then stops git and
+// everything git started (ssh, remote helpers) with SIGTERM, letting git
+// remove its lock files. Server messages and warnings go to
+// opt.Messages as they come; git's other messages are kept for errors.
+func (r *Repo) remoteGit(ctx context.Context, opt RemoteOptions, args ...string) gitRun {
+	cmd := r.git.Command(ctx, args...)
+	// git's messages are parsed (porcelain reasons, "does not support
+	// --atomic"): they must be git's English ones.
+	cmd.Env = append(cmd.Env, "LC_ALL=C", "LANGUAGE=")
+	if !opt.Interactive && !hasEnv(cmd.Env, "GIT_TERMINAL_PROMPT") {
+		cmd.Env = append(cmd.Env, "GIT_TERMINAL_PROMPT=0")
 	}
-	remote, err := r.remoteRefs(ctx, rm)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+	cmd.WaitDelay = 10 * time.Second
+	var stdout bytes.Buffer
+	msgs := &messageWriter{out: opt.Messages}
+	cmd.Stdout, cmd.Stderr = &stdout, msgs
+	err := cmd.Run()
+	msgs.flush()
+	rest := msgs.rest.String()
+	if ctx.Err() != nil {
+		return gitRun{stdout: stdout.Bytes(), rest: rest, err: ctx.Err()}
+	}
 	if err != nil {
-		return nil, err
-	}
-	res := &PushResult{}
-	var specs []config.RefSpec
-	var conflicts []string
-	domains := map[string]bool{}
-	for _, id := range ids {
-		s, err := r.Stack(id)
-		if err != nil {
-			return nil, err
+		code := -1
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
 		}
-		domains[id.Domain] = true
-		switch theirs, ok := remote[id.TagRef()]; {
-		case !ok:
-			specs = append(specs, config.RefSpec(id.TagRef()+":"+id.TagRef()))
-			res.Pushed = append(res.Pushed, id)
-		case theirs == s.Tag:
-			res.UpToDate = append(res.UpToDate, id)
-		default:
-			conflicts = append(conflicts, id.String())
-		}
+		err = &gitexec.Error{Args: args, Stderr: strings.TrimSpace(rest), ExitCode: code, Err: err}
 	}
-	if len(conflicts) > 0 {
-		return nil, &ConflictError{Remote: rm.String(), Stacks: conflicts}
-	}
-	for _, d := range sortedKeys(domains) {
-		name := BranchRef(d)
-		mine, err := r.refs.Lookup(name)
-		if errors.Is(err, ErrRefNotFound) {
-			continue
-		} else if err != nil {
-			return nil, err
-		}
-		theirs, ok := remote[name]
-		switch {
-		case ok && theirs == mine:
-		case !ok || r.isAncestor(theirs, mine):
-			specs = append(specs, config.RefSpec(name+":"+name))
-			res.Branches = append(res.Branches, d)
-		default:
-			res.Warnings = append(res.Warnings, fmt.Sprintf("domain branch %s not pushed: the remote's %s points at %s, which is not in the lineage of %s here; the stacks themselves are pushed", d, d, theirs.String()[:12], mine.String()[:12]))
-		}
-	}
-	if len(specs) > 0 {
-		err := r.goRemote(rm).PushContext(ctx, &git.PushOptions{RemoteName: remoteName(rm), RefSpecs: specs, Atomic: true})
-		if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-			return nil, fmt.Errorf("push to %s: %w", rm, err)
-		}
-	}
-	for _, id := range append(append([]StackID{}, res.Pushed...), res.UpToDate...) {
-		if err := r.markPublished(id); err != nil {
-			return res, err
-		}
-	}
-	if rm.Name != "" {
-		for _, d := range res.Branches {
-			mine, _ := r.refs.Lookup(BranchRef(d))
-			if err := r.setRef("refs/remotes/"+rm.Name+"/"+d, mine); err != nil {
-				return res, err
-			}
-		}
-	}
-	return res, nil
+	return gitRun{stdout: stdout.Bytes(), rest: rest, err: err}
 }
 
-func remoteName(rm Remote) string {
-	if rm.Name != "" {
-		return rm.Name
+// hasEnv reports whether env sets name (to anything, even empty).
+func hasEnv(env []string, name string) bool {
+	for _, kv := range env {
+		if strings.HasPrefix(kv, name+"=") {
+			return true
+		}
 	}
-	return "gachette"
+	return false
 }
 
-// setRef moves name to h, whatever it was, by compare-and-swap.
-func (r *Repo) setRef(name string, h plumbing.Hash) error {
+// maxKept bounds the git messages kept for an error.
+const maxKept = 64 << 10
+
+// messageWriter reads git's stderr line by line (lines end in \n, or \r
+// for progress): lines from the server ("remote: …") and warnings go to
+// out at once, without passwords and without the padding git adds to
+// clear the terminal line; hints and the summary git prints after failed
+// refs (git-gachette names them itself) are dropped; the rest is kept
+// for an error message.
+type messageWriter struct {
+	out     io.Writer
+	partial []byte
+	rest    strings.Builder
+}
+
+func (w *messageWriter) Write(p []byte) (int, error) {
+	w.partial = append(w.partial, p...)
 	for {
-		cur, err := r.refs.Lookup(name)
-		if err != nil && !errors.Is(err, ErrRefNotFound) {
-			return err
-		}
-		if cur == h {
-			return nil
-		}
-		err = r.refs.Update("gachette: "+name, RefUpdate{Name: name, Old: cur, New: h})
-		var changed *RefChangedError
-		if !errors.As(err, &changed) {
-			return err
-		}
-	}
-}
-
-// markPublished records that a stack is published, at its current commit.
-func (r *Repo) markPublished(id StackID) error {
-	s, err := r.Stack(id)
-	if err != nil {
-		return err
-	}
-	err = r.refs.Update("gachette: published "+id.String(), RefUpdate{Name: id.publishedRef(), New: s.Commit})
-	var changed *RefChangedError
-	if errors.As(err, &changed) {
-		return nil // recorded already
-	}
-	return err
-}
-
-// isAncestor reports whether a is b or one of its ancestors (a must be
-// present locally to be found).
-func (r *Repo) isAncestor(a, b plumbing.Hash) bool {
-	c, err := r.readCommit(a)
-	if err != nil {
-		return false
-	}
-	ok, err := r.reachable(a, c.Committer.When, b)
-	return err == nil && ok
-}
-
-// FetchResult tells what a fetch did.
-type FetchResult struct {
-	New      []StackID
-	Known    []StackID
-	Branches []string // local domain branches created or fast-forwarded
-	Warnings []string
-}
-
-// Fetch brings the remote's stacks here: new stacks are created, stacks
-// known here and identical are kept, and stacks that differ are reported
-// and left alone. Domain branches are tracked as refs/remotes/<name>/<d>
-// for a named remote, and the local domain branch is created or
-// fast-forwarded. Every stack fetched is recorded as published.
-func (r *Repo) Fetch(ctx context.Context, rm Remote) (*FetchResult, error) {
-	if r.Dir == "" {
-		return nil, fmt.Errorf("fetch needs a repository on disk")
-	}
-	remote, err := r.remoteRefs(ctx, rm)
-	if err != nil {
-		return nil, err
-	}
-	missing := false
-	for _, h := range remote {
-		if r.st.HasEncodedObject(h) != nil {
-			missing = true
+		i := bytes.IndexAny(w.partial, "\r\n")
+		if i < 0 {
 			break
 		}
+		w.line(string(w.partial[:i]))
+		w.partial = w.partial[i+1:]
 	}
-	if missing {
-		specs := []config.RefSpec{"+refs/tags/*:refs/tags/*", "+refs/heads/*:refs/gachette-fetch/*"}
-		err := r.goRemote(rm).FetchContext(ctx, &git.FetchOptions{RemoteName: remoteName(rm), RefSpecs: specs, Tags: git.NoTags})
-		if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-			return nil, fmt.Errorf("fetch from %s: %w", rm, err)
+	if len(w.partial) > 1<<20 { // a line without end: take it as it is
+		w.flush()
+	}
+	return len(p), nil
+}
+
+func (w *messageWriter) flush() {
+	if len(w.partial) > 0 {
+		w.line(string(w.partial))
+		w.partial = nil
+	}
+}
+
+func (w *messageWriter) line(raw string) {
+	line := strings.TrimRight(Redact(raw), " \t")
+	switch {
+	case line == "":
+	case strings.HasPrefix(line, "remote:"), strings.HasPrefix(line, "warning:"), strings.HasPrefix(line, "Warning:"):
+		if w.out != nil {
+			fmt.Fprintln(w.out, escapeControl(line))
 		}
-		r.reopen()
+	case strings.HasPrefix(line, "hint:"), strings.HasPrefix(line, "error: failed to push some refs"),
+		strings.HasPrefix(line, "error: atomic push failed for ref"), line == "Everything up-to-date":
+	default:
+		if w.rest.Len() < maxKept {
+			w.rest.WriteString(line)
+			w.rest.WriteByte('\n')
+		}
 	}
-	res := &FetchResult{}
-	var conflicts []string
-	names := sortedKeys(remote)
-	for _, name := range names {
-		h := remote[name]
-		rest, ok := strings.CutPrefix(name, "refs/tags/")
+}
+
+// escapeControl shows control characters (but tabs) of a server's message
+// as escapes: data from elsewhere is never control (SPEC §4).
+func escapeControl(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return r != '\t' && (unicode.IsControl(r) || isBidi(r)) }) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if r != '\t' && (unicode.IsControl(r) || isBidi(r)) {
+			fmt.Fprintf(&b, "\\u%04x", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func isBidi(r rune) bool {
+	return r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0x200e || r == 0x200f || r == 0x061c
+}
+
+// remoteError turns git failing as a whole (nothing per ref) into an
+// error that says what to do.
+func (r *Repo) remoteError(op string, rm Remote, run gitRun) error {
+	msg := strings.TrimSpace(run.rest)
+	if msg == "" {
+		msg = run.err.Error()
+	}
+	var lines []string
+	for _, l := range strings.Split(msg, "\n") {
+		l = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(l, "fatal: "), "error: "))
+		switch l {
+		case "", "Could not read from remote repository.", "Please make sure you have the correct access rights", "and the repository exists.":
+			continue
+		}
+		lines = append(lines, strings.TrimSuffix(l, "."))
+	}
+	if len(lines) == 0 {
+		lines = []string{"Could not read from remote repository"}
+	}
+	gitMsg := strings.Join(lines, "; ")
+	e := &RemoteError{Remote: rm.String(), Op: op, Git: gitMsg, Err: run.err}
+	switch {
+	case strings.Contains(msg, "does not appear to be a git repository") && rm.isName() && strings.Contains(msg, "'"+rm.arg+"'"):
+		return &NoSuchRemoteError{Name: rm.arg, Dir: r.Dir}
+	case strings.Contains(msg, "does not appear to be a git repository"), strings.Contains(msg, "not found"),
+		strings.Contains(msg, "repository not exported"), strings.Contains(msg, "no such repository"), strings.Contains(msg, "No such file or directory"):
+		e.Git = "repository not found (git: " + gitMsg + ")"
+		e.Hint = "check the URL, or make it on the server with git gachette init (or git init --bare)"
+	case strings.Contains(msg, "terminal prompts disabled"), strings.Contains(msg, "could not read Username"), strings.Contains(msg, "could not read Password"):
+		e.Hint = "git has no credentials for it and may not ask here (no terminal): store them with a credential helper (git config --global credential.helper store, then one git fetch from a terminal), or use ssh"
+	case strings.Contains(msg, "certificate verification failed"), strings.Contains(msg, "SSL certificate problem"):
+		e.Hint = "git does not trust the server's certificate: give git the authority that signed it (git config http.sslCAInfo /path/to/ca.pem, or GIT_SSL_CAINFO)"
+	case strings.Contains(msg, "Authentication failed"), strings.Contains(msg, "403"), strings.Contains(msg, "401"):
+		e.Hint = "the server refused the credentials git gave: check them (git credential reject forgets stored ones)"
+	case strings.Contains(msg, "Permission denied"), strings.Contains(msg, "Host key verification failed"), strings.Contains(msg, "Could not resolve hostname"),
+		strings.Contains(msg, "Connection refused"), strings.Contains(msg, "Could not read from remote repository"):
+		e.Hint = "check that you can reach it with git: git ls-remote " + rm.String()
+	}
+	return e
+}
+
+// refStatus is one line of git push --porcelain: what became of one ref.
+type refStatus struct {
+	flag   byte   // ' ' fast-forward, '+' forced, '-' deleted, '*' new, '=' up to date, '!' rejected
+	from   string // the source: here an object id
+	to     string // the remote's ref
+	reason string // why it was rejected, as git or the server says
+	// byServer says the server refused it ([remote rejected]), not git
+	// before sending.
+	byServer bool
+}
+
+func (s refStatus) accepted() bool { return s.flag != '!' }
+
+// collateral reports a rejection that only follows from another one in an
+// atomic push (the root cause is named on that other ref).
+func (s refStatus) collateral() bool {
+	switch s.reason {
+	case "atomic push failed", "atomic push failure", "atomic transaction failed":
+		return true
+	}
+	return false
+}
+
+// parsePorcelain reads git push --porcelain: per "To <url>" block, one
+// line "<flag>\t<from>:<to>\t<summary>" per ref. When the remote has
+// several push URLs, a ref counts as accepted only if every one took it.
+func parsePorcelain(out []byte) map[string]refStatus {
+	res := map[string]refStatus{}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.SplitN(line, "\t", 3)
+		if len(f) != 3 || len(f[0]) != 1 {
+			continue
+		}
+		from, to, ok := strings.Cut(f[1], ":")
 		if !ok {
 			continue
 		}
-		d, n, ok := strings.Cut(rest, "/")
-		if !ok || CheckName("domain", d) != nil || CheckName("stack", n) != nil {
+		st := refStatus{flag: f[0][0], from: from, to: to}
+		if st.flag == '!' {
+			st.reason = f[2]
+			st.byServer = strings.HasPrefix(f[2], "[remote ")
+			if i := strings.Index(f[2], " ("); i >= 0 && strings.HasSuffix(f[2], ")") {
+				st.reason = f[2][i+2 : len(f[2])-1]
+			}
+		}
+		if prev, seen := res[to]; seen && !prev.accepted() {
 			continue
 		}
-		id := StackID{Domain: d, Name: n}
-		mine, err := r.refs.Lookup(name)
-		switch {
-		case errors.Is(err, ErrRefNotFound):
-			if err := r.refs.Update("gachette: fetch", RefUpdate{Name: name, New: h}); err != nil {
-				return res, err
-			}
-			res.New = append(res.New, id)
-		case err != nil:
-			return res, err
-		case mine == h:
-			res.Known = append(res.Known, id)
-		default:
-			conflicts = append(conflicts, id.String())
-			continue
-		}
-		if err := r.markPublished(id); err != nil {
-			return res, fmt.Errorf("fetched %s: %w", id, err)
-		}
+		res[to] = st
 	}
-	for _, name := range names {
-		d, ok := strings.CutPrefix(name, "refs/heads/")
-		if !ok || CheckName("domain", d) != nil {
-			continue
-		}
-		theirs := remote[name]
-		if rm.Name != "" {
-			if err := r.setRef("refs/remotes/"+rm.Name+"/"+d, theirs); err != nil {
-				return res, err
-			}
-		}
-		mine, err := r.refs.Lookup(name)
-		if err != nil && !errors.Is(err, ErrRefNotFound) {
-			return res, err
-		}
-		switch {
-		case mine == theirs:
-		case mine.IsZero() || r.isAncestor(mine, theirs):
-			held, err := r.checkedOut()
-			if err != nil {
-				return res, err
-			}
-			if wt, ok := held[name]; ok {
-				res.Warnings = append(res.Warnings, fmt.Sprintf("domain branch %s not moved: the work tree %s has it checked out", d, wt))
-				continue
-			}
-			if err := r.refs.Update("gachette: fetch", RefUpdate{Name: name, Old: mine, New: theirs}); err != nil {
-				return res, err
-			}
-			res.Branches = append(res.Branches, d)
-		default:
-			res.Warnings = append(res.Warnings, fmt.Sprintf("domain branch %s kept: the remote's points at another lineage (%s)", d, theirs.String()[:12]))
-		}
-	}
-	if len(conflicts) > 0 {
-		return res, &ConflictError{Remote: rm.String(), Stacks: conflicts, Fetch: true}
-	}
-	return res, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return res
 }

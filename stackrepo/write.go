@@ -183,6 +183,9 @@ func (r *Repo) tryWrite(ident Identity, compute func() (*Stack, *plan, error)) (
 	updates := []RefUpdate{{Name: id.TagRef(), New: tagHash}}
 	if cur != nil {
 		updates[0].Old = cur.Tag
+		// Still unpublished when the change lands: a push that seals the
+		// stack meanwhile makes this transaction fail, and the retry
+		// refuses the change (see Repo.seal).
 		updates = append(updates, RefUpdate{Name: id.publishedRef()})
 	}
 	branch, err := r.branchUpdate(id, cur, p.create, commitHash)

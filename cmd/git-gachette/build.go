@@ -76,7 +76,7 @@ func (a *app) runBuild(key, debsPath string, o buildOptions) error {
 	}
 	conns := a.newConnections()
 	defer conns.close()
-	ctx, stop := hostContext()
+	ctx, stop := interruptible()
 	defer stop()
 	ex, err := conns.get(ctx, hosts[0])
 	if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 
@@ -16,11 +15,16 @@ func (a *app) newFetchCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "fetch [--remote R]",
 		Short: "Bring the stacks of a remote here",
-		Long: `Fetch every stack of remote R (default: gachette.remote, else origin): new
-stacks are added here, stacks that exist here identically are kept, and a
-stack that differs under the same name is reported and left alone. Local
-domain branches are created or fast-forwarded. Fetched stacks are published:
-they no longer change in place.`,
+		Long: `Fetch every stack of remote R (default: gachette.remote, else origin) with
+git fetch, which reaches it as it does for you (credential helpers,
+~/.ssh/config, core.sshCommand, insteadOf, proxies, TLS). New stacks are
+added here and published (sealed) at once; stacks that exist here
+identically are kept; a stack that differs under the same name is reported
+and left alone. Tags of the remote that are not stacks (lightweight tags,
+tags of other objects, other names) are skipped and listed. Domain
+branches are created or moved to the remote's when that is a fast-forward
+or a newer stack; channels are fast-forwarded. A fetch that brings nothing
+new writes nothing.`,
 		Example: `  git gachette fetch
   git gachette fetch --remote /srv/stacks.git`,
 		Args: cobra.NoArgs,
@@ -33,25 +37,63 @@ they no longer change in place.`,
 	return cmd
 }
 
+// fetchJSON is what fetch --json prints:
+//
+//	{"remote": "origin", "new": ["main/3"], "known": ["main/1", "main/2"], "differ": [],
+//	 "skipped": [{"tag": "main/0-hotfix", "reason": "a lightweight tag (...)"}],
+//	 "branches": ["main"], "channels": [], "warnings": []}
+//
+// error is set when fetch fails (differ lists the stacks that make it fail).
+type fetchJSON struct {
+	Remote   string        `json:"remote"`
+	New      []string      `json:"new"`
+	Known    []string      `json:"known"`
+	Differ   []string      `json:"differ"`
+	Skipped  []skippedJSON `json:"skipped"`
+	Branches []string      `json:"branches"`
+	Channels []string      `json:"channels"`
+	Warnings []string      `json:"warnings"`
+	Error    string        `json:"error,omitempty"`
+}
+
+type skippedJSON struct {
+	Tag    string `json:"tag"`
+	Reason string `json:"reason"`
+}
+
 func (a *app) runFetch(remoteArg string, asJSON bool) error {
 	r, err := a.openStacks()
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	rm, err := a.remote(r, remoteArg)
+	rm, origin, err := a.remote(remoteArg)
 	if err != nil {
 		return err
 	}
-	res, err := r.Fetch(context.Background(), rm)
-	var conflict *stackrepo.ConflictError
-	if err != nil && !errors.As(err, &conflict) {
-		return err
-	}
+	ctx, stop := interruptible()
+	defer stop()
+	res, err := r.Fetch(ctx, rm, a.remoteOptions())
+	err = a.remoteFailure(err, origin, r)
 	if asJSON {
-		if jerr := a.printJSON(map[string]any{"remote": rm.String(), "new": idStrings(res.New), "known": idStrings(res.Known), "branches": nonNilStrings(res.Branches), "warnings": nonNilStrings(res.Warnings)}); jerr != nil {
+		out := fetchJSON{Remote: rm.String(), New: []string{}, Known: []string{}, Differ: []string{}, Skipped: []skippedJSON{}, Branches: []string{}, Channels: []string{}, Warnings: []string{}}
+		if res != nil {
+			out.New, out.Known, out.Differ = idStrings(res.New), idStrings(res.Known), idStrings(res.Differ)
+			out.Branches, out.Channels, out.Warnings = nonNilStrings(res.Branches), nonNilStrings(res.Channels), nonNilStrings(res.Warnings)
+			for _, s := range res.Skipped {
+				out.Skipped = append(out.Skipped, skippedJSON{Tag: s.Tag, Reason: s.Reason})
+			}
+		}
+		if err != nil {
+			out.Error = err.Error()
+		}
+		if jerr := a.printJSON(out); jerr != nil {
 			return jerr
 		}
+		return err
+	}
+	var conflict *stackrepo.ConflictError
+	if res == nil || err != nil && !errors.As(err, &conflict) {
 		return err
 	}
 	for _, id := range res.New {
@@ -60,7 +102,13 @@ func (a *app) runFetch(remoteArg string, asJSON bool) error {
 	for _, d := range res.Branches {
 		a.info("domain branch %s updated", d)
 	}
+	for _, c := range res.Channels {
+		a.info("channel %s updated", c)
+	}
 	a.info("fetched from %s: %d new, %d already here", rm, len(res.New), len(res.Known))
+	for _, s := range res.Skipped {
+		fmt.Fprintf(a.stderr, "warning: skipped tag %s of %s: %s; it is not a stack and was not created here\n", s.Tag, rm, s.Reason)
+	}
 	for _, w := range res.Warnings {
 		fmt.Fprintf(a.stderr, "warning: %s\n", w)
 	}

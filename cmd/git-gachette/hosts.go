@@ -48,10 +48,11 @@ var buildSettings = []string{"workdir", "debsPath", "builder", "trebuchet", "arc
 // SIGTERM, as a shell reports one killed by SIGINT.
 const exitInterrupted = 130
 
-// hostContext is the context of the steps a command runs on build hosts:
-// SIGINT or SIGTERM cancels it, which stops them there (see
-// remote.Executor). stop ends the signal handling.
-func hostContext() (ctx context.Context, stop func()) {
+// interruptible is the context of a command's steps on build hosts and of
+// the git it runs for remotes: SIGINT or SIGTERM cancels it, which stops
+// them (see remote.Executor; git is killed), and the command exits 130.
+// stop ends the signal handling.
+func interruptible() (ctx context.Context, stop func()) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 

@@ -45,6 +45,8 @@ func TestScripts(t *testing.T) {
 			"interrupt":   cmdInterrupt,
 			"exitcode":    cmdExitCode,
 			"not-running": cmdNotRunning,
+			"gitserver":   cmdGitServer,
+			"crash-fetch": cmdCrashFetch,
 		},
 	})
 }

@@ -2,13 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
-	"regexp"
-	"strings"
-	"unicode"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sys/unix"
 
 	"github.com/ops-hero/git-gachette/semverx"
 	"github.com/ops-hero/git-gachette/stackrepo"
@@ -19,14 +18,22 @@ func (a *app) newPushCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "push [STACK...] [--remote R]",
-		Short: "Publish stacks (tags) and their domain branches to a remote",
-		Long: `Push stacks and the branches of their domains to remote R: a remote of the
-stacks repository (default: gachette.remote, else origin) or any git URL —
-a path, file://, ssh://. Without STACK, every stack of the domain is pushed.
+		Short: "Publish stacks (tags), their domain branches and channels to a remote",
+		Long: `Push stacks and the branches of their domains to remote R, with git push:
+a remote of the stacks repository (default: gachette.remote, else origin)
+or any URL or path git takes. git reaches it as it does for you: credential
+helpers, ~/.ssh/config, core.sshCommand, url.<base>.insteadOf,
+remote.<name>.pushurl, proxies and TLS settings. Without STACK, every stack
+of the domain is pushed.
 
-Stacks are never overwritten: if the remote has a different stack under the
-same name, nothing is pushed. Pushed stacks are published: they no longer
-change in place.`,
+Each stack goes as the exact tag object read when the push starts, and is
+never overwritten: a stack the remote has under the same name with other
+contents is refused. Where the remote supports it the push is atomic (all
+or nothing); otherwise each ref lands or not on its own, and push says so.
+The domain branch moves on the remote to the newest stack it has, with a
+lease on where it was; the domain's channels go along, fast-forward only. The stacks the remote accepted are published here:
+they no longer change in place. The server's messages (remote: ...) are
+shown as they come.`,
 		Example: `  git gachette push 124
   git gachette push --remote origin
   git gachette push backend/124 --remote ssh://git@deploy.example.com/srv/stacks.git`,
@@ -37,6 +44,31 @@ change in place.`,
 	cmd.Flags().StringVarP(&remote, "remote", "r", "", "remote name or URL (default: gachette.remote, else origin)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
 	return cmd
+}
+
+// pushJSON is what push --json prints:
+//
+//	{"remote": "origin", "atomic": true, "pushed": ["main/2"], "up_to_date": ["main/1"],
+//	 "branches": ["main"], "channels": ["main/prod"], "rejected": [], "changed": [], "warnings": []}
+//
+// rejected lists {"ref", "stack", "reason"}; error is set when push fails.
+type pushJSON struct {
+	Remote   string          `json:"remote"`
+	Atomic   bool            `json:"atomic"`
+	Pushed   []string        `json:"pushed"`
+	UpToDate []string        `json:"up_to_date"`
+	Branches []string        `json:"branches"`
+	Channels []string        `json:"channels"`
+	Rejected []rejectionJSON `json:"rejected"`
+	Changed  []string        `json:"changed"`
+	Warnings []string        `json:"warnings"`
+	Error    string          `json:"error,omitempty"`
+}
+
+type rejectionJSON struct {
+	Ref    string `json:"ref"`
+	Stack  string `json:"stack,omitempty"`
+	Reason string `json:"reason"`
 }
 
 func (a *app) runPush(args []string, remoteArg string, asJSON bool) error {
@@ -53,7 +85,7 @@ func (a *app) runPush(args []string, remoteArg string, asJSON bool) error {
 		return err
 	}
 	defer r.Close()
-	rm, err := a.remote(r, remoteArg)
+	rm, origin, err := a.remote(remoteArg)
 	if err != nil {
 		return err
 	}
@@ -73,72 +105,93 @@ func (a *app) runPush(args []string, remoteArg string, asJSON bool) error {
 			ids = append(ids, s.ID)
 		}
 	}
-	res, err := r.Push(context.Background(), rm, ids)
-	if err != nil {
+	ctx, stop := interruptible()
+	defer stop()
+	res, err := r.Push(ctx, rm, ids, a.remoteOptions())
+	err = a.remoteFailure(err, origin, r)
+	if asJSON {
+		out := pushJSON{Remote: rm.String(), Atomic: true, Pushed: []string{}, UpToDate: []string{}, Branches: []string{}, Channels: []string{}, Rejected: []rejectionJSON{}, Changed: []string{}, Warnings: []string{}}
+		if res != nil {
+			out.Atomic, out.Pushed, out.UpToDate, out.Changed = res.Atomic, idStrings(res.Pushed), idStrings(res.UpToDate), idStrings(res.Changed)
+			out.Branches, out.Channels, out.Warnings = nonNilStrings(res.Branches), nonNilStrings(res.Channels), nonNilStrings(res.Warnings)
+			for _, rj := range res.Rejected {
+				out.Rejected = append(out.Rejected, rejectionJSON{Ref: rj.Ref, Stack: rj.Stack, Reason: rj.Reason})
+			}
+		}
+		if err != nil {
+			out.Error = err.Error()
+		}
+		if jerr := a.printJSON(out); jerr != nil {
+			return jerr
+		}
 		return err
 	}
-	if asJSON {
-		return a.printJSON(map[string]any{"remote": rm.String(), "pushed": idStrings(res.Pushed), "up_to_date": idStrings(res.UpToDate), "branches": nonNilStrings(res.Branches), "warnings": nonNilStrings(res.Warnings)})
+	if res != nil {
+		for _, id := range res.Pushed {
+			a.info("pushed %s to %s", id, rm)
+		}
+		for _, d := range res.Branches {
+			a.info("pushed domain branch %s to %s", d, rm)
+		}
+		for _, c := range res.Channels {
+			a.info("pushed channel %s to %s", c, rm)
+		}
+		if len(res.Pushed) == 0 && len(res.Branches) == 0 && len(res.Channels) == 0 && err == nil {
+			a.info("%s is up to date (%d stacks)", rm, len(res.UpToDate))
+		}
+		for _, w := range res.Warnings {
+			fmt.Fprintf(a.stderr, "warning: %s\n", w)
+		}
 	}
-	for _, id := range res.Pushed {
-		a.info("pushed %s to %s", id, rm)
-	}
-	for _, d := range res.Branches {
-		a.info("pushed domain branch %s to %s", d, rm)
-	}
-	if len(res.Pushed) == 0 && len(res.Branches) == 0 {
-		a.info("%s is up to date (%d stacks)", rm, len(res.UpToDate))
-	}
-	for _, w := range res.Warnings {
-		fmt.Fprintf(a.stderr, "warning: %s\n", w)
-	}
-	return nil
+	return err
 }
 
-// remote resolves --remote: a remote configured in the stacks repository,
-// else a URL or path.
-func (a *app) remote(r *stackrepo.Repo, arg string) (stackrepo.Remote, error) {
+// remote resolves --remote: the flag, else gachette.remote, else origin.
+// git itself resolves what it names (a configured remote, a URL, a path).
+// It also returns where the value came from, for messages.
+func (a *app) remote(arg string) (stackrepo.Remote, string, error) {
 	if err := a.load(); err != nil {
-		return stackrepo.Remote{}, err
+		return stackrepo.Remote{}, "", err
 	}
 	origin := "flag --remote"
 	if arg == "" {
 		v := a.settings.get("remote")
 		arg, origin = v.Value, v.Origin
 	}
-	if arg == "" || strings.HasPrefix(arg, "-") || strings.IndexFunc(arg, unicode.IsControl) >= 0 || len(arg) > 2048 {
-		return stackrepo.Remote{}, fmt.Errorf("remote %q (from %s) is not a remote name, URL or path", semverx.Shorten(arg), origin)
+	rm, err := stackrepo.ParseRemote(arg)
+	var bad *stackrepo.RemoteArgError
+	if errors.As(err, &bad) {
+		return rm, origin, fmt.Errorf("remote %q (from %s) %s", semverx.Shorten(stackrepo.Redact(bad.Arg)), origin, bad.Why)
 	}
-	if helper := transportHelper.FindString(arg); helper != "" {
-		return stackrepo.Remote{}, fmt.Errorf("remote %q (from %s) uses git's %s transport, which is not supported (it can run commands); use a path, file://, ssh://, https:// or git@host:path", semverx.Shorten(arg), origin, helper)
-	}
-	cfg := r.Config()
-	if stackrepo.CheckName("remote", arg) == nil {
-		if url := cfg.Value("remote." + arg + ".url"); url != "" {
-			if strings.HasPrefix(url, "-") {
-				return stackrepo.Remote{}, fmt.Errorf("remote %s has URL %q, which starts with '-'; fix it with git remote set-url", arg, url)
-			}
-			if helper := transportHelper.FindString(url); helper != "" {
-				return stackrepo.Remote{}, fmt.Errorf("remote %s has URL %q, which uses git's %s transport (not supported: it can run commands); fix it with git remote set-url", arg, semverx.Shorten(url), helper)
-			}
-			return stackrepo.Remote{Name: arg, URL: url}, nil
-		}
-	}
-	if strings.ContainsAny(arg, "/:") || isDir(arg) {
-		return stackrepo.Remote{URL: arg}, nil
-	}
-	return stackrepo.Remote{}, fmt.Errorf("remote %q (from %s) is not configured in the stacks repository %s and is not a URL or path; "+
-		"add it with: git -C %s remote add %s URL, or pass --remote URL", arg, origin, r.Dir, r.Dir, arg)
+	return rm, origin, err
 }
 
-// transportHelper matches git's "<transport>::<address>" remote syntax
-// (ext::, fd::, and the remote helpers), which go-git does not speak and
-// which, for ext::, runs a command.
-var transportHelper = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*::`)
+// remoteFailure adds to a push or fetch error what only the command knows:
+// where the remote's name came from, and the exit status of an interrupt.
+func (a *app) remoteFailure(err error, origin string, r *stackrepo.Repo) error {
+	var nsr *stackrepo.NoSuchRemoteError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, context.Canceled):
+		return &exitError{code: exitInterrupted, err: err}
+	case errors.As(err, &nsr):
+		return fmt.Errorf("remote %q (from %s) is not configured in the stacks repository %s and is not a URL or path; "+
+			"add it with: git -C %s remote add %s URL, or pass --remote URL", nsr.Name, origin, r.Dir, r.Dir, nsr.Name)
+	}
+	return err
+}
 
-func isDir(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.IsDir()
+// remoteOptions: git may ask for credentials only when someone is there to
+// answer (standard input and error are a terminal); the server's messages
+// go to standard error.
+func (a *app) remoteOptions() stackrepo.RemoteOptions {
+	return stackrepo.RemoteOptions{Messages: a.stderr, Interactive: isTerminal(os.Stdin) && isTerminal(os.Stderr)}
+}
+
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }
 
 func idStrings(ids []stackrepo.StackID) []string {

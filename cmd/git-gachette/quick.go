@@ -98,7 +98,7 @@ func (a *app) runQuick(names []string, o quickOptions) error {
 
 	conns := a.newConnections()
 	defer conns.close()
-	sigCtx, stop := hostContext()
+	sigCtx, stop := interruptible()
 	defer stop()
 	ctx, cancel := context.WithCancel(sigCtx)
 	defer cancel()

@@ -141,8 +141,8 @@ const ZeroID = "0000000000000000000000000000000000000000"
 
 // RefUpdate is one compare-and-swap in a ref transaction: Name moves to New
 // if it is Old now. Old == ZeroID means Name must not exist; New == ZeroID
-// deletes it; New == Old only checks that Name is Old (git's verify),
-// holding its lock until the transaction ends.
+// deletes it. New == Old only checks (git's "verify"): the transaction
+// fails unless Name is Old, and Name stays locked until it ends.
 type RefUpdate struct {
 	Name, Old, New string
 }
@@ -172,7 +172,10 @@ func (g *Git) UpdateRefs(ctx context.Context, msg string, updates []RefUpdate) e
 	if msg != "" {
 		args = append(args, "-m", oneLine(msg))
 	}
-	cmd := g.Command(ctx, args...)
+	// Without core.warnAmbiguousRefs=false git looks each object id up as a
+	// ref name too (a dozen stat calls per id): 5x the time of a
+	// 10,000-ref transaction.
+	cmd := g.Command(ctx, append([]string{"-c", "core.warnAmbiguousRefs=false"}, args...)...)
 	cmd.Env = append(cmd.Env, "LC_ALL=C", "LANGUAGE=")
 	cmd.Stdin = &in
 	var stdout, stderr bytes.Buffer

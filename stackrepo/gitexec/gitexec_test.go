@@ -90,3 +90,39 @@ func TestUpdateRefsCompareAndSwap(t *testing.T) {
 		t.Fatalf("LockFile(%v) = %q, want %q", err, got, lock)
 	}
 }
+
+// An update whose New is its Old only checks the ref (git's verify): the
+// transaction fails when the ref is something else, absent included.
+func TestUpdateRefsVerify(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "r.git")
+	if out, err := exec.Command("git", "init", "-q", "--bare", dir).CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v\n%s", err, out)
+	}
+	g := &Git{GitDir: dir}
+	ctx := context.Background()
+	out, err := g.Output(ctx, strings.NewReader("x"), "hash-object", "-w", "--stdin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob := strings.TrimSpace(string(out))
+	if err := g.UpdateRefs(ctx, "", []RefUpdate{{Name: "refs/tags/a", Old: ZeroID, New: blob}}); err != nil {
+		t.Fatal(err)
+	}
+	// a is blob and b absent: both checks hold, c is created.
+	ok := []RefUpdate{{Name: "refs/tags/a", Old: blob, New: blob}, {Name: "refs/tags/b", Old: ZeroID, New: ZeroID}, {Name: "refs/tags/c", Old: ZeroID, New: blob}}
+	if err := g.UpdateRefs(ctx, "", ok); err != nil {
+		t.Fatalf("verify of refs as they are: %v", err)
+	}
+	// b must be absent but c is not: nothing happens.
+	bad := []RefUpdate{{Name: "refs/tags/c", Old: ZeroID, New: ZeroID}, {Name: "refs/tags/d", Old: ZeroID, New: blob}}
+	if err := g.UpdateRefs(ctx, "", bad); err == nil {
+		t.Fatal("verify that an existing ref is absent succeeded")
+	}
+	out, err = g.Output(ctx, nil, "for-each-ref", "--format=%(refname)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Fields(string(out)); !slices.Equal(got, []string{"refs/tags/a", "refs/tags/c"}) {
+		t.Fatalf("refs: %q, want a and c", got)
+	}
+}

@@ -250,26 +250,3 @@ func TestParseIdent(t *testing.T) {
 		}
 	}
 }
-
-func TestUpdateRefsVerify(t *testing.T) {
-	_, env := isolated(t)
-	dir := filepath.Join(t.TempDir(), "r.git")
-	gitIn(t, env, ".", "init", "-q", "--bare", dir)
-	g := &Git{GitDir: dir, Env: env}
-	ctx := context.Background()
-	blob := strings.TrimSpace(string(must(g.Output(ctx, strings.NewReader("x"), "hash-object", "-w", "--stdin"))))
-	// verify: the transaction goes through only while the ref is absent
-	if err := g.UpdateRefs(ctx, "", []RefUpdate{{Name: "refs/tags/a", Old: ZeroID, New: blob}, {Name: "refs/x/sealed", Old: ZeroID, New: ZeroID}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := g.UpdateRefs(ctx, "", []RefUpdate{{Name: "refs/x/sealed", Old: ZeroID, New: blob}}); err != nil {
-		t.Fatal(err)
-	}
-	err := g.UpdateRefs(ctx, "", []RefUpdate{{Name: "refs/tags/b", Old: ZeroID, New: blob}, {Name: "refs/x/sealed", Old: ZeroID, New: ZeroID}})
-	if err == nil {
-		t.Fatal("verify of an absent ref passed while it exists")
-	}
-	if out := string(must(g.Output(ctx, nil, "for-each-ref", "--format=%(refname)"))); strings.Contains(out, "refs/tags/b") {
-		t.Errorf("half a transaction landed:\n%s", out)
-	}
-}

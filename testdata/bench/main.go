@@ -2,10 +2,12 @@
 // in one run, and prints the table of issue 4's targets: figure, reference,
 // ratio, target, met. It builds git-gachette, the stacks fixtures (100 and
 // 10,000 stacks of 200 packages, cached in $TMPDIR), an aptly database,
-// a real sshd on 127.0.0.1 and a project of 20,000 commits.
+// a real sshd on 127.0.0.1 and a project of 20,000 commits; push and fetch
+// run against a 10,000-stack remote, by path and over ssh://.
 //
-//	go run ./testdata/bench            # 15 runs of each, about 3 minutes
+//	go run ./testdata/bench                   # 15 runs of each, about 8 minutes
 //	go run ./testdata/bench -runs 31
+//	go run ./testdata/bench -only pushfetch   # one section (stacks, aptly, quick, prepare, pushfetch)
 //
 // It needs git, dpkg-deb, aptly, ssh and sshd (apt-get install git
 // dpkg-dev aptly openssh-client openssh-server). It is not a test: CI does
@@ -31,9 +33,26 @@ import (
 	"github.com/ops-hero/git-gachette/remote/sshdtest"
 	"github.com/ops-hero/git-gachette/stackrepo"
 	"github.com/ops-hero/git-gachette/stackrepo/benchfixture"
+	"github.com/ops-hero/git-gachette/stackrepo/gitservertest"
 )
 
-var runs = flag.Int("runs", 15, "timed runs of each command (after one warm-up run)")
+var (
+	runs = flag.Int("runs", 15, "timed runs of each command (after one warm-up run)")
+	only = flag.String("only", "", "run only these figures, comma-separated: stacks, aptly, quick, prepare, pushfetch (default: all)")
+)
+
+// want reports whether the figures of section are to be measured.
+func want(section string) bool {
+	if *only == "" {
+		return true
+	}
+	for _, s := range strings.Split(*only, ",") {
+		if strings.TrimSpace(s) == section {
+			return true
+		}
+	}
+	return false
+}
 
 func main() {
 	flag.Parse()
@@ -103,17 +122,21 @@ func run() error {
 	if err := x.startups(); err != nil {
 		return err
 	}
-	if err := x.stacks(small, large); err != nil {
-		return err
-	}
-	if err := x.aptly(large); err != nil {
-		return err
-	}
-	if err := x.remote(); err != nil {
-		return err
-	}
-	if err := x.prepare20k(); err != nil {
-		return err
+	for _, sec := range []struct {
+		name string
+		run  func() error
+	}{
+		{"stacks", func() error { return x.stacks(small, large) }},
+		{"aptly", func() error { return x.aptly(large) }},
+		{"quick", x.remote},
+		{"prepare", x.prepare20k},
+		{"pushfetch", func() error { return x.pushFetch(large) }},
+	} {
+		if want(sec.name) {
+			if err := sec.run(); err != nil {
+				return err
+			}
+		}
 	}
 	x.print()
 	return nil
@@ -809,4 +832,205 @@ func yes(b bool) string {
 		return "yes"
 	}
 	return "NO"
+}
+
+// pushFetch: push and fetch against a 10,000-stack remote, by path and
+// over ssh:// (sshd on 127.0.0.1 through an ssh config alias), side by
+// side with git push / git fetch of the same refs from a copy of the same
+// repository.
+func (x *b) pushFetch(large string) error {
+	step("push and fetch: a 10,000-stack remote, by path and over ssh://")
+	srv, err := gitservertest.StartSSH(filepath.Join(x.tmp, "gitsshd"), x.home, "gitserver")
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	for _, t := range []struct {
+		name string
+		url  func(string) string
+		env  []string
+	}{
+		{"path", func(p string) string { return p }, nil},
+		{"ssh", func(p string) string { return "ssh://gitserver" + p }, []string{"GIT_SSH_COMMAND=" + srv.Command}},
+	} {
+		saved := x.env
+		x.env = append(append([]string(nil), x.env...), t.env...)
+		err := x.pushFetchOver(large, t.name, t.url)
+		x.env = saved
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (x *b) pushFetchOver(large, transport string, url func(string) string) error {
+	dir := filepath.Join(x.tmp, "pf-"+transport)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	clone := func(name string) (string, error) {
+		p := filepath.Join(dir, name)
+		_, _, err := x.exe("", []string{"git", "clone", "-q", "--mirror", large, p})
+		return p, err
+	}
+	bare := func(name string) (string, error) {
+		p := filepath.Join(dir, name)
+		_, _, err := x.exe("", []string{"git", "init", "-q", "--bare", p})
+		return p, err
+	}
+	ours := func(stacks string, args ...string) []string {
+		return append([]string{x.bin, "-q", "--stacks", stacks}, args...)
+	}
+	g := func(gitDir string, args ...string) []string {
+		return append([]string{"git", "--git-dir", gitDir}, args...)
+	}
+	label := func(s string) string {
+		return fmt.Sprintf("%s (10k, %s)", s, map[string]string{"path": "path", "ssh": "ssh://"}[transport])
+	}
+
+	// One new stack, pushed: its tag and the domain branch.
+	step(fmt.Sprintf("%s: push of one new stack vs git push of its tag and branch (%d runs each)", transport, *runs))
+	var repos [4]string
+	for i, n := range []string{"push-ours.git", "push-ref.git", "push-ours-remote.git", "push-ref-remote.git"} {
+		var err error
+		if repos[i], err = clone(n); err != nil {
+			return err
+		}
+	}
+	newStack := func(stacks string, n int) error {
+		_, _, err := x.exe("", ours(stacks, "stack", "create", strconv.Itoa(n), "--from", strconv.Itoa(n-1)))
+		return err
+	}
+	no, nr := 10000, 10000
+	o, r, err := x.pair(func() (sample, error) {
+		no++
+		if err := newStack(repos[0], no); err != nil {
+			return sample{}, err
+		}
+		s, _, err := x.exe("", ours(repos[0], "push", strconv.Itoa(no), "--remote", url(repos[2])))
+		return s, err
+	}, func() (sample, error) {
+		nr++
+		if err := newStack(repos[1], nr); err != nil {
+			return sample{}, err
+		}
+		s, _, err := x.exe("", g(repos[1], "push", "--porcelain", url(repos[3]), "refs/tags/main/"+strconv.Itoa(nr), "refs/heads/main"))
+		return s, err
+	})
+	if err != nil {
+		return err
+	}
+	x.addRow(label("push one new stack vs git push of its tag and branch"), o, r, 1.2, "")
+
+	// Fetch: the first one, then one new stack, then nothing new.
+	step(fmt.Sprintf("%s: first fetch, fetch of one new stack, fetch of nothing new (%d runs each)", transport, *runs))
+	remote, err := clone("fetch-remote.git")
+	if err != nil {
+		return err
+	}
+	local := filepath.Join(dir, "fetch-ours.git")
+	if _, _, err := x.exe("", []string{x.bin, "init", local}); err != nil {
+		return err
+	}
+	first, _, err := x.exe("", ours(local, "fetch", "--remote", url(remote)))
+	if err != nil {
+		return err
+	}
+	loose := looseObjects(local)
+	_, out, err := x.exe("", g(local, "for-each-ref", "--count=1", "--format=%(refname)", "refs/gachette/remotes/"))
+	if err != nil {
+		return err
+	}
+	// refs/gachette/remotes/<key>/…: the namespace the fetch uses
+	parts := strings.SplitN(strings.TrimSpace(out), "/", 5)
+	if len(parts) < 5 {
+		return fmt.Errorf("the first fetch made no ref under refs/gachette/remotes/ (%q)", out)
+	}
+	ns := strings.Join(parts[:4], "/") + "/"
+	refspecs := []string{"+refs/tags/*:" + ns + "tags/*", "+refs/heads/*:" + ns + "heads/*", "+refs/gachette/channels/*:" + ns + "channels/*"}
+	fetchArgs := append([]string{"fetch", "--no-tags", "--prune", "--no-write-fetch-head", "-q", url(remote)}, refspecs...)
+	refFirst := filepath.Join(dir, "fetch-ref-first.git")
+	if _, err := bare("fetch-ref-first.git"); err != nil {
+		return err
+	}
+	refFirstSample, _, err := x.exe("", g(refFirst, fetchArgs...))
+	if err != nil {
+		return err
+	}
+	x.rows = append(x.rows, row{figure: label("first fetch: loose objects left (git fetch: " + strconv.Itoa(looseObjects(refFirst)) + ")"),
+		ours: strconv.Itoa(loose), ref: "100", ratio: float64(loose) / 100, target: 1.0,
+		note: fmt.Sprintf("first fetch took %s; git fetch of the same refspecs into an empty repository %s", ms(first.wall), ms(refFirstSample.wall))})
+	copyOf := filepath.Join(dir, "fetch-ref.git")
+	if _, _, err := x.exe("", []string{"cp", "-a", local, copyOf}); err != nil {
+		return err
+	}
+	top := 10000
+	o, r, err = x.pair(func() (sample, error) {
+		top++
+		if err := newStack(remote, top); err != nil {
+			return sample{}, err
+		}
+		s, _, err := x.exe("", ours(local, "fetch", "--remote", url(remote)))
+		return s, err
+	}, x.cmd("", g(copyOf, fetchArgs...)...))
+	if err != nil {
+		return err
+	}
+	x.addRow(label("fetch of one new stack vs git fetch of the same refspecs"), o, r, 1.5, "")
+	o, r, err = x.pair(x.cmd("", ours(local, "fetch", "--remote", url(remote))...), x.cmd("", g(copyOf, fetchArgs...)...))
+	if err != nil {
+		return err
+	}
+	x.addRow(label("fetch of nothing new vs git fetch of the same refspecs"), o, r, 1.5, "")
+
+	// The first push of all 10,000 stacks to an empty remote; fewer runs,
+	// each from a fresh copy.
+	full := min(*runs, 3)
+	step(fmt.Sprintf("%s: first push of 10,000 stacks vs git push of every tag and the branch (%d runs each)", transport, full))
+	var fo, fr series
+	for i := 0; i <= full; i++ {
+		var s [2]sample
+		for k, name := range []string{"ours", "ref"} {
+			src, err := clone(fmt.Sprintf("full-%s-%d.git", name, i))
+			if err != nil {
+				return err
+			}
+			dst, err := bare(fmt.Sprintf("full-%s-remote-%d.git", name, i))
+			if err != nil {
+				return err
+			}
+			argv := ours(src, "push", "--remote", url(dst))
+			if name == "ref" {
+				argv = g(src, "push", "--porcelain", url(dst), "refs/tags/*:refs/tags/*", "refs/heads/main")
+			}
+			if s[k], _, err = x.exe("", argv); err != nil {
+				return err
+			}
+			os.RemoveAll(src)
+			os.RemoveAll(dst)
+		}
+		if i > 0 {
+			fo.add(s[0])
+			fr.add(s[1])
+		}
+	}
+	x.addRow(label("first push of every stack vs git push of all tags and the branch"), fo, fr, 1.2,
+		fmt.Sprintf("medians of %d runs; git-gachette pins the 10,000 tag objects it read (one ref transaction), git pushes them, and one transaction seals them (a check and a create per stack) and drops the pins", full))
+	return nil
+}
+
+// looseObjects is the number of loose objects in a repository.
+func looseObjects(dir string) int {
+	out, err := exec.Command("git", "--git-dir", dir, "count-objects", "-v").Output()
+	if err != nil {
+		return -1
+	}
+	for _, l := range strings.Split(string(out), "\n") {
+		if k, v, _ := strings.Cut(l, ": "); k == "count" {
+			n, _ := strconv.Atoi(v)
+			return n
+		}
+	}
+	return -1
 }

@@ -1,0 +1,791 @@
+package stackrepo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/ops-hero/git-gachette/semverx"
+)
+
+// PushResult tells what a push did.
+type PushResult struct {
+	// Remote is the remote as shown: its name, or its URL without user
+	// information.
+	Remote string
+	// Atomic is false when the remote does not take a push as one
+	// transaction: its refs were then updated one by one.
+	Atomic bool
+	// Pushed are new on the remote, and sealed here.
+	Pushed []StackID
+	// UpToDate were on the remote already, as the same tag objects, and
+	// are sealed here.
+	UpToDate []StackID
+	// Branches are the domain branches moved on the remote.
+	Branches []string
+	// Channels are the channels (domain/env) moved on the remote.
+	Channels []string
+	// Rejected are the refs that the remote (or git, before sending)
+	// refused, with the reason; nothing of them is sealed.
+	Rejected []Rejection
+	// Changed were accepted by the remote as they were when the push
+	// read them, but changed here meanwhile: they are not sealed, and the
+	// remote keeps what it accepted.
+	Changed  []StackID
+	Warnings []string
+}
+
+// Rejection is a ref that a push did not update.
+type Rejection struct {
+	Ref    string // the remote's ref, e.g. refs/tags/main/3
+	Stack  string // the stack whose tag it is ("" for a branch)
+	Reason string // git's or the server's reason, e.g. "hook declined"
+	// ByServer says the server refused it (git had sent it).
+	ByServer bool
+}
+
+// ConflictError lists stacks that differ between here and a remote.
+type ConflictError struct {
+	Remote string
+	Stacks []string
+	Fetch  bool
+	// Others says what became of the other stacks of a push.
+	Others string
+}
+
+func (e *ConflictError) Error() string {
+	if e.Fetch {
+		return fmt.Sprintf("remote %s has different stacks under the same names: %s; they were left as they are here. "+
+			"Rename the local stacks (stack create NEW --from STACK) to keep both", e.Remote, strings.Join(e.Stacks, ", "))
+	}
+	return fmt.Sprintf("remote %s already has different stacks under the same names: %s; %s. "+
+		"Published stacks never change: make new ones (git gachette stack create NEW --from STACK) and push those", e.Remote, strings.Join(e.Stacks, ", "), e.Others)
+}
+
+// RejectedError says the remote refused refs of a push.
+type RejectedError struct {
+	Remote string
+	Refs   []Rejection
+	Atomic bool
+}
+
+func (e *RejectedError) Error() string {
+	parts := make([]string, len(e.Refs))
+	for i, rj := range e.Refs {
+		parts[i] = rj.Ref + " (" + escapeControl(rj.Reason) + ")"
+	}
+	what := "nothing was pushed: the remote takes a push as one transaction"
+	if !e.Atomic {
+		what = "what it accepted was pushed and is sealed here, the rest is not"
+	}
+	msg := fmt.Sprintf("remote %s refused %s; %s", e.Remote, strings.Join(parts, ", "), what)
+	for _, rj := range e.Refs {
+		if rj.ByServer {
+			return msg + ". The remote's own messages (remote: …) above say why"
+		}
+	}
+	return msg
+}
+
+// pushTag is a stack as a push reads it, once: the exact tag object sent,
+// and the commit it tags. Nothing read later changes what is pushed or
+// sealed.
+type pushTag struct {
+	id     StackID
+	tag    plumbing.Hash
+	commit plumbing.Hash
+}
+
+// pusher is one push in progress.
+type pusher struct {
+	r    *Repo
+	rm   Remote
+	opt  RemoteOptions
+	res  *PushResult
+	tags []*pushTag
+	// chans are the channels of the pushed domains, as read at the start.
+	chans []Ref
+	ns    string
+	// pinned is the namespace holding the tags sent, when they are too
+	// many to name one by one (see maxExplicit); unpinned says its
+	// deletion is made.
+	pinned   string
+	unpinned bool
+	// warned keeps branch warnings from repeating across attempts.
+	warned map[string]bool
+}
+
+// maxLeaseTries bounds how often a push tries again after the remote's
+// domain branch moved under it (a concurrent push).
+const maxLeaseTries = 4
+
+// maxExplicit is how many stacks a push names one by one
+// (<tag-id>:refs/tags/<domain>/<name>). git matches every explicit
+// refspec against every local ref, so naming 10,000 takes minutes; a
+// larger push pins the exact tag objects it read under a namespace of its
+// own (refs/gachette/push/<pid>-<n>/tags/…) and pushes them with one
+// pattern refspec, then deletes the namespace.
+const maxExplicit = 32
+
+// Push publishes stacks, through git push --porcelain with explicit
+// refspecs: each stack's tag as the exact tag object read when the push
+// started (<tag-id>:refs/tags/<domain>/<name>, never overwriting one the
+// remote has), and each domain's branch moved to the newest stack the
+// remote will have, with a lease on what the remote's branch was
+// (--force-with-lease). Where the remote supports it the push is atomic:
+// all or nothing. Otherwise (the remote says it does not support
+// --atomic) the tags go first, one by one, then the branches to the
+// newest stacks that landed.
+//
+// The stacks the remote accepted, at the tag objects it accepted, are
+// then sealed here by compare-and-swap (refs/gachette/published/…),
+// together with a check that the stack's tag has not moved since: a stack
+// changed meanwhile is not sealed (PushResult.Changed). Nothing rejected
+// is sealed. Rejections are returned as *ConflictError (the remote has
+// another stack under the name) and *RejectedError (the remote refused).
+func (r *Repo) Push(ctx context.Context, rm Remote, ids []StackID, opt RemoteOptions) (*PushResult, error) {
+	if r.Dir == "" {
+		return nil, fmt.Errorf("push needs a repository on disk")
+	}
+	tags, err := r.readPushTags(ids)
+	if err != nil {
+		return nil, err
+	}
+	chans, err := r.pushChannels(tags)
+	if err != nil {
+		return nil, err
+	}
+	p := &pusher{r: r, rm: rm, opt: opt, res: &PushResult{Remote: rm.String(), Atomic: true}, tags: tags, chans: chans, ns: rm.namespace(), warned: map[string]bool{}}
+	err = p.push(ctx)
+	if len(p.res.Changed) > 0 {
+		err = errors.Join(err, &ChangedError{Remote: rm.String(), Stacks: idStrings(p.res.Changed)})
+	}
+	return p.res, err
+}
+
+// ChangedError says stacks changed here while a push sent them: the
+// remote has them as the push read them, and they are not sealed here.
+type ChangedError struct {
+	Remote string
+	Stacks []string
+}
+
+func (e *ChangedError) Error() string {
+	if len(e.Stacks) == 1 {
+		return fmt.Sprintf("stack %s changed here while it was pushed: remote %s has it as it was when the push started, and it is not sealed here; "+
+			"to publish its new contents, make a new stack from it (git gachette stack create NEW --from %s) and push that", e.Stacks[0], e.Remote, e.Stacks[0])
+	}
+	return fmt.Sprintf("stacks %s changed here while they were pushed: remote %s has them as they were when the push started, and they are not sealed here; "+
+		"to publish their new contents, make new stacks from them (git gachette stack create NEW --from STACK) and push those", strings.Join(e.Stacks, ", "), e.Remote)
+}
+
+// readPushTags reads the tag and commit of each stack once. Many stacks
+// are read with one listing per domain (a lookup each would scan
+// packed-refs each time).
+func (r *Repo) readPushTags(ids []StackID) ([]*pushTag, error) {
+	seen := map[StackID]bool{}
+	var names []string
+	var uniq []StackID
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			uniq = append(uniq, id)
+			names = append(names, id.TagRef())
+		}
+	}
+	refs, err := r.lookupMany(names)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*pushTag, 0, len(uniq))
+	for _, id := range uniq {
+		tag, ok := refs[id.TagRef()]
+		if !ok {
+			return nil, &NotFoundError{ID: id}
+		}
+		commit, err := r.peelTag(id, tag)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &pushTag{id: id, tag: tag, commit: commit})
+	}
+	return out, nil
+}
+
+// pushChannels lists the channels of the domains of tags
+// (refs/gachette/channels/<domain>/<env>): push carries them, fast-forward
+// only.
+func (r *Repo) pushChannels(tags []*pushTag) ([]Ref, error) {
+	domains := map[string]bool{}
+	for _, t := range tags {
+		domains[t.id.Domain] = true
+	}
+	var out []Ref
+	for _, d := range sortedKeys(domains) {
+		refs, err := r.refs.List("refs/gachette/channels/" + d + "/")
+		if err != nil {
+			return nil, err
+		}
+		for _, ref := range refs {
+			if CheckName("channel", strings.TrimPrefix(ref.Name, "refs/gachette/channels/"+d+"/")) == nil {
+				out = append(out, ref)
+			}
+		}
+	}
+	return out, nil
+}
+
+// channelRejection says why the remote refused a channel, in words.
+func channelRejection(ref string, s refStatus) Rejection {
+	reason := s.reason
+	switch reason {
+	case "non-fast-forward", "fetch first":
+		reason += ": the remote's channel has moves this one lacks; fetch (git gachette fetch), look at both, and promote again"
+	}
+	return Rejection{Ref: ref, Reason: reason, ByServer: s.byServer}
+}
+
+// lookupMany reads references by name: a lookup each for a few, one
+// listing per directory for many.
+func (r *Repo) lookupMany(names []string) (map[string]plumbing.Hash, error) {
+	out := make(map[string]plumbing.Hash, len(names))
+	if len(names) <= 16 {
+		for _, n := range names {
+			h, err := r.refs.Lookup(n)
+			if errors.Is(err, ErrRefNotFound) {
+				continue
+			} else if err != nil {
+				return nil, err
+			}
+			out[n] = h
+		}
+		return out, nil
+	}
+	want := map[string]bool{}
+	dirs := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+		dirs[n[:strings.LastIndexByte(n, '/')+1]] = true
+	}
+	for _, d := range sortedKeys(dirs) {
+		refs, err := r.refs.List(d)
+		if err != nil {
+			return nil, err
+		}
+		for _, ref := range refs {
+			if want[ref.Name] {
+				out[ref.Name] = ref.Hash
+			}
+		}
+	}
+	return out, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (p *pusher) push(ctx context.Context) error {
+	if len(p.tags) > maxExplicit {
+		unpin, err := p.pin()
+		if err != nil {
+			return err
+		}
+		defer unpin()
+	}
+	err := p.atomic(ctx)
+	if !errors.Is(err, errNoAtomic) {
+		return err
+	}
+	p.res.Atomic = false
+	p.res.Warnings = append(p.res.Warnings, fmt.Sprintf("remote %s does not support atomic push (receive.advertiseAtomic is false there): "+
+		"its refs were updated one by one, and only the stacks it accepted are sealed here", p.rm))
+	return p.inPhases(ctx)
+}
+
+// pinPrefix holds the namespaces of pushes in progress (see maxExplicit).
+const pinPrefix = "refs/gachette/push/"
+
+// pin writes the tags of the push under a namespace of its own, at the
+// tag objects read, in one ref transaction; namespaces left by pushes
+// that died are deleted in the same transaction. unpin deletes it.
+func (p *pusher) pin() (unpin func(), err error) {
+	p.pinned = fmt.Sprintf("%s%d-%d/", pinPrefix, os.Getpid(), time.Now().UnixNano())
+	ups := make([]RefUpdate, 0, len(p.tags))
+	for _, t := range p.tags {
+		ups = append(ups, RefUpdate{Name: p.pinned + "tags/" + t.id.Domain + "/" + t.id.Name, New: t.tag})
+	}
+	stale, err := p.r.refs.List(pinPrefix)
+	if err != nil {
+		return nil, err
+	}
+	for _, ref := range stale {
+		owner, _, _ := strings.Cut(strings.TrimPrefix(ref.Name, pinPrefix), "-")
+		if pid, err := strconv.Atoi(owner); err == nil && syscall.Kill(pid, 0) == syscall.ESRCH {
+			ups = append(ups, RefUpdate{Name: ref.Name, Old: ref.Hash})
+		}
+	}
+	if err := p.r.refs.Update("gachette: push to "+p.rm.String()+" (pin the tags sent)", ups...); err != nil {
+		return nil, fmt.Errorf("push to %s: %w", p.rm, err)
+	}
+	return func() {
+		if !p.unpinned {
+			// A failure leaves refs the next large push deletes.
+			p.r.refs.Update("gachette: push to "+p.rm.String()+" (done)", p.pinDeletes()...)
+		}
+	}, nil
+}
+
+// pinDeletes is the deletion of the pinned tags (made with the seal when
+// there is one, so that a large push runs one ref transaction less).
+func (p *pusher) pinDeletes() []RefUpdate {
+	del := make([]RefUpdate, len(p.tags))
+	for i, t := range p.tags {
+		del[i] = RefUpdate{Name: p.pinned + "tags/" + t.id.Domain + "/" + t.id.Name, Old: t.tag}
+	}
+	return del
+}
+
+// errNoAtomic says the remote refused --atomic before anything was sent.
+var errNoAtomic = errors.New("the remote does not support atomic push")
+
+// atomic pushes every tag and the domain branches in one atomic push, and
+// tries again (a bounded number of times) when the only thing that failed
+// is a branch lease: the remote's branch moved since it was last seen.
+func (p *pusher) atomic(ctx context.Context) error {
+	for attempt := 1; ; attempt++ {
+		plans := p.planBranches(p.tags, attempt == maxLeaseTries)
+		st, err := p.run(ctx, true, p.tags, plans, p.chans)
+		if err != nil {
+			return err
+		}
+		var rejected []Rejection
+		var conflicts []string
+		var stale []string
+		for _, t := range p.tags {
+			s, ok := st[t.id.TagRef()]
+			switch {
+			case !ok:
+				rejected = append(rejected, Rejection{Ref: t.id.TagRef(), Stack: t.id.String(), Reason: "git reported nothing for it"})
+			case s.accepted(), s.collateral():
+			case s.reason == "already exists":
+				conflicts = append(conflicts, t.id.String())
+			default:
+				rejected = append(rejected, Rejection{Ref: t.id.TagRef(), Stack: t.id.String(), Reason: s.reason, ByServer: s.byServer})
+			}
+		}
+		for _, b := range plans {
+			s, ok := st[BranchRef(b.domain)]
+			switch {
+			case !ok:
+				rejected = append(rejected, Rejection{Ref: BranchRef(b.domain), Reason: "git reported nothing for it"})
+			case s.accepted(), s.collateral():
+			case s.reason == "stale info":
+				stale = append(stale, b.domain)
+			default:
+				rejected = append(rejected, Rejection{Ref: BranchRef(b.domain), Reason: s.reason, ByServer: s.byServer})
+			}
+		}
+		for _, c := range p.chans {
+			switch s, ok := st[c.Name]; {
+			case !ok:
+				rejected = append(rejected, Rejection{Ref: c.Name, Reason: "git reported nothing for it"})
+			case s.accepted(), s.collateral():
+			default:
+				rejected = append(rejected, channelRejection(c.Name, s))
+			}
+		}
+		allAccepted := len(rejected)+len(conflicts)+len(stale) == 0
+		for _, s := range st {
+			allAccepted = allAccepted && s.accepted()
+		}
+		switch {
+		case allAccepted:
+			p.movedChannels(st)
+			return p.landed(p.tags, st, plans)
+		case len(rejected)+len(conflicts) == 0 && len(stale) > 0 && attempt < maxLeaseTries:
+			// Only leases failed: learn where those branches are now.
+			if err := p.refresh(ctx, stale); err != nil {
+				return err
+			}
+			continue
+		case len(rejected)+len(conflicts) == 0 && len(stale) > 0:
+			rejected = append(rejected, Rejection{Ref: BranchRef(stale[0]), Reason: fmt.Sprintf("the remote's branch kept moving (%d attempts): another push is running; try again", attempt)})
+		}
+		p.res.Rejected = append(p.res.Rejected, rejected...)
+		for _, c := range conflicts {
+			p.res.Rejected = append(p.res.Rejected, Rejection{Ref: "refs/tags/" + c, Stack: c, Reason: "already exists"})
+		}
+		return p.failure(conflicts, rejected, "nothing was pushed")
+	}
+}
+
+// inPhases pushes to a remote without atomic push: the tags first, and
+// what landed is sealed; then each domain branch, moved to the newest
+// stack that landed (never to one the remote refused).
+func (p *pusher) inPhases(ctx context.Context) error {
+	var landed []*pushTag
+	var rejected []Rejection
+	var conflicts []string
+	st, err := p.run(ctx, false, p.tags, nil, p.chans)
+	if err != nil {
+		return err
+	}
+	p.movedChannels(st)
+	for _, c := range p.chans {
+		if s, ok := st[c.Name]; ok && !s.accepted() {
+			rejected = append(rejected, channelRejection(c.Name, s))
+		}
+	}
+	for _, t := range p.tags {
+		s, found := st[t.id.TagRef()]
+		switch {
+		case !found:
+			rejected = append(rejected, Rejection{Ref: t.id.TagRef(), Stack: t.id.String(), Reason: "git reported nothing for it"})
+		case s.accepted():
+			landed = append(landed, t)
+		case s.reason == "already exists":
+			conflicts = append(conflicts, t.id.String())
+		default:
+			rejected = append(rejected, Rejection{Ref: t.id.TagRef(), Stack: t.id.String(), Reason: s.reason, ByServer: s.byServer})
+		}
+	}
+	if err := p.landed(landed, st, nil); err != nil {
+		return err
+	}
+	// The branches, to the newest stacks that landed.
+	for attempt := 1; attempt <= maxLeaseTries; attempt++ {
+		plans := p.planBranches(landed, attempt == maxLeaseTries)
+		if len(plans) == 0 {
+			break
+		}
+		st, err := p.run(ctx, false, nil, plans, nil)
+		if err != nil {
+			return err
+		}
+		var stale []string
+		var moved []branchPlan
+		for _, b := range plans {
+			s, ok := st[BranchRef(b.domain)]
+			switch {
+			case ok && s.accepted():
+				moved = append(moved, b)
+			case ok && s.reason == "stale info" && attempt < maxLeaseTries:
+				stale = append(stale, b.domain)
+			case ok:
+				rejected = append(rejected, Rejection{Ref: BranchRef(b.domain), Reason: s.reason, ByServer: s.byServer})
+			default:
+				rejected = append(rejected, Rejection{Ref: BranchRef(b.domain), Reason: "git reported nothing for it"})
+			}
+		}
+		if err := p.landed(nil, st, moved); err != nil {
+			return err
+		}
+		if len(stale) == 0 {
+			break
+		}
+		if err := p.refresh(ctx, stale); err != nil {
+			return err
+		}
+	}
+	for _, c := range conflicts {
+		p.res.Rejected = append(p.res.Rejected, Rejection{Ref: "refs/tags/" + c, Stack: c, Reason: "already exists"})
+	}
+	p.res.Rejected = append(p.res.Rejected, rejected...)
+	if len(conflicts)+len(rejected) == 0 {
+		return nil
+	}
+	return p.failure(conflicts, rejected, fmt.Sprintf("they were not pushed (%d other stacks were)", len(landed)))
+}
+
+func (p *pusher) failure(conflicts []string, rejected []Rejection, others string) error {
+	var errs []error
+	if len(conflicts) > 0 {
+		errs = append(errs, &ConflictError{Remote: p.rm.String(), Stacks: conflicts, Others: others})
+	}
+	if len(rejected) > 0 {
+		errs = append(errs, &RejectedError{Remote: p.rm.String(), Refs: rejected, Atomic: p.res.Atomic})
+	}
+	return errors.Join(errs...)
+}
+
+// run is one git push --porcelain of tags, branches and channels (never
+// forced: a channel moves on the remote only by fast-forward). It returns the
+// status of each ref, errNoAtomic when the remote refused --atomic, and
+// an error when git failed without a word on any ref (no such remote, no
+// access, network).
+func (p *pusher) run(ctx context.Context, atomic bool, tags []*pushTag, plans []branchPlan, chans []Ref) (map[string]refStatus, error) {
+	args := []string{"push", "--porcelain"}
+	if atomic {
+		args = append(args, "--atomic")
+	}
+	for _, b := range plans {
+		args = append(args, "--force-with-lease="+BranchRef(b.domain)+":"+b.expect.String())
+	}
+	args = append(args, "--", p.rm.arg)
+	if p.pinned != "" && len(tags) > 0 {
+		args = append(args, p.pinned+"tags/*:refs/tags/*")
+	} else {
+		for _, t := range tags {
+			args = append(args, t.tag.String()+":"+t.id.TagRef())
+		}
+	}
+	for _, b := range plans {
+		args = append(args, b.target.commit.String()+":"+BranchRef(b.domain))
+	}
+	for _, c := range chans {
+		args = append(args, c.Hash.String()+":"+c.Name)
+	}
+	run := p.r.remoteGit(ctx, p.opt, args...)
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("push to %s interrupted: %w; what the remote received, if anything, is not sealed here: push again to finish and seal it", p.rm, ctx.Err())
+	}
+	st := parsePorcelain(run.stdout)
+	if run.err != nil && len(st) == 0 {
+		if strings.Contains(run.rest, "does not support --atomic push") {
+			return nil, errNoAtomic
+		}
+		return nil, p.r.remoteError("push", p.rm, run)
+	}
+	return st, nil
+}
+
+// movedChannels records the channels the remote moved.
+func (p *pusher) movedChannels(st map[string]refStatus) {
+	for _, c := range p.chans {
+		if s, ok := st[c.Name]; ok && s.accepted() && s.flag != '=' {
+			p.res.Channels = append(p.res.Channels, strings.TrimPrefix(c.Name, "refs/gachette/channels/"))
+		}
+	}
+}
+
+// landed seals the stacks whose tags the remote accepted and records the
+// branches it moved, in one ref transaction: for each stack, a check
+// that its tag is still the object pushed and the published mark set to
+// it; for each branch, the remote's new value under the namespace. A
+// stack whose tag moved meanwhile is left unsealed (PushResult.Changed).
+func (p *pusher) landed(tags []*pushTag, st map[string]refStatus, moved []branchPlan) error {
+	var pub []string
+	for _, t := range tags {
+		pub = append(pub, t.id.publishedRef())
+	}
+	var unpin []RefUpdate
+	if p.pinned != "" && !p.unpinned && len(tags) > 0 {
+		unpin = p.pinDeletes()
+	}
+	for attempt := 0; ; attempt++ {
+		cur, err := p.r.lookupMany(pub)
+		if err != nil {
+			return err
+		}
+		var ups []RefUpdate
+		for _, t := range tags {
+			if cur[t.id.publishedRef()] == t.tag {
+				continue
+			}
+			ups = append(ups, RefUpdate{Name: t.id.TagRef(), Old: t.tag, New: t.tag},
+				RefUpdate{Name: t.id.publishedRef(), Old: cur[t.id.publishedRef()], New: t.tag})
+		}
+		for _, b := range moved {
+			name := p.ns + "heads/" + b.domain
+			old, err := p.r.refs.Lookup(name)
+			if err != nil && !errors.Is(err, ErrRefNotFound) {
+				return err
+			}
+			if old != b.target.commit {
+				ups = append(ups, RefUpdate{Name: name, Old: old, New: b.target.commit})
+			}
+		}
+		ups = append(ups, unpin...)
+		if len(ups) > 0 {
+			err = p.r.refs.Update("gachette: push to "+p.rm.String(), ups...)
+		}
+		var changed *RefChangedError
+		switch {
+		case err == nil:
+			p.unpinned = p.unpinned || len(unpin) > 0
+			for _, t := range tags {
+				if st[t.id.TagRef()].flag == '=' {
+					p.res.UpToDate = append(p.res.UpToDate, t.id)
+				} else {
+					p.res.Pushed = append(p.res.Pushed, t.id)
+				}
+			}
+			for _, b := range moved {
+				if st[BranchRef(b.domain)].flag != '=' {
+					p.res.Branches = append(p.res.Branches, b.domain)
+				}
+			}
+			return nil
+		case errors.As(err, &changed) && attempt < len(tags)+maxLeaseTries:
+			// A stack changed here while it was pushed: the remote has
+			// what was read, the stack is not sealed. Anything else that
+			// changed (a concurrent push or fetch) is read again.
+			for i, t := range tags {
+				if t.id.TagRef() == changed.Name {
+					p.res.Changed = append(p.res.Changed, t.id)
+					tags = append(tags[:i:i], tags[i+1:]...)
+					pub = append(pub[:i:i], pub[i+1:]...)
+					break
+				}
+			}
+		default:
+			return fmt.Errorf("%s accepted the push, but recording it here failed: %w; push again to record it", p.rm, err)
+		}
+	}
+}
+
+// branchPlan is a domain branch to move on the remote: to target's
+// commit, if the remote's branch is still expect (zero: absent).
+type branchPlan struct {
+	domain string
+	target *pushTag
+	expect plumbing.Hash
+}
+
+// planBranches decides, for each domain of tags, where the remote's
+// domain branch goes: to the newest stack among tags, unless the remote's
+// branch is there already or at a newer stack. A branch the remote has
+// at a commit that is no stack known here is left alone, with a warning
+// (when warn is set, or the first time).
+func (p *pusher) planBranches(tags []*pushTag, warn bool) []branchPlan {
+	byDomain := map[string][]*pushTag{}
+	for _, t := range tags {
+		byDomain[t.id.Domain] = append(byDomain[t.id.Domain], t)
+	}
+	var plans []branchPlan
+	for _, d := range sortedKeys(byDomain) {
+		newest := p.r.newestTag(byDomain[d])
+		expect := p.remoteBranch(d)
+		switch remote, ok := p.r.stackAtCommit(d, expect); {
+		case expect.IsZero():
+		case expect == newest.commit:
+			continue
+		case ok && remote == newest.id.Name:
+			// the remote's branch is at another commit of this stack
+		case ok && p.r.newerStack(remote, expect, newest):
+			continue
+		case ok:
+		case p.r.isAncestor(expect, newest.commit):
+		default:
+			w := fmt.Sprintf("domain branch %s not moved on %s: it points at %s, which is no stack known here; "+
+				"fetch (git gachette fetch) and push again, or move it with git push --force-with-lease", d, p.rm, expect.String()[:12])
+			if !p.warned[w] {
+				p.warned[w] = true
+				p.res.Warnings = append(p.res.Warnings, w)
+			}
+			continue
+		}
+		plans = append(plans, branchPlan{domain: d, target: newest, expect: expect})
+	}
+	return plans
+}
+
+// remoteBranch is the remote's domain branch as last seen: recorded
+// under the namespace by fetch and push, else git's remote-tracking
+// branch of a named remote, else absent.
+func (p *pusher) remoteBranch(d string) plumbing.Hash {
+	names := []string{p.ns + "heads/" + d}
+	if p.rm.isName() {
+		names = append(names, "refs/remotes/"+p.rm.arg+"/"+d)
+	}
+	for _, name := range names {
+		if h, err := p.r.refs.Lookup(name); err == nil {
+			return h
+		}
+	}
+	return plumbing.ZeroHash
+}
+
+// refresh learns where the remote's branches of domains are now: git
+// fetch of those branches into the namespace (a branch the remote no
+// longer has is pruned there).
+func (p *pusher) refresh(ctx context.Context, domains []string) error {
+	args := []string{"fetch", "--no-tags", "--prune", "--no-write-fetch-head", "-q", "--", p.rm.arg}
+	for _, d := range domains {
+		args = append(args, "+refs/heads/"+d+"*:"+p.ns+"heads/"+d+"*")
+	}
+	run := p.r.remoteGit(ctx, p.opt, args...)
+	if ctx.Err() != nil {
+		return fmt.Errorf("push to %s interrupted: %w", p.rm, ctx.Err())
+	}
+	if run.err != nil {
+		return p.r.remoteError("fetch", p.rm, run)
+	}
+	p.r.reopen()
+	return nil
+}
+
+// newestTag is the newest of tags (of one domain) in stack list order.
+func (r *Repo) newestTag(tags []*pushTag) *pushTag {
+	names := make([]string, len(tags))
+	for i, t := range tags {
+		names[i] = t.id.Name
+	}
+	order := semverx.NewestFirst(names, func(i int) int64 { return r.commitTime(tags[i].commit) })
+	return tags[order[0]]
+}
+
+// newerStack reports whether stack name, at commit, comes before t in
+// stack list order (newest first).
+func (r *Repo) newerStack(name string, commit plumbing.Hash, t *pushTag) bool {
+	if name == t.id.Name {
+		return false
+	}
+	order := semverx.NewestFirst([]string{name, t.id.Name}, func(i int) int64 {
+		if i == 0 {
+			return r.commitTime(commit)
+		}
+		return r.commitTime(t.commit)
+	})
+	return order[0] == 0
+}
+
+func (r *Repo) commitTime(h plumbing.Hash) int64 {
+	c, err := r.readCommit(h)
+	if err != nil {
+		return 0
+	}
+	return c.Committer.When.Unix()
+}
+
+// stackAtCommit names the stack of domain d whose change commit h is
+// (its Gachette-Stack trailer), when h is such a commit here.
+func (r *Repo) stackAtCommit(d string, h plumbing.Hash) (string, bool) {
+	if h.IsZero() {
+		return "", false
+	}
+	c, err := r.readCommit(h)
+	if err != nil {
+		return "", false
+	}
+	id, err := ParseStackID(trailers(c.Message)["Gachette-Stack"], d)
+	if err != nil || id.Domain != d {
+		return "", false
+	}
+	return id.Name, true
+}
+
+// isAncestor reports whether a is b or one of its ancestors (a must be
+// present locally to be found).
+func (r *Repo) isAncestor(a, b plumbing.Hash) bool {
+	c, err := r.readCommit(a)
+	if err != nil {
+		return false
+	}
+	ok, err := r.reachable(a, c.Committer.When, b)
+	return err == nil && ok
+}
