@@ -1,0 +1,51 @@
+package remote
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"testing"
+)
+
+// The findings of an outside attack on the build side (issue 11, second
+// round), each a test on this machine and over a real sshd.
+
+// Builder output reaches the terminal with its control characters shown,
+// not obeyed: no title change, no erased prefix, no reordered text.
+func TestBuilderOutputEscaped(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"plain\ttabbed", "plain\ttabbed"},
+		{"\x1b]0;PWNED\x07title", `\e]0;PWNED\x07title`},
+		{"\x1b[2K\rgit-gachette: all good", `\e[2K\rgit-gachette: all good`},
+		{"a\u202etxt.exe", `a\u202etxt.exe`},
+		{"\u2066x\u2069 \u200f", `\u2066x\u2069 \u200f`},
+		{"c1 \u009b31m", `c1 \u009b31m`},
+		{"raw \x9b31m", `raw \x9b31m`},
+		{"del\x7f nul\x00", `del\x7f nul\x00`},
+		{"héllo wörld ✓", "héllo wörld ✓"},
+	}
+	for _, c := range cases {
+		var out bytes.Buffer
+		showTo(&out)([]byte(c.in), 0)
+		if got := strings.TrimSuffix(out.String(), "\n"); got != c.want {
+			t.Errorf("%q shown as %q, want %q", c.in, got, c.want)
+		}
+	}
+	forEachHost(t, func(t *testing.T, h testHost) {
+		p := newProject(t, h, `printf '\033]0;PWNED\007\033[2K\rgit-gachette: all good\n\342\200\256txt.exe\n'`+"\n"+makeDeb)
+		co := p.prepare("main")
+		var log bytes.Buffer
+		if _, err := p.build(context.Background(), p.request(co), &log); err != nil {
+			t.Fatal(err)
+		}
+		if strings.ContainsAny(log.String(), "\x1b\r\x07\u202e") {
+			t.Errorf("control characters reached the log: %q", log.String())
+		}
+		if !strings.Contains(log.String(), `\e]0;PWNED\x07\e[2K\rgit-gachette: all good`+"\n"+`\u202etxt.exe`+"\n") {
+			t.Errorf("log: %q", log.String())
+		}
+	})
+}
+
+var _ = io.Discard
