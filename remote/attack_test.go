@@ -48,4 +48,28 @@ func TestBuilderOutputEscaped(t *testing.T) {
 	})
 }
 
-var _ = io.Discard
+
+
+// A password in a URL is never shown: the user name stays.
+func TestRedactPassword(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://deploy:s3cret@git.example.com/x.git":        "https://deploy@git.example.com/x.git",
+		"https://deploy@git.example.com/x.git":               "https://deploy@git.example.com/x.git",
+		"http://u:p@ss@host:8080/x":                          "http://u@host:8080/x",
+		"git@github.com:a/b.git":                             "git@github.com:a/b.git",
+		"/srv/git/a:b@c":                                     "/srv/git/a:b@c",
+		"fatal: 'ssh://me:pw@h/r' and 'https://x:y@z/' both": "fatal: 'ssh://me@h/r' and 'https://x@z/' both",
+		"ftp://host/p?x=a:b@c":                               "ftp://host/p?x=a:b@c",
+	} {
+		if got := RedactPassword(in); got != want {
+			t.Errorf("RedactPassword(%q) = %q, want %q", in, got, want)
+		}
+	}
+	var out bytes.Buffer
+	w := redactTo(&out, "https://deploy:s3cret@h/x.git")
+	io.WriteString(w, "fatal: unable to access 'https://deploy:s3cret@h/x.git/': no\n")
+	io.WriteString(w, "remote: deploy:s3cret@h said no\n")
+	if strings.Contains(out.String(), "s3cret") {
+		t.Errorf("shown: %q", out.String())
+	}
+}

@@ -17,7 +17,7 @@ import (
 // Checkout is a working copy prepared at a commit.
 type Checkout struct {
 	Key     string
-	URL     string
+	URL     string // without its password, if it has one (RedactPassword)
 	Ref     string
 	Dir     string // on the build host
 	Commit  string // full commit id
@@ -62,13 +62,14 @@ func Prepare(ctx context.Context, ex Executor, workdir, key, url, ref, baseVersi
 	if err := CheckPrepare(workdir, key, url, ref); err != nil {
 		return nil, err
 	}
-	co := &Checkout{Key: key, URL: url, Ref: ref, Dir: WorkingCopy(workdir, key)}
+	shown := RedactPassword(url)
+	co := &Checkout{Key: key, URL: shown, Ref: ref, Dir: WorkingCopy(workdir, key)}
 	var out bytes.Buffer
-	stderr := lineWriter(log)
+	stderr := lineWriter(redactTo(log, url))
 	args := append([]string{co.Dir, url, ref, WorkingCopyLock(workdir, key), key, strconv.Itoa(int(lockWait / time.Second)), PreparedState(workdir, key)}, semverx.DescribeMatch...)
 	err := ex.Run(ctx, Script{Body: hostScript(prepareSh), Args: args, Stdout: &out, Stderr: stderr})
 	stderr.Close()
-	what := fmt.Sprintf("prepare %s (%s at %s) on %s", key, url, ref, ex.Host())
+	what := fmt.Sprintf("prepare %s (%s at %s) on %s", key, shown, ref, ex.Host())
 	switch {
 	case err == nil:
 	case statusIs(err, exitClone):
@@ -76,7 +77,7 @@ func Prepare(ctx context.Context, ex Executor, workdir, key, url, ref, baseVersi
 	case statusIs(err, exitFetch):
 		return nil, fmt.Errorf("%s: git fetch failed in %s (see its message above)", what, co.Dir)
 	case statusIs(err, exitRef):
-		return nil, fmt.Errorf("%s: no branch, tag or commit %q in %s", what, ref, url)
+		return nil, fmt.Errorf("%s: no branch, tag or commit %q in %s", what, ref, shown)
 	case statusIs(err, exitCheckout):
 		return nil, fmt.Errorf("%s: checkout failed in %s (see its message above)", what, co.Dir)
 	case statusIs(err, exitSubmodule):

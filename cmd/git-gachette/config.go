@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ops-hero/git-gachette/remote"
 	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
 )
 
@@ -64,6 +65,9 @@ func (a *app) runConfigShow(asJSON bool) error {
 		return err
 	}
 	vals := a.settings.all()
+	for i := range vals {
+		vals[i].Value = remote.RedactPassword(vals[i].Value)
+	}
 	if asJSON {
 		return a.printJSON(vals)
 	}

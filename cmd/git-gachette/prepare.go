@@ -65,7 +65,7 @@ func (a *app) runPrepare(key, url, ref string, asJSON bool) error {
 		return interrupted(ctx, err)
 	}
 	if asJSON {
-		return a.printJSON(map[string]string{"key": key, "url": url, "ref": co.Ref, "host": ex.Host(), "dir": co.Dir, "commit": co.Commit, "version": co.Version})
+		return a.printJSON(map[string]string{"key": key, "url": remote.RedactPassword(url), "ref": co.Ref, "host": ex.Host(), "dir": co.Dir, "commit": co.Commit, "version": co.Version})
 	}
 	a.info("%s is at %s (version %s)", co.Dir, co.Commit, co.Version)
 	_, err = fmt.Fprintln(a.stdout, co.Commit)

@@ -135,7 +135,7 @@ func (a *app) runQuick(names []string, o quickOptions) error {
 		for _, d := range res.debs {
 			pkgs = append(pkgs, stackrepo.Package{
 				Name: d.Name, Version: d.Version, Architecture: d.Architecture, Filename: d.Filename,
-				SHA256: d.SHA256, Size: d.Size, Source: res.url, Commit: res.checkout.Commit, Ref: res.checkout.Ref, BuiltOn: res.host,
+				SHA256: d.SHA256, Size: d.Size, Source: remote.RedactPassword(res.url), Commit: res.checkout.Commit, Ref: res.checkout.Ref, BuiltOn: res.host,
 			})
 		}
 	}
