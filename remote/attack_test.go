@@ -48,8 +48,6 @@ func TestBuilderOutputEscaped(t *testing.T) {
 	})
 }
 
-
-
 // A password in a URL is never shown: the user name stays.
 func TestRedactPassword(t *testing.T) {
 	for in, want := range map[string]string{
