@@ -71,3 +71,40 @@ func TestRedactPassword(t *testing.T) {
 		t.Errorf("shown: %q", out.String())
 	}
 }
+
+// Every value is checked at the edge, whether or not the builder uses it.
+func TestBuildRequestValidatesEverything(t *testing.T) {
+	ok := BuildRequest{Key: "app", Workdir: "/w", DebsPath: "/d", Builder: BuilderCommand, Command: "sh build.sh"}
+	if err := ok.validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		change func(r *BuildRequest)
+		want   string
+	}{
+		{func(r *BuildRequest) { r.Missile = "a\nb" }, `missile "a\nb" has the control character U+000A`},
+		{func(r *BuildRequest) { r.ExtraDescription = "a\nb" }, `extra description "a\nb" has the control character U+000A`},
+		{func(r *BuildRequest) { r.WebCallback = "ftp://x" }, `web callback "ftp://x" is not an http:// or https:// URL`},
+		{func(r *BuildRequest) { r.Trebuchet = "-x" }, `trebuchet path "-x" starts with '-'`},
+		{func(r *BuildRequest) { r.DebsPath = "/a/../b" }, `debs path "/a/../b" must not contain ".."`},
+		{func(r *BuildRequest) { r.Builder = BuilderDpkg; r.Missile = "../x" }, `missile "../x" must stay inside the working copy`},
+	} {
+		r := ok
+		c.change(&r)
+		if err := r.Validate(); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("got %v, want %q", err, c.want)
+		}
+	}
+}
+
+// A .deb named with a leading '-' or '.' is refused, saying so.
+func TestBadDebNameRefused(t *testing.T) {
+	forEachHost(t, func(t *testing.T, h testHost) {
+		p := newProject(t, h, makeDeb+`mv "$GACHETTE_OUTPUT/dh-app_${GACHETTE_VERSION}_all.deb" "$GACHETTE_OUTPUT/-dh-app_${GACHETTE_VERSION}_all.deb"`+"\n")
+		co := p.prepare("main")
+		_, err := p.build(context.Background(), p.request(co), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), `the builder made a file named "-dh-app_`+co.Version+`_all.deb": a .deb file name must not start with '-' or '.', and holds only letters, digits and . _ + ~ -`) {
+			t.Fatalf("got %v", err)
+		}
+	})
+}

@@ -61,21 +61,21 @@ type Deb struct {
 	Size         int64  `json:"size"`
 }
 
-// validate checks every value that will reach the host's shell.
-func (r BuildRequest) validate() error {
-	checks := []error{CheckKey(r.Key), CheckHostPath("workdir", r.Workdir), CheckHostPath("debs path", r.DebsPath)}
-	switch r.Builder {
-	case BuilderTrebuchet:
-		checks = append(checks, CheckTrebuchetPath(r.Trebuchet), CheckRelPath("missile", r.Missile))
-		if r.WebCallback != "" {
-			checks = append(checks, CheckCallbackURL(r.WebCallback))
-		}
-		checks = append(checks, CheckText("extra description", r.ExtraDescription))
-	case BuilderDpkg:
-	case BuilderCommand:
-		checks = append(checks, CheckBuildCommand(r.Builder, r.Command))
-	default:
-		return CheckBuilder(r.Builder)
+// Validate checks every value that will reach the host's shell; Build
+// calls it, and a caller can before it connects.
+func (r BuildRequest) Validate() error {
+	checks := []error{CheckKey(r.Key), CheckHostPath("workdir", r.Workdir), CheckHostPath("debs path", r.DebsPath), CheckBuilder(r.Builder),
+		CheckBuildCommand(r.Builder, r.Command), CheckText("extra description", r.ExtraDescription)}
+	// Each value is checked whether or not this builder uses it: none
+	// reaches the host unchecked.
+	if r.Builder == BuilderTrebuchet || r.Trebuchet != "" {
+		checks = append(checks, CheckTrebuchetPath(r.Trebuchet))
+	}
+	if r.Builder == BuilderTrebuchet || r.Missile != "" {
+		checks = append(checks, CheckRelPath("missile", r.Missile))
+	}
+	if r.WebCallback != "" {
+		checks = append(checks, CheckCallbackURL(r.WebCallback))
 	}
 	if r.Arch != "" {
 		checks = append(checks, checkArch(r.Arch))
@@ -123,7 +123,10 @@ func CheckBuildCommand(builder, command string) error {
 func CheckTrebuchetPath(p string) error { return checkLine("trebuchet path", p, 1024) }
 
 func checkArch(a string) error {
-	if a == "" || len(a) > 64 || strings.Trim(a, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" || a[0] == '-' {
+	if a == "" {
+		return errors.New("architecture is empty: give one (all, amd64, arm64, ...)")
+	}
+	if len(a) > 64 || strings.Trim(a, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" || a[0] == '-' {
 		return fmt.Errorf("architecture %q is not a Debian architecture (e.g. all, amd64)", semverx.Shorten(a))
 	}
 	return nil
@@ -179,7 +182,7 @@ func (r BuildRequest) builderArgs() []string {
 // A failed or interrupted build leaves the debs path as it was. When ctx
 // is done, the builder is stopped and Build returns ctx's error.
 func Build(ctx context.Context, ex Executor, r BuildRequest, log io.Writer) (*BuildResult, error) {
-	if err := r.validate(); err != nil {
+	if err := r.Validate(); err != nil {
 		return nil, err
 	}
 	what := fmt.Sprintf("build %s on %s", r.Key, ex.Host())

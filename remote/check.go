@@ -164,7 +164,7 @@ func (r BuildRequest) verdict(found []record, claims map[string]BuiltLine) ([]De
 		case rec.word == lineNotDeb && len(rec.fields) == 1:
 			return nil, fmt.Errorf("%s is not a Debian package dpkg-deb can read (see its message above)", rec.fields[0])
 		case rec.word == lineBadName && len(rec.fields) == 1:
-			return nil, fmt.Errorf("the builder made a file named %q: .deb file names are letters, digits and . _ + ~ -", rec.fields[0])
+			return nil, fmt.Errorf("the builder made a file named %q: a .deb file name must not start with '-' or '.', and holds only letters, digits and . _ + ~ -", rec.fields[0])
 		case rec.word == lineHave && len(rec.fields) == 2:
 			have[rec.fields[0]] = rec.fields[1]
 		default:

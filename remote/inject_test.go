@@ -210,7 +210,7 @@ func FuzzBuildScript(f *testing.F) {
 		}
 		r := BuildRequest{Key: "app", Workdir: wd, DebsPath: filepath.Join(dir, "debs"), Builder: BuilderTrebuchet, Trebuchet: fake,
 			Missile: missile, Arch: arch, Versions: Versions{App: version}, WebCallback: callback, ExtraDescription: extra}
-		if r.validate() != nil {
+		if r.Validate() != nil {
 			return
 		}
 		staging := filepath.Join(dir, "staging")

@@ -73,6 +73,13 @@ func (a *app) runBuild(key, debsPath string, o buildOptions) error {
 	}
 	if debsPath == "" {
 		debsPath = a.hostPath("debsPath")
+	} else if err := remote.CheckHostPath("debs path", debsPath); err != nil {
+		return err
+	}
+	req := a.buildRequest(key, debsPath, o.missile)
+	req.Versions, req.WebCallback, req.ExtraDescription = o.versions, o.webCallback, o.extraDescription
+	if err := req.Validate(); err != nil {
+		return err
 	}
 	conns := a.newConnections()
 	defer conns.close()
@@ -85,8 +92,6 @@ func (a *app) runBuild(key, debsPath string, o buildOptions) error {
 	mu := &sync.Mutex{}
 	log := a.remoteOutput(mu, "    ")
 	defer log.flush()
-	req := a.buildRequest(key, debsPath, o.missile)
-	req.Versions, req.WebCallback, req.ExtraDescription = o.versions, o.webCallback, o.extraDescription
 	co, err := remote.Describe(ctx, ex, req.Workdir, key, a.settings.get("baseVersion").Value, log)
 	if err != nil {
 		return interrupted(ctx, err)

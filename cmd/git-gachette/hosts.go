@@ -86,8 +86,9 @@ func (a *app) checkSettings(keys ...string) error {
 		return err
 	}
 	checks := map[string]func(string) error{
-		"workdir":  func(v string) error { return remote.CheckHostPath("workdir", cleanHostPath(v)) },
-		"debsPath": func(v string) error { return remote.CheckHostPath("debs path", cleanHostPath(v)) },
+		// as written: a path with ".." is refused, not cleaned
+		"workdir":  func(v string) error { return remote.CheckHostPath("workdir", v) },
+		"debsPath": func(v string) error { return remote.CheckHostPath("debs path", v) },
 		"builder":  remote.CheckBuilder,
 		"trebuchet": func(v string) error {
 			if a.settings.get("builder").Value != remote.BuilderTrebuchet {
@@ -95,12 +96,7 @@ func (a *app) checkSettings(keys ...string) error {
 			}
 			return remote.CheckTrebuchetPath(v)
 		},
-		"arch": func(v string) error {
-			if v == "" {
-				return nil
-			}
-			return remote.CheckArch(v)
-		},
+		"arch":         remote.CheckArch,
 		"baseVersion":  semverx.CheckBaseVersion,
 		"forwardAgent": func(string) error { _, err := a.boolSetting("forwardAgent"); return err },
 		"buildCommand": func(v string) error { return remote.CheckBuildCommand(a.settings.get("builder").Value, v) },

@@ -87,6 +87,11 @@ func (a *app) runQuick(names []string, o quickOptions) error {
 	if err != nil {
 		return err
 	}
+	for _, p := range projects {
+		if err := a.buildRequest(p.name, a.hostPath("debsPath"), p.missile).Validate(); err != nil {
+			return fmt.Errorf("project %s: %w", p.name, err)
+		}
+	}
 	r, ident, err := a.openForWrite()
 	if err != nil {
 		return err
@@ -129,6 +134,15 @@ func (a *app) runQuick(names []string, o quickOptions) error {
 		return fmt.Errorf("nothing recorded in %s:\n  %s", id, strings.Join(failed, "\n  "))
 	}
 
+	made := map[string]string{} // package name → the project that made it
+	for _, res := range results {
+		for _, d := range res.debs {
+			if other, ok := made[d.Name]; ok {
+				return fmt.Errorf("nothing recorded in %s: package %s is made by both project %s and project %s; a stack holds one version of each package", id, d.Name, other, res.name)
+			}
+			made[d.Name] = res.name
+		}
+	}
 	a.info("==> record %s in %s", count(countDebs(results), "package"), id)
 	var pkgs []stackrepo.Package
 	for _, res := range results {
