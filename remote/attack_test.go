@@ -2,9 +2,16 @@ package remote
 
 import (
 	"bytes"
+	"compress/zlib"
 	"context"
+	"encoding/hex"
+	"fmt"
 	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -75,7 +82,7 @@ func TestRedactPassword(t *testing.T) {
 // Every value is checked at the edge, whether or not the builder uses it.
 func TestBuildRequestValidatesEverything(t *testing.T) {
 	ok := BuildRequest{Key: "app", Workdir: "/w", DebsPath: "/d", Builder: BuilderCommand, Command: "sh build.sh"}
-	if err := ok.validate(); err != nil {
+	if err := ok.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
@@ -105,6 +112,308 @@ func TestBadDebNameRefused(t *testing.T) {
 		_, err := p.build(context.Background(), p.request(co), io.Discard)
 		if err == nil || !strings.Contains(err.Error(), `the builder made a file named "-dh-app_`+co.Version+`_all.deb": a .deb file name must not start with '-' or '.', and holds only letters, digits and . _ + ~ -`) {
 			t.Fatalf("got %v", err)
+		}
+	})
+}
+
+// tamperObject rewrites, in the repository gitDir, the object id as if it
+// held contents (of type typ): what a build can do to its working copy's
+// object store. Packs are exploded first, so that the loose object is the
+// one git reads.
+func tamperObject(t *testing.T, gitDir, id, typ string, contents []byte) {
+	t.Helper()
+	packs, _ := filepath.Glob(filepath.Join(gitDir, "objects", "pack", "*.pack"))
+	for _, p := range packs {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.Remove(p)
+		os.Remove(strings.TrimSuffix(p, ".pack") + ".idx")
+		os.Remove(strings.TrimSuffix(p, ".pack") + ".rev")
+		cmd := exec.Command("git", "--git-dir", gitDir, "unpack-objects", "-q")
+		cmd.Stdin = bytes.NewReader(data)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("unpack-objects: %v\n%s", err, out)
+		}
+	}
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	fmt.Fprintf(zw, "%s %d\x00", typ, len(contents))
+	zw.Write(contents)
+	zw.Close()
+	f := filepath.Join(gitDir, "objects", id[:2], id[2:])
+	os.Chmod(f, 0o644)
+	if err := os.WriteFile(f, z.Bytes(), 0o444); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A build that rewrites objects of its working copy (under their real
+// ids) changes nothing a later prepare checks out: the objects the
+// checkout uses are verified, and the working copy cloned again when one
+// does not hash to its id. A blob, a tree, the commit.
+func TestTamperedObjectsRecloned(t *testing.T) {
+	forEachHost(t, func(t *testing.T, h testHost) {
+		p := newProject(t, h, makeDeb)
+		p.commitFile("content.txt", "genuine\n")
+		p.prepare("main")
+		wc := WorkingCopy(p.wd, "app")
+		gd := filepath.Join(wc, ".git")
+		for _, c := range []struct{ what, obj, typ string }{
+			{"blob", "main:content.txt", "blob"},
+			{"tree", "main^{tree}", "tree"},
+			{"commit", "main", "commit"},
+		} {
+			t.Run(c.what, func(t *testing.T) {
+				id := strings.TrimSpace(git(t, wc, "rev-parse", "origin/"+c.obj))
+				var evil []byte
+				switch c.typ {
+				case "blob":
+					evil = []byte("EVIL\n")
+				case "tree":
+					// the same tree, with content.txt holding what a blob of the
+					// project says
+					var b bytes.Buffer
+					for _, l := range strings.Split(strings.TrimSpace(git(t, wc, "ls-tree", id)), "\n") {
+						meta, name, _ := strings.Cut(l, "\t")
+						f := strings.Fields(meta)
+						raw, _ := hex.DecodeString(f[2])
+						if name == "content.txt" {
+							raw, _ = hex.DecodeString(strings.TrimSpace(git(t, wc, "rev-parse", "origin/main:build.sh")))
+						}
+						fmt.Fprintf(&b, "%s %s\x00%s", strings.TrimPrefix(f[0], "0"), name, raw)
+					}
+					evil = b.Bytes()
+				case "commit":
+					body := git(t, wc, "cat-file", "commit", id)
+					tree := strings.TrimSpace(git(t, wc, "rev-parse", "origin/main~1^{tree}"))
+					evil = []byte(strings.Replace(body, "tree "+strings.TrimSpace(git(t, wc, "rev-parse", id+"^{tree}")), "tree "+tree, 1))
+				}
+				tamperObject(t, gd, id, c.typ, evil)
+				os.WriteFile(filepath.Join(wc, "content.txt"), []byte("EVIL\n"), 0o644)
+				var log bytes.Buffer
+				if _, err := Prepare(context.Background(), h.ex, p.wd, "app", p.url, "main", "0.0.1", &log); err != nil {
+					t.Fatalf("%v\n%s", err, log.String())
+				}
+				if got, _ := os.ReadFile(filepath.Join(wc, "content.txt")); string(got) != "genuine\n" {
+					t.Errorf("content.txt after the prepare: %q\n%s", got, log.String())
+				}
+				if !strings.Contains(log.String(), "cloning it again") {
+					t.Errorf("the prepare did not say it cloned again: %q", log.String())
+				}
+				if out, err := exec.Command("git", "-C", wc, "fsck", "--no-dangling").CombinedOutput(); err != nil {
+					t.Errorf("git fsck of the working copy: %v\n%s", err, out)
+				}
+			})
+		}
+	})
+}
+
+// A working copy cloned from a path on the host shares no object file
+// with the project's repository (git clone would hard-link them, and a
+// build writing its objects would change the project's).
+func TestLocalCloneSharesNoObject(t *testing.T) {
+	forEachHost(t, func(t *testing.T, h testHost) {
+		p := newProject(t, h, makeDeb)
+		git(t, p.url, "repack", "-q") // loose objects are hard-linked one by one, packs too
+		p.prepare("main")
+		filepath.WalkDir(filepath.Join(WorkingCopy(p.wd, "app"), ".git", "objects"), func(f string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			st, err := os.Stat(f)
+			if err == nil && st.Sys().(*syscall.Stat_t).Nlink > 1 {
+				t.Errorf("%s is hard-linked (%d links)", f, st.Sys().(*syscall.Stat_t).Nlink)
+			}
+			return nil
+		})
+		if _, err := os.Stat(filepath.Join(WorkingCopy(p.wd, "app"), ".git", "objects", "info", "alternates")); err == nil {
+			t.Error("the working copy borrows objects (alternates)")
+		}
+	})
+}
+
+// victim is a git work tree with an untracked file: what a prepare
+// following a planted symbolic link would wipe.
+func victim(t *testing.T) string {
+	t.Helper()
+	v := filepath.Join(t.TempDir(), "victim")
+	git(t, ".", "init", "-q", "-b", "main", v)
+	os.WriteFile(filepath.Join(v, "precious"), []byte("mine\n"), 0o644)
+	return v
+}
+
+func victimIntact(t *testing.T, v string) {
+	t.Helper()
+	if got, err := os.ReadFile(filepath.Join(v, "precious")); err != nil || string(got) != "mine\n" {
+		t.Errorf("the victim's file: %q %v", got, err)
+	}
+	if out := git(t, v, "for-each-ref"); out != "" {
+		t.Errorf("the victim got refs:\n%s", out)
+	}
+}
+
+// A build that replaces what prepare writes with symbolic links gets
+// nothing written through them: the working copy itself, its temporary
+// clone, its state, its lock, and the working copies' directory.
+func TestPrepareFollowsNoLink(t *testing.T) {
+	forEachHost(t, func(t *testing.T, h testHost) {
+		p := newProject(t, h, makeDeb)
+		p.prepare("main")
+		wc := WorkingCopy(p.wd, "app")
+		dir := filepath.Dir(wc)
+
+		// the working copy, a link to another work tree
+		v := victim(t)
+		os.Rename(wc, wc+".old")
+		os.Symlink(v, wc)
+		var log bytes.Buffer
+		if _, err := Prepare(context.Background(), h.ex, p.wd, "app", p.url, "main", "0.0.1", &log); err != nil {
+			t.Fatalf("%v\n%s", err, log.String())
+		}
+		victimIntact(t, v)
+		if st, err := os.Lstat(wc); err != nil || !st.IsDir() {
+			t.Errorf("the working copy is not a directory again: %v %v", st, err)
+		}
+		if !strings.Contains(log.String(), wc+" is a symbolic link, which git-gachette never made (a build did?); removing it") {
+			t.Errorf("log: %q", log.String())
+		}
+
+		// the state, its temporary names and the lock, links to a file
+		for _, name := range []string{".app.prepared", ".app.prepared.tmp", ".app.lock"} {
+			f := filepath.Join(t.TempDir(), "victimfile")
+			os.WriteFile(f, []byte("mine\n"), 0o644)
+			os.Remove(filepath.Join(dir, name))
+			os.Symlink(f, filepath.Join(dir, name))
+			if _, err := Prepare(context.Background(), h.ex, p.wd, "app", p.url, "main", "0.0.1", io.Discard); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := os.ReadFile(f); string(got) != "mine\n" {
+				t.Errorf("written through %s: %q", name, got)
+			}
+		}
+		if st, err := os.Lstat(PreparedState(p.wd, "app")); err != nil || !st.Mode().IsRegular() {
+			t.Errorf("the state is not a regular file: %v %v", st, err)
+		}
+
+		// the temporary clone of a new working copy
+		other := filepath.Join(t.TempDir(), "other")
+		os.MkdirAll(other, 0o755)
+		os.WriteFile(filepath.Join(other, "precious"), []byte("mine\n"), 0o644)
+		os.Symlink(other, filepath.Join(dir, ".new.clone"))
+		if _, err := Prepare(context.Background(), h.ex, p.wd, "new", p.url, "main", "0.0.1", io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := os.ReadFile(filepath.Join(other, "precious")); string(got) != "mine\n" {
+			t.Errorf("the clone went through the link: %q", got)
+		}
+
+		// the working copies' directory, a link to another place
+		elsewhere := t.TempDir()
+		os.Rename(dir, dir+".old")
+		os.Symlink(elsewhere, dir)
+		if _, err := Prepare(context.Background(), h.ex, p.wd, "app", p.url, "main", "0.0.1", io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		if entries, _ := os.ReadDir(elsewhere); len(entries) > 0 {
+			t.Errorf("prepare wrote through the working copies' directory link: %v", entries)
+		}
+	})
+}
+
+// What a build leaves in the git directory that the reset cannot undo
+// (a lock file that is a directory, a file where a directory of refs
+// should be) does not stop later prepares: the working copy is cloned
+// again.
+func TestPrepareRecoversFromBrokenGitDir(t *testing.T) {
+	forEachHost(t, func(t *testing.T, h testHost) {
+		p := newProject(t, h, makeDeb)
+		p.prepare("main")
+		gd := filepath.Join(WorkingCopy(p.wd, "app"), ".git")
+		for _, c := range []struct {
+			what  string
+			break_ func() error
+		}{
+			{"index.lock directory", func() error { return os.MkdirAll(filepath.Join(gd, "index.lock", "x"), 0o755) }},
+			{"HEAD.lock file", func() error { return os.WriteFile(filepath.Join(gd, "HEAD.lock"), nil, 0o644) }},
+			{"ref lock", func() error {
+				return os.WriteFile(filepath.Join(gd, "refs", "remotes", "origin", "main.lock"), nil, 0o644)
+			}},
+			{"refs/remotes file", func() error {
+				if err := os.RemoveAll(filepath.Join(gd, "refs", "remotes")); err != nil {
+					return err
+				}
+				git(t, gd, "pack-refs", "--all")
+				return os.WriteFile(filepath.Join(gd, "refs", "remotes"), []byte("x"), 0o644)
+			}},
+		} {
+			if err := c.break_(); err != nil {
+				t.Fatal(err)
+			}
+			p.commitFile("n", c.what)
+			var log bytes.Buffer
+			co, err := Prepare(context.Background(), h.ex, p.wd, "app", p.url, "main", "0.0.1", &log)
+			if err != nil {
+				t.Fatalf("%s: %v\n%s", c.what, err, log.String())
+			}
+			if head := strings.TrimSpace(git(t, p.url, "rev-parse", "main")); co.Commit != head {
+				t.Errorf("%s: prepared %s, want %s", c.what, co.Commit, head)
+			}
+		}
+	})
+}
+
+// A key is never a temporary name of another: preparing app leaves the
+// working copy of key app.tmp (or app.clone) as it is.
+func TestKeysDoNotCollide(t *testing.T) {
+	forEachHost(t, func(t *testing.T, h testHost) {
+		p := newProject(t, h, makeDeb)
+		for _, k := range []string{"app.tmp", "app.clone"} {
+			if _, err := Prepare(context.Background(), h.ex, p.wd, k, p.url, "main", "0.0.1", io.Discard); err != nil {
+				t.Fatal(err)
+			}
+		}
+		p.prepare("main")
+		for _, k := range []string{"app.tmp", "app.clone"} {
+			if _, err := os.Stat(filepath.Join(WorkingCopy(p.wd, k), "build.sh")); err != nil {
+				t.Errorf("the working copy of %s: %v", k, err)
+			}
+		}
+	})
+}
+
+// Without a ref, the remote's default branch is named (origin/main, not
+// HEAD); refs are taken in their full forms too.
+func TestPrepareRefForms(t *testing.T) {
+	forEachHost(t, func(t *testing.T, h testHost) {
+		p := newProject(t, h, makeDeb)
+		git(t, p.url, "branch", "other")
+		p.commit(makeDeb+"# two\n", "two")
+		main := strings.TrimSpace(git(t, p.url, "rev-parse", "main"))
+		tag := strings.TrimSpace(git(t, p.url, "rev-parse", "v1.0.0"))
+		for _, c := range []struct{ ref, commit, named string }{
+			{"", main, "origin/main"},
+			{"HEAD", main, "origin/main"},
+			{"refs/heads/main", main, "refs/heads/main"},
+			{"heads/main", main, "heads/main"},
+			{"refs/tags/v1.0.0", tag, "refs/tags/v1.0.0"},
+			{"tags/v1.0.0", tag, "tags/v1.0.0"},
+			{"refs/remotes/origin/other", tag, "refs/remotes/origin/other"},
+		} {
+			co, err := Prepare(context.Background(), h.ex, p.wd, "app", p.url, c.ref, "0.0.1", io.Discard)
+			if err != nil {
+				t.Errorf("%q: %v", c.ref, err)
+				continue
+			}
+			if co.Commit != c.commit || co.Ref != c.named {
+				t.Errorf("%q: prepared %s as %s, want %s as %s", c.ref, co.Commit, co.Ref, c.commit, c.named)
+			}
+		}
+		// HEAD with two branches at its commit: HEAD it stays
+		git(t, p.url, "branch", "-f", "other", "main")
+		if co, err := Prepare(context.Background(), h.ex, p.wd, "app", p.url, "", "0.0.1", io.Discard); err != nil || co.Ref != "HEAD" {
+			t.Errorf("two branches at HEAD: %+v %v", co, err)
 		}
 	})
 }

@@ -90,6 +90,7 @@ var (
 
 // Output lines of the host scripts.
 var (
+	lineRef      = lineWord("LINE_REF")
 	lineCommit   = lineWord("LINE_COMMIT")
 	lineDescribe = lineWord("LINE_DESCRIBE")
 	lineCount    = lineWord("LINE_COUNT")

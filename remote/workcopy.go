@@ -91,15 +91,20 @@ func Prepare(ctx context.Context, ex Executor, workdir, key, url, ref, baseVersi
 	default:
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	if co.Commit, co.Version, err = readDescribe(&out, baseVersion); err != nil {
+	var branch string
+	if branch, co.Commit, co.Version, err = readDescribe(&out, baseVersion); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if branch != "" {
+		co.Ref = branch
 	}
 	return co, nil
 }
 
-// readDescribe turns the commit, describe and count lines of prepare.sh
-// into the commit and its package version.
-func readDescribe(out io.Reader, baseVersion string) (commit, version string, err error) {
+// readDescribe turns the ref, commit, describe and count lines of
+// prepare.sh into the remote branch HEAD resolved to (if it said), the
+// commit and its package version.
+func readDescribe(out io.Reader, baseVersion string) (branch, commit, version string, err error) {
 	var describe string
 	count := -1
 	sr := newSessionReader(out)
@@ -109,29 +114,34 @@ func readDescribe(out io.Reader, baseVersion string) (commit, version string, er
 			break
 		}
 		if err != nil {
-			return "", "", err
+			return "", "", "", err
 		}
 		if len(rec.fields) != 1 {
-			return "", "", rec.unexpected()
+			return "", "", "", rec.unexpected()
 		}
 		switch rec.word {
+		case lineRef:
+			branch = rec.fields[0]
+			if CheckRef(branch) != nil || !strings.HasPrefix(branch, "origin/") {
+				return "", "", "", rec.unexpected()
+			}
 		case lineCommit:
 			commit = rec.fields[0]
 		case lineDescribe:
 			describe = rec.fields[0]
 		case lineCount:
 			if count, err = strconv.Atoi(rec.fields[0]); err != nil {
-				return "", "", rec.unexpected()
+				return "", "", "", rec.unexpected()
 			}
 		default:
-			return "", "", rec.unexpected()
+			return "", "", "", rec.unexpected()
 		}
 	}
 	if len(commit) != 40 && len(commit) != 64 || count < 0 {
-		return "", "", errors.New("unexpected answer from the build host: no commit and count")
+		return "", "", "", errors.New("unexpected answer from the build host: no commit and count")
 	}
 	version, err = semverx.CommitVersion(describe, count, commit, baseVersion)
-	return commit, version, err
+	return branch, commit, version, err
 }
 
 // noWorkingCopy is the error for a script that ended with
@@ -171,7 +181,7 @@ func Describe(ctx context.Context, ex Executor, workdir, key, baseVersion string
 		}
 		return nil, fmt.Errorf("working copy %s on %s: %w", key, ex.Host(), err)
 	}
-	if co.Commit, co.Version, err = readDescribe(&out, baseVersion); err != nil {
+	if _, co.Commit, co.Version, err = readDescribe(&out, baseVersion); err != nil {
 		return nil, fmt.Errorf("working copy %s on %s: %w", key, ex.Host(), err)
 	}
 	return co, nil

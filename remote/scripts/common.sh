@@ -32,6 +32,7 @@ EXIT_NO_VERDICT=25
 EXIT_INTERRUPTED=26
 
 # Output lines.
+LINE_REF=ref
 LINE_COMMIT=commit
 LINE_DESCRIBE=describe
 LINE_COUNT=count
@@ -61,7 +62,7 @@ line() {
 git_in() {
 	dir=$1
 	shift
-	git -c core.hooksPath=/dev/null -c core.fsmonitor=false -c gc.auto=0 -c maintenance.auto=false \
+	command git -c core.hooksPath=/dev/null -c core.fsmonitor=false -c gc.auto=0 -c maintenance.auto=false \
 		--no-replace-objects -C "$dir" "$@" 9>&-
 }
 
