@@ -332,7 +332,7 @@ func TestPrepareRecoversFromBrokenGitDir(t *testing.T) {
 		p.prepare("main")
 		gd := filepath.Join(WorkingCopy(p.wd, "app"), ".git")
 		for _, c := range []struct {
-			what  string
+			what   string
 			break_ func() error
 		}{
 			{"index.lock directory", func() error { return os.MkdirAll(filepath.Join(gd, "index.lock", "x"), 0o755) }},
