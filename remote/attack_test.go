@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // The findings of an outside attack on the build side (issue 11, second
@@ -415,5 +416,120 @@ func TestPrepareRefForms(t *testing.T) {
 		if co, err := Prepare(context.Background(), h.ex, p.wd, "app", p.url, "", "0.0.1", io.Discard); err != nil || co.Ref != "HEAD" {
 			t.Errorf("two branches at HEAD: %+v %v", co, err)
 		}
+	})
+}
+
+// The .debs a build links into the debs path are taken back when nothing
+// records them (Undo: a failure elsewhere, Ctrl-C), and kept, with the
+// manifest for reuse, once recorded (Keep). A file that was there before
+// is never taken back.
+func TestUndoTakesBackLinks(t *testing.T) {
+	forEachHost(t, func(t *testing.T, h testHost) {
+		p := newProject(t, h, makeDeb)
+		co := p.prepare("main")
+		req := p.request(co)
+		res, err := Build(context.Background(), h.ex, req, io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(p.debs, res.Debs[0].Filename)
+		if _, err := os.Stat(f); err != nil {
+			t.Fatalf("not linked before the last word: %v", err)
+		}
+		if err := res.Undo(); err != nil {
+			t.Fatal(err)
+		}
+		checkNoFiles(t, p.debs)
+		if m, _ := filepath.Glob(filepath.Join(p.debs, ".gachette", "manifests", "*")); len(m) > 0 {
+			t.Errorf("manifests after undo: %v", m)
+		}
+		// built again: kept
+		res, err = Build(context.Background(), h.ex, req, io.Discard)
+		if err != nil || res.Reused {
+			t.Fatal(res, err)
+		}
+		if err := res.Keep(); err != nil {
+			t.Fatal(err)
+		}
+		checkRecorded(t, p.debs, res.Debs)
+		// an identical .deb made another way, undone: the file stays
+		same := req
+		same.Command = "CONTENT=app sh build.sh"
+		res, err = Build(context.Background(), h.ex, same, io.Discard)
+		if err != nil || res.Reused {
+			t.Fatal(res, err)
+		}
+		if err := res.Undo(); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(f); err != nil {
+			t.Errorf("a file that was there before was taken back: %v", err)
+		}
+		// and the kept one is reused
+		if res, err := buildKept(context.Background(), h.ex, req, io.Discard); err != nil || !res.Reused {
+			t.Fatalf("not reused: %+v %v", res, err)
+		}
+	})
+}
+
+// stagingLeft lists what is left in the debs path's staging directory.
+func stagingLeft(t *testing.T, debs string) []string {
+	t.Helper()
+	entries, _ := os.ReadDir(filepath.Join(debs, ".gachette", "staging"))
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.Name())
+	}
+	return out
+}
+
+// Cancelled at any instant around the end of the builder (between the
+// build session and the check), a build leaves no staging directory.
+func TestCancelAroundBuilderEnd(t *testing.T) {
+	forEachHost(t, func(t *testing.T, h testHost) {
+		p := newProject(t, h, makeDeb+"touch ../done\n")
+		co := p.prepare("main")
+		done := filepath.Join(p.wd, "working_copy", "done")
+		for i, delay := range []time.Duration{0, 5 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond, 40 * time.Millisecond, 80 * time.Millisecond} {
+			os.Remove(done)
+			req := p.request(co)
+			req.Command = fmt.Sprintf("sh build.sh # %d", i) // never reused
+			ctx, cancel := context.WithCancel(context.Background())
+			errc := make(chan error, 1)
+			go func() {
+				res, err := Build(ctx, h.ex, req, io.Discard)
+				if err == nil {
+					err = res.Undo()
+				}
+				errc <- err
+			}()
+			waitFor(t, done)
+			time.Sleep(delay)
+			cancel()
+			<-errc
+			if left := stagingLeft(t, p.debs); len(left) > 0 {
+				t.Errorf("cancelled %s after the builder's end: left %v", delay, left)
+			}
+			checkNoFiles(t, p.debs)
+		}
+	})
+}
+
+// A sparse "deb" (a small file passing for a huge one, which would take
+// minutes to read) is refused before it is read.
+func TestSparseDebRefused(t *testing.T) {
+	forEachHost(t, func(t *testing.T, h testHost) {
+		p := newProject(t, h, makeDeb+`truncate -s 8G "$GACHETTE_OUTPUT/dh-app_${GACHETTE_VERSION}_all.deb"`+"\n")
+		co := p.prepare("main")
+		req := p.request(co)
+		req.Timeout = time.Minute
+		_, took, err := p.buildWithin(time.Minute, req, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "dh-app_"+co.Version+"_all.deb is a sparse file (8589934592 bytes long,") {
+			t.Fatalf("got %v", err)
+		}
+		if took > 10*time.Second {
+			t.Errorf("refused after %s", took)
+		}
+		checkNoFiles(t, p.debs)
 	})
 }

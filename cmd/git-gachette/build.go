@@ -83,7 +83,7 @@ func (a *app) runBuild(key, debsPath string, o buildOptions) error {
 	}
 	conns := a.newConnections()
 	defer conns.close()
-	ctx, stop := interruptible()
+	ctx, stop := a.interruptible()
 	defer stop()
 	ex, err := conns.get(ctx, hosts[0])
 	if err != nil {
@@ -103,6 +103,10 @@ func (a *app) runBuild(key, debsPath string, o buildOptions) error {
 	log.flush()
 	if err != nil {
 		return interrupted(ctx, err)
+	}
+	// nothing records them, but they are what was asked for
+	if err := res.Keep(); err != nil {
+		return err
 	}
 	if res.Reused {
 		a.info("==> reused %s built before from commit %s with the same settings", count(len(res.Debs), "package"), co.Commit)

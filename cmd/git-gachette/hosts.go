@@ -6,11 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/ops-hero/git-gachette/remote"
@@ -47,14 +44,6 @@ var buildSettings = []string{"workdir", "debsPath", "builder", "trebuchet", "arc
 // exitInterrupted is the exit status of a command stopped by SIGINT or
 // SIGTERM, as a shell reports one killed by SIGINT.
 const exitInterrupted = 130
-
-// interruptible is the context of a command's steps on build hosts and of
-// the git it runs for remotes: SIGINT or SIGTERM cancels it, which stops
-// them (see remote.Executor; git is killed), and the command exits 130.
-// stop ends the signal handling.
-func interruptible() (ctx context.Context, stop func()) {
-	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-}
 
 // interrupted is err, or the "interrupted" exit (130) when ctx was
 // cancelled by a signal: whatever a step was doing then, it stopped, and

@@ -51,7 +51,7 @@ func (a *app) runPrepare(key, url, ref string, asJSON bool) error {
 	}
 	conns := a.newConnections()
 	defer conns.close()
-	ctx, stop := interruptible()
+	ctx, stop := a.interruptible()
 	defer stop()
 	ex, err := conns.get(ctx, hosts[0])
 	if err != nil {

@@ -63,6 +63,7 @@ type quickResult struct {
 	project
 	checkout *remote.Checkout
 	debs     []remote.Deb
+	built    *remote.BuildResult // to keep or undo once recorded, or not
 	err      error
 }
 
@@ -100,10 +101,17 @@ func (a *app) runQuick(names []string, o quickOptions) error {
 	if err := r.CheckWritable(id); err != nil {
 		return err
 	}
+	// The stack as it is before anything is built: the record goes onto
+	// this state, or nowhere (a builder on this machine could change the
+	// stack while it runs).
+	before, err := r.Stack(id)
+	if err != nil {
+		return err
+	}
 
 	conns := a.newConnections()
 	defer conns.close()
-	sigCtx, stop := interruptible()
+	sigCtx, stop := a.interruptible()
 	defer stop()
 	ctx, cancel := context.WithCancel(sigCtx)
 	defer cancel()
@@ -121,6 +129,14 @@ func (a *app) runQuick(names []string, o quickOptions) error {
 		}()
 	}
 	wg.Wait()
+	// Until the record, any failure or Ctrl-C takes back the .debs this
+	// run put into the debs paths: nothing records them.
+	recorded := false
+	defer func() {
+		if !recorded {
+			a.undoBuilds(mu, results)
+		}
+	}()
 	if sigCtx.Err() != nil {
 		return interrupted(sigCtx, sigCtx.Err())
 	}
@@ -133,7 +149,6 @@ func (a *app) runQuick(names []string, o quickOptions) error {
 	if len(failed) > 0 {
 		return fmt.Errorf("nothing recorded in %s:\n  %s", id, strings.Join(failed, "\n  "))
 	}
-
 	made := map[string]string{} // package name → the project that made it
 	for _, res := range results {
 		for _, d := range res.debs {
@@ -143,7 +158,6 @@ func (a *app) runQuick(names []string, o quickOptions) error {
 			made[d.Name] = res.name
 		}
 	}
-	a.info("==> record %s in %s", count(countDebs(results), "package"), id)
 	var pkgs []stackrepo.Package
 	for _, res := range results {
 		for _, d := range res.debs {
@@ -154,9 +168,31 @@ func (a *app) runQuick(names []string, o quickOptions) error {
 		}
 	}
 	sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].Name < pkgs[j].Name })
-	res, err := r.Add(id, pkgs, ident)
+	// What stacks record already is on this machine, where builders do not
+	// write: a file they record is never recorded with other contents
+	// (one a build replaced in the debs path, or a reuse of one).
+	if err := r.CheckFiles(pkgs); err != nil {
+		return fmt.Errorf("nothing recorded in %s: %w", id, err)
+	}
+	if sigCtx.Err() != nil {
+		return interrupted(sigCtx, sigCtx.Err())
+	}
+
+	// Once started, the record is not stopped by Ctrl-C: it is one git ref
+	// transaction, which completes or changes nothing, and is reported.
+	a.info("==> record %s in %s", count(countDebs(results), "package"), id)
+	res, err := r.AddIfUnchanged(id, before, pkgs, ident)
 	if err != nil {
 		return fmt.Errorf("built, but not recorded: %w", err)
+	}
+	recorded = true
+	for _, q := range results {
+		if q.built == nil {
+			continue
+		}
+		if err := q.built.Keep(); err != nil {
+			a.infoLocked(mu, "warning: %s: recorded, but: %v (the .debs stay in the debs path; the next build of this commit may not be reused)", q.name, err)
+		}
 	}
 	if o.json {
 		return a.printJSON(map[string]any{"stack": id.String(), "commit": res.Commit.String(), "unchanged": res.Unchanged, "packages": pkgs})
@@ -168,6 +204,19 @@ func (a *app) runQuick(names []string, o quickOptions) error {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", p.Name, p.Version, p.Architecture, p.Commit[:12], p.BuiltOn)
 	}
 	return w.Flush()
+}
+
+// undoBuilds takes back the .debs the builds of results put into the
+// debs paths, when nothing records them.
+func (a *app) undoBuilds(mu *sync.Mutex, results []quickResult) {
+	for _, q := range results {
+		if q.built == nil {
+			continue
+		}
+		if err := q.built.Undo(); err != nil {
+			a.infoLocked(mu, "warning: %s: the .debs its build put into the debs path could not be taken back: %v", q.name, err)
+		}
+	}
 }
 
 func countDebs(results []quickResult) int {
@@ -236,7 +285,7 @@ func (a *app) quickOne(ctx context.Context, conns *connections, mu *sync.Mutex, 
 		var built *remote.BuildResult
 		built, res.err = remote.Build(ctx, ex, req, log)
 		if res.err == nil {
-			res.debs = built.Debs
+			res.debs, res.built = built.Debs, built
 			if built.Reused {
 				a.infoLocked(mu, "==> %s: reused %s built before from commit %s with the same settings", p.name, count(len(built.Debs), "package"), res.checkout.Commit[:12])
 			}

@@ -45,6 +45,9 @@ LINE_BAD_NAME=badname
 LINE_CHECKED=checked
 LINE_CONFLICT=conflict
 LINE_MOVED=moved
+LINE_KEPT=kept
+LINE_UNDONE=undone
+LINE_SPARSE=sparse
 LINE_REUSED=reused
 LINE_STARTED=started
 }
@@ -119,6 +122,18 @@ safe_name() {
 # regular PATH: a regular file, not a symbolic link.
 regular() {
 	[ -f "$1" ] && [ ! -L "$1" ]
+}
+
+# holes FILE: whether FILE (of more than 64 MiB) has far fewer bytes on
+# disk than its size (an eighth): a sparse file, which a build makes to
+# pass a small file for a huge one that takes minutes to read. It prints
+# the size and the bytes on disk.
+holes() {
+	size=$(wc -c <"$1") && kib=$(du -k -- "$1") || return 1
+	kib=${kib%%[!0-9]*}
+	[ "$size" -gt 67108864 ] && [ $((kib * 1024 * 8)) -lt "$size" ] || return 1
+	printf '%s	%s
+' "$((size + 0))" "$((kib * 1024))"
 }
 
 # sha256 FILE: the file's SHA-256, read once from its contents.
