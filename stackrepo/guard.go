@@ -90,11 +90,12 @@ func (e *FileConflictError) Error() string {
 }
 
 // CheckFiles checks packages about to be recorded against every stack of
-// every domain: a package whose file name a stack records (for a package
-// of the same name) with another SHA-256 is a *FileConflictError, naming
-// both. Each stack costs four small object reads (its tag, commit and two
-// trees, read raw: only the entries of those names are looked at), each
-// distinct stanza of those names one more.
+// every domain, and every earlier state of each (its history: what it
+// recorded before an entry was replaced): a package whose file name one
+// records (for a package of the same name) with another SHA-256 is a
+// *FileConflictError, naming both. Each commit costs one small object
+// read, each distinct tree of packages two (read raw: only the entries of
+// those names are looked at), each distinct stanza of those names one.
 func (r *Repo) CheckFiles(pkgs []Package) error {
 	want := map[string][]Package{}
 	for _, p := range pkgs {
@@ -107,26 +108,63 @@ func (r *Repo) CheckFiles(pkgs []Package) error {
 	if err != nil {
 		return err
 	}
-	seenTree := map[plumbing.Hash]bool{}
-	seenBlob := map[plumbing.Hash]bool{}
-	found := map[string]FileConflict{}
+	type todo struct {
+		commit plumbing.Hash
+		id     StackID
+	}
+	var queue []todo
 	for _, ref := range refs {
 		d, n, ok := strings.Cut(strings.TrimPrefix(ref.Name, "refs/tags/"), "/")
 		if !ok || CheckName("domain", d) != nil || CheckName("stack", n) != nil {
 			continue
 		}
-		id := StackID{Domain: d, Name: n}
-		tree, ok, err := r.packagesTree(ref.Hash)
+		raw, err := r.readRaw(ref.Hash)
 		if err != nil {
-			return fmt.Errorf("stack %s: %w", id, err)
+			return fmt.Errorf("stack %s/%s: %w", d, n, objectError(ref.Hash, "tag", err))
 		}
+		commit, ok := header(raw.data, "object")
+		if raw.typ == plumbing.TagObject && ok && bytes.Contains(raw.data, []byte("\ntype commit\n")) {
+			queue = append(queue, todo{commit, StackID{Domain: d, Name: n}})
+		}
+	}
+	seenCommit := map[plumbing.Hash]bool{}
+	seenTree := map[plumbing.Hash]bool{}
+	seenBlob := map[plumbing.Hash]bool{}
+	found := map[string]FileConflict{}
+	for len(queue) > 0 {
+		c := queue[0]
+		queue = queue[1:]
+		if seenCommit[c.commit] {
+			continue
+		}
+		seenCommit[c.commit] = true
+		raw, err := r.readRaw(c.commit)
+		if err != nil {
+			return fmt.Errorf("stack %s: %w", c.id, objectError(c.commit, "commit", err))
+		}
+		if raw.typ != plumbing.CommitObject || !bytes.Contains(raw.data, []byte("\nGachette-Format: ")) {
+			continue // not a stack's: nothing it records
+		}
+		for _, p := range headers(raw.data, "parent") {
+			queue = append(queue, todo{p, c.id})
+		}
+		root, ok := header(raw.data, "tree")
+		if !ok || seenTree[root] {
+			continue
+		}
+		seenTree[root] = true
+		raw, err = r.readRaw(root)
+		if err != nil || raw.typ != plumbing.TreeObject {
+			return fmt.Errorf("stack %s: %w", c.id, objectError(root, "tree", err))
+		}
+		tree, ok := treeEntry(raw.data, packagesDir)
 		if !ok || seenTree[tree] {
-			continue // not a stack (nothing it records), or seen
+			continue
 		}
 		seenTree[tree] = true
-		raw, err := r.readRaw(tree)
+		raw, err = r.readRaw(tree)
 		if err != nil || raw.typ != plumbing.TreeObject {
-			return fmt.Errorf("stack %s: %w", id, objectError(tree, "tree", err))
+			return fmt.Errorf("stack %s: %w", c.id, objectError(tree, "tree", err))
 		}
 		for name, ps := range want {
 			blob, ok := treeEntry(raw.data, name)
@@ -136,16 +174,16 @@ func (r *Repo) CheckFiles(pkgs []Package) error {
 			seenBlob[blob] = true
 			data, err := r.readBlob(blob)
 			if err != nil {
-				return fmt.Errorf("stack %s: %w", id, err)
+				return fmt.Errorf("stack %s: %w", c.id, err)
 			}
 			rec, err := ParseStanza(data)
 			if err != nil {
-				return fmt.Errorf("stack %s: package %s: %w", id, name, err)
+				return fmt.Errorf("stack %s: package %s: %w", c.id, name, err)
 			}
 			for _, p := range ps {
 				if rec.Filename == p.Filename && rec.SHA256 != "" && !strings.EqualFold(rec.SHA256, p.SHA256) {
 					if _, dup := found[p.Filename]; !dup {
-						found[p.Filename] = FileConflict{Filename: p.Filename, Stack: id, Recorded: rec.SHA256, Got: p.SHA256}
+						found[p.Filename] = FileConflict{Filename: p.Filename, Stack: c.id, Recorded: rec.SHA256, Got: p.SHA256}
 					}
 				}
 			}
@@ -162,37 +200,20 @@ func (r *Repo) CheckFiles(pkgs []Package) error {
 	return e
 }
 
-// packagesTree is the packages tree of the stack whose tag is tag: ok is
-// false when the tag is not an annotated tag of a commit with one.
-func (r *Repo) packagesTree(tag plumbing.Hash) (plumbing.Hash, bool, error) {
-	raw, err := r.readRaw(tag)
-	if err != nil {
-		return plumbing.ZeroHash, false, objectError(tag, "tag", err)
+// headers reads the object ids of every header line "<name> <hex>".
+func headers(data []byte, name string) []plumbing.Hash {
+	var out []plumbing.Hash
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, '\n')
+		if i <= 0 {
+			break
+		}
+		if v, ok := bytes.CutPrefix(data[:i], []byte(name+" ")); ok && len(v) == 2*len(plumbing.ZeroHash) {
+			out = append(out, plumbing.NewHash(string(v)))
+		}
+		data = data[i+1:]
 	}
-	if raw.typ != plumbing.TagObject {
-		return plumbing.ZeroHash, false, nil
-	}
-	commit, ok := header(raw.data, "object")
-	if !ok || !bytes.Contains(raw.data, []byte("\ntype commit\n")) {
-		return plumbing.ZeroHash, false, nil
-	}
-	raw, err = r.readRaw(commit)
-	if err != nil {
-		return plumbing.ZeroHash, false, objectError(commit, "commit", err)
-	}
-	if raw.typ != plumbing.CommitObject {
-		return plumbing.ZeroHash, false, nil
-	}
-	root, ok := header(raw.data, "tree")
-	if !ok {
-		return plumbing.ZeroHash, false, nil
-	}
-	raw, err = r.readRaw(root)
-	if err != nil || raw.typ != plumbing.TreeObject {
-		return plumbing.ZeroHash, false, objectError(root, "tree", err)
-	}
-	h, ok := treeEntry(raw.data, packagesDir)
-	return h, ok, nil
+	return out
 }
 
 // header reads the object id of the first header line "<name> <hex>" of a

@@ -65,5 +65,10 @@ func TestCheckFiles(t *testing.T) {
 		if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "dh-lib_2.0_all.deb: stack main/1 records it") {
 			t.Errorf("got %v", err)
 		}
+		// an entry replaced since: what the stack recorded before counts
+		must[*Result](t)(r.Add(id("main/1"), []Package{withSHA(pkg("dh-app", "1.5"), "d")}, testIdent))
+		if err := r.CheckFiles([]Package{withSHA(pkg("dh-app", "1.0"), "e")}); err == nil || !strings.Contains(err.Error(), "dh-app_1.0_all.deb: stack main/1 records it with SHA-256 "+strings.Repeat("a", 64)) {
+			t.Errorf("an earlier state of a stack: got %v", err)
+		}
 	})
 }
