@@ -281,7 +281,7 @@ func TestPrepareFollowsNoLink(t *testing.T) {
 			t.Errorf("log: %q", log.String())
 		}
 
-		// the state, its temporary names and the lock, links to a file
+		// the state older versions kept, and the lock, links to a file
 		for _, name := range []string{".app.prepared", ".app.prepared.tmp", ".app.lock"} {
 			f := filepath.Join(t.TempDir(), "victimfile")
 			os.WriteFile(f, []byte("mine\n"), 0o644)
@@ -293,9 +293,6 @@ func TestPrepareFollowsNoLink(t *testing.T) {
 			if got, _ := os.ReadFile(f); string(got) != "mine\n" {
 				t.Errorf("written through %s: %q", name, got)
 			}
-		}
-		if st, err := os.Lstat(PreparedState(p.wd, "app")); err != nil || !st.Mode().IsRegular() {
-			t.Errorf("the state is not a regular file: %v %v", st, err)
 		}
 
 		// the temporary clone of a new working copy
@@ -531,5 +528,45 @@ func TestSparseDebRefused(t *testing.T) {
 			t.Errorf("refused after %s", took)
 		}
 		checkNoFiles(t, p.debs)
+	})
+}
+
+// Every build starts from the commit's tree, exactly: what an earlier
+// build changed in the working copy (a tracked file, files it left, a
+// tag) is not built, and objects it rewrote stop the build.
+func TestBuildStartsFromTheCommit(t *testing.T) {
+	forEachHost(t, func(t *testing.T, h testHost) {
+		p := newProject(t, h, makeDeb)
+		co := p.prepare("main")
+		wc := WorkingCopy(p.wd, "app")
+		req := p.request(co)
+		req.Command = `echo '# tampered' >>build.sh; echo junk >junk; git tag v9.9.9; sh build.sh`
+		if _, err := p.build(context.Background(), req, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		req.Command = `cp build.sh ../seen-build.sh; ls -A >../seen-ls; sh build.sh # 2`
+		if _, err := p.build(context.Background(), req, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := os.ReadFile(filepath.Join(p.wd, "working_copy", "seen-build.sh")); string(got) != makeDeb {
+			t.Errorf("the second build saw build.sh as %q", got)
+		}
+		if got, _ := os.ReadFile(filepath.Join(p.wd, "working_copy", "seen-ls")); string(got) != ".git\nbuild.sh\n" {
+			t.Errorf("the second build saw %q", got)
+		}
+		// objects rewritten since: refused, prepare again
+		id := strings.TrimSpace(git(t, wc, "rev-parse", "HEAD:build.sh"))
+		tamperObject(t, filepath.Join(wc, ".git"), id, "blob", []byte("EVIL\n"))
+		req.Command = "sh build.sh # 3"
+		_, err := p.build(context.Background(), req, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "cannot be made the commit's tree again before the build (the checkout failed; see the message above): prepare it again") {
+			t.Fatalf("got %v", err)
+		}
+		if co2 := p.prepare("main"); co2.Commit != co.Commit {
+			t.Fatalf("prepare again: %s", co2.Commit)
+		}
+		if _, err := p.build(context.Background(), req, io.Discard); err != nil {
+			t.Fatalf("after prepare: %v", err)
+		}
 	})
 }

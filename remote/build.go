@@ -326,6 +326,9 @@ func (r BuildRequest) runBuilder(ctx, bctx context.Context, ex Executor, staging
 		return nil, nil, false, errors.New("setsid is not installed on the build host: install util-linux there")
 	case statusIs(err, exitNoWorkingCopy):
 		return nil, nil, false, fmt.Errorf("the working copy %s is gone; prepare it again", WorkingCopy(r.Workdir, r.Key))
+	case statusIs(err, exitReset), statusIs(err, exitCheckout), statusIs(err, exitSubmodule):
+		return nil, nil, false, fmt.Errorf("the working copy %s cannot be made the commit's tree again before the build (%s; see the message above): prepare it again (git gachette prepare %s URL, or quick)",
+			WorkingCopy(r.Workdir, r.Key), strings.TrimSuffix(describeStatus(err).Error(), fmt.Sprintf(" (%s)", err)), r.Key)
 	case statusIs(err, exitMoved) && len(recs) == 1 && recs[0].word == lineHead && len(recs[0].fields) == 1:
 		if head := recs[0].fields[0]; head != "" {
 			return nil, nil, false, fmt.Errorf("the working copy is at %s, not at %s: %w; run again (git gachette quick, or prepare then build)", head, r.Commit, ErrWorkingCopyMoved)

@@ -21,8 +21,6 @@ var (
 	commonSh string
 	//go:embed scripts/prepare.sh
 	prepareSh string
-	//go:embed scripts/describe.sh
-	describeSh string
 	//go:embed scripts/lint.sh
 	lintSh string
 	//go:embed scripts/build.sh

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -22,19 +21,16 @@ type Checkout struct {
 	Dir     string // on the build host
 	Commit  string // full commit id
 	Version string // package version from the commit (semverx.CommitVersion)
+	// Describe and Count are what Version comes from: git describe --tags
+	// --long with semverx.DescribeMatch ("" when no tag matches), and then
+	// the number of commits.
+	Describe string
+	Count    int
 }
 
 // WorkingCopy is the directory of a working copy on the build host.
 func WorkingCopy(workdir, key string) string {
 	return strings.TrimSuffix(workdir, "/") + "/working_copy/" + key
-}
-
-// PreparedState is where prepare keeps, on the build host, what it found
-// for the working copy (its commit, git describe, the commit count), for
-// builds to version that commit the same way: beside the working copy,
-// named after the key with a leading dot, like its lock.
-func PreparedState(workdir, key string) string {
-	return path.Dir(WorkingCopy(workdir, key)) + "/." + key + ".prepared"
 }
 
 // CheckPrepare checks prepare's arguments, as Prepare does before it runs
@@ -66,7 +62,7 @@ func Prepare(ctx context.Context, ex Executor, workdir, key, url, ref, baseVersi
 	co := &Checkout{Key: key, URL: shown, Ref: ref, Dir: WorkingCopy(workdir, key)}
 	var out bytes.Buffer
 	stderr := lineWriter(redactTo(log, url))
-	args := append([]string{co.Dir, url, ref, WorkingCopyLock(workdir, key), key, strconv.Itoa(int(lockWait / time.Second)), PreparedState(workdir, key)}, semverx.DescribeMatch...)
+	args := append([]string{co.Dir, url, ref, WorkingCopyLock(workdir, key), key, strconv.Itoa(int(lockWait / time.Second))}, semverx.DescribeMatch...)
 	err := ex.Run(ctx, Script{Body: hostScript(prepareSh), Args: args, Stdout: &out, Stderr: stderr})
 	stderr.Close()
 	what := fmt.Sprintf("prepare %s (%s at %s) on %s", key, shown, ref, ex.Host())
@@ -92,7 +88,10 @@ func Prepare(ctx context.Context, ex Executor, workdir, key, url, ref, baseVersi
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	var branch string
-	if branch, co.Commit, co.Version, err = readDescribe(&out, baseVersion); err != nil {
+	if branch, co.Commit, co.Describe, co.Count, err = readDescribe(&out); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if co.Version, err = semverx.CommitVersion(co.Describe, co.Count, co.Commit, baseVersion); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	if branch != "" {
@@ -101,12 +100,11 @@ func Prepare(ctx context.Context, ex Executor, workdir, key, url, ref, baseVersi
 	return co, nil
 }
 
-// readDescribe turns the ref, commit, describe and count lines of
-// prepare.sh into the remote branch HEAD resolved to (if it said), the
-// commit and its package version.
-func readDescribe(out io.Reader, baseVersion string) (branch, commit, version string, err error) {
-	var describe string
-	count := -1
+// readDescribe reads the ref, commit, describe and count lines of
+// prepare.sh: the remote branch HEAD resolved to (if it said), the commit,
+// git describe's answer and the commit count.
+func readDescribe(out io.Reader) (branch, commit, describe string, count int, err error) {
+	count = -1
 	sr := newSessionReader(out)
 	for {
 		rec, err := sr.next()
@@ -114,16 +112,16 @@ func readDescribe(out io.Reader, baseVersion string) (branch, commit, version st
 			break
 		}
 		if err != nil {
-			return "", "", "", err
+			return "", "", "", 0, err
 		}
 		if len(rec.fields) != 1 {
-			return "", "", "", rec.unexpected()
+			return "", "", "", 0, rec.unexpected()
 		}
 		switch rec.word {
 		case lineRef:
 			branch = rec.fields[0]
 			if CheckRef(branch) != nil || !strings.HasPrefix(branch, "origin/") {
-				return "", "", "", rec.unexpected()
+				return "", "", "", 0, rec.unexpected()
 			}
 		case lineCommit:
 			commit = rec.fields[0]
@@ -131,17 +129,16 @@ func readDescribe(out io.Reader, baseVersion string) (branch, commit, version st
 			describe = rec.fields[0]
 		case lineCount:
 			if count, err = strconv.Atoi(rec.fields[0]); err != nil {
-				return "", "", "", rec.unexpected()
+				return "", "", "", 0, rec.unexpected()
 			}
 		default:
-			return "", "", "", rec.unexpected()
+			return "", "", "", 0, rec.unexpected()
 		}
 	}
 	if len(commit) != 40 && len(commit) != 64 || count < 0 {
-		return "", "", "", errors.New("unexpected answer from the build host: no commit and count")
+		return "", "", "", 0, errors.New("unexpected answer from the build host: no commit and count")
 	}
-	version, err = semverx.CommitVersion(describe, count, commit, baseVersion)
-	return branch, commit, version, err
+	return branch, commit, describe, count, nil
 }
 
 // noWorkingCopy is the error for a script that ended with
@@ -151,38 +148,4 @@ func noWorkingCopy(err error, key, host, dir string) error {
 		return fmt.Errorf("no working copy of %s on %s (%s): make it first with: git gachette prepare %s URL [REF]", key, host, dir, key)
 	}
 	return nil
-}
-
-// Describe reads the commit a prepared working copy is at, and its
-// package version as its prepare found it (scripts/describe.sh): tags a
-// build made since do not change it.
-func Describe(ctx context.Context, ex Executor, workdir, key, baseVersion string, log io.Writer) (*Checkout, error) {
-	if err := CheckHostPath("workdir", workdir); err != nil {
-		return nil, err
-	}
-	if err := CheckKey(key); err != nil {
-		return nil, err
-	}
-	co := &Checkout{Key: key, Dir: WorkingCopy(workdir, key)}
-	var out bytes.Buffer
-	stderr := lineWriter(log)
-	err := ex.Run(ctx, Script{Body: hostScript(describeSh), Args: []string{co.Dir, PreparedState(workdir, key)}, Stdout: &out, Stderr: stderr})
-	stderr.Close()
-	if err != nil {
-		if e := noWorkingCopy(err, key, ex.Host(), co.Dir); e != nil {
-			return nil, e
-		}
-		if statusIs(err, exitNotPrepared) {
-			why := "has no finished prepare (one was stopped, or made by an older git-gachette)"
-			if rec, rerr := newSessionReader(&out).next(); rerr == nil && rec.word == lineHead && len(rec.fields) == 1 {
-				why = fmt.Sprintf("is at %s, not at the commit its last prepare checked out", rec.fields[0])
-			}
-			return nil, fmt.Errorf("working copy %s on %s (%s) %s: prepare it again: git gachette prepare %s URL [REF]", key, ex.Host(), co.Dir, why, key)
-		}
-		return nil, fmt.Errorf("working copy %s on %s: %w", key, ex.Host(), err)
-	}
-	if _, co.Commit, co.Version, err = readDescribe(&out, baseVersion); err != nil {
-		return nil, fmt.Errorf("working copy %s on %s: %w", key, ex.Host(), err)
-	}
-	return co, nil
 }

@@ -273,11 +273,13 @@ func (a *app) quickOne(ctx context.Context, conns *connections, mu *sync.Mutex, 
 	const attempts = 3
 	for attempt := 1; ; attempt++ {
 		a.infoLocked(mu, "==> prepare %s on %s", p.name, ex.Host())
+		a.forgetPrepared(ex.Host(), a.hostPath("workdir"), p.name)
 		res.checkout, err = remote.Prepare(ctx, ex, a.hostPath("workdir"), p.name, p.url, p.ref, a.settings.get("baseVersion").Value, log)
 		if err != nil {
 			res.err = err
 			return res
 		}
+		a.savePrepared(ex.Host(), a.hostPath("workdir"), res.checkout)
 		req := a.buildRequest(p.name, a.hostPath("debsPath"), p.missile)
 		fillVersions(&req.Versions, res.checkout.Version)
 		req.Commit = res.checkout.Commit

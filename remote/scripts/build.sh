@@ -12,7 +12,9 @@
 # behind can keep this session open. The .debs stay in STAGING for
 # check.sh, run in another session once this one has ended; a failed or
 # interrupted build removes them. When the caller goes (watch_caller), the
-# build is stopped.
+# build is stopped. Before the builder, the working copy is made COMMIT's
+# tree again, exactly (checkout_commit): nothing an earlier build changed
+# in it is built.
 builder=$1 wc=$2 lock=$3 key=$4 wait=$5 debs=$6 staging=$7 reuse=$8 commit=$9
 shift 9
 
@@ -75,6 +77,10 @@ if [ -n "$reuse" ] && [ -f "$debs/.gachette/manifests/$reuse" ] && out=$(reused 
 fi
 
 take_lock "$lock" "$key" "$wait"
+if [ -L "$wc" ] || { [ -e "$wc" ] && ! reset_gitdir "$wc/.git"; }; then
+	echo "gachette: $wc is not a working copy git-gachette can reset (a build changed it?); prepare it again" >&2
+	exit "$EXIT_RESET"
+fi
 if [ -n "$commit" ]; then
 	head=$(git_in "$wc" rev-parse --verify --quiet HEAD 2>/dev/null) || head=
 	case $head in
@@ -84,6 +90,14 @@ if [ -n "$commit" ]; then
 		exit "$EXIT_MOVED"
 		;;
 	esac
+	# Every build starts from the commit's tree, exactly: whatever an
+	# earlier build changed in the working copy is undone.
+	checkout_commit "$wc" "$head"
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		echo "gachette: $wc: $why; prepare it again" >&2
+		exit "$rc"
+	fi
 fi
 command -v setsid >/dev/null 2>&1 || exit "$EXIT_NO_SETSID"
 cd -- "$wc" 2>/dev/null || exit "$EXIT_NO_WORKING_COPY"
