@@ -128,6 +128,7 @@ regular() {
 # disk than its size (an eighth): a sparse file, which a build makes to
 # pass a small file for a huge one that takes minutes to read. It prints
 # the size and the bytes on disk.
+# shellcheck disable=SC2317 # not every script uses it
 holes() {
 	size=$(wc -c <"$1") && kib=$(du -k -- "$1") || return 1
 	kib=${kib%%[!0-9]*}
@@ -169,6 +170,7 @@ check_deb() {
 # commit-graph or multi-pack-index (their data would be believed), no
 # linked worktrees or common dir. It fails if DIR is not a plain git
 # directory, which is then made again.
+# shellcheck disable=SC2317 # not every script uses it
 reset_gitdir() {
 	gd=$1
 	for d in "$gd" "$gd/objects" "$gd/refs"; do
@@ -209,6 +211,7 @@ reset_gitdir() {
 # reset_modules DIR resets every submodule git directory under DIR (a
 # .git/modules), at any depth; one that cannot be reset is removed, and
 # cloned again by the submodule update.
+# shellcheck disable=SC2317 # not every script uses it
 reset_modules() {
 	for d in "$1"/* "$1"/.[!.]* "$1"/..?*; do
 		{ [ -d "$d" ] && [ ! -L "$d" ]; } || continue
@@ -239,6 +242,7 @@ rm -f -- "$i" && git ls-tree -r -z --full-tree "$sha1" | GIT_INDEX_FILE=$i git u
 [ -z "$(git rev-list --objects --verify-objects --no-walk "$sha1" 2>&1 >/dev/null)" ]'
 
 # verify_commit DIR COMMIT runs verify_cmd for COMMIT in the working copy DIR.
+# shellcheck disable=SC2317 # not every script uses it
 verify_commit() {
 	(
 		# shellcheck disable=SC2317 # called by what verify_cmd runs
@@ -251,6 +255,7 @@ verify_commit() {
 
 # no_link PATH removes PATH if it is a symbolic link (a build put it
 # there): it is never followed.
+# shellcheck disable=SC2317 # not every script uses it
 no_link() {
 	if [ -L "$1" ]; then
 		echo "gachette: $1 is a symbolic link, which git-gachette never made (a build did?); removing it"
@@ -265,6 +270,7 @@ no_link() {
 # those that differ from the commit's; untracked files go; submodules are
 # made again from their reset git directories, and verified too. It
 # returns the exit status to end with; "why" says what failed.
+# shellcheck disable=SC2317,SC2034 # not every script uses it, or "why"
 checkout_commit() {
 	why='its objects do not hash to their ids (a build changed them?)'
 	verify_commit "$1" "$2" || return "$EXIT_CHECKOUT"
