@@ -570,3 +570,86 @@ func TestBuildStartsFromTheCommit(t *testing.T) {
 		}
 	})
 }
+
+// A staging directory left by a run that died (its lock free, untouched
+// for an hour) is removed by the next build; one whose lock is held is
+// not, nor a recent one.
+func TestStaleStagingSwept(t *testing.T) {
+	requireFlock(t)
+	forEachHost(t, func(t *testing.T, h testHost) {
+		p := newProject(t, h, makeDeb)
+		co := p.prepare("main")
+		dir := filepath.Join(p.debs, ".gachette", "staging")
+		old := time.Now().Add(-2 * time.Hour)
+		mk := func(name string, when time.Time) string {
+			d := filepath.Join(dir, name)
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(d, "x.deb"), []byte("x"), 0o644)
+			os.WriteFile(d+".lock", nil, 0o644)
+			os.Chtimes(d+".lock", when, when)
+			return d
+		}
+		dead := mk("app-dead", old)
+		held := mk("app-held", old)
+		recent := mk("app-recent", time.Now())
+		f, err := os.Open(held + ".lock")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.build(context.Background(), p.request(co), io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		for d, want := range map[string]bool{dead: false, held: true, recent: true} {
+			if _, err := os.Stat(d); (err == nil) != want {
+				t.Errorf("%s there: %v, want %v", d, err == nil, want)
+			}
+		}
+		if _, err := os.Stat(dead + ".lock"); err == nil {
+			t.Error("the dead run's lock is left")
+		}
+	})
+}
+
+// When a build returns, cancelled or not, nothing of its host scripts
+// still runs (no sleep of theirs lingers).
+func TestNothingLingers(t *testing.T) {
+	forEachHost(t, func(t *testing.T, h testHost) {
+		killLike(t, "sleep 1012.5")
+		p := newProject(t, h, makeDeb+"touch ../started\nsleep 1012.5\n")
+		co := p.prepare("main")
+		marker := "build.sh BUILDER WC LOCK"
+		ctx, cancel := context.WithCancel(context.Background())
+		errc := make(chan error, 1)
+		go func() {
+			_, err := p.build(ctx, p.request(co), io.Discard)
+			errc <- err
+		}()
+		waitFor(t, filepath.Join(p.wd, "working_copy", "started"))
+		cancel()
+		<-errc
+		time.Sleep(200 * time.Millisecond)
+		for _, s := range []string{marker, "sleep 1012.5", "gachette-timer", "check.sh DEBS STAGING"} {
+			if left := processesLike(s); len(left) > 0 {
+				t.Errorf("still running after the build returned: %v", left)
+			}
+		}
+		// and after a build that ends by itself
+		req := p.request(co)
+		req.Command = "sh -c \"$(grep -v sleep build.sh)\""
+		if _, err := p.build(context.Background(), req, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
+		for _, s := range []string{marker, "gachette-timer", "check.sh DEBS STAGING", "sleep 5"} {
+			if left := processesLike(s); len(left) > 0 {
+				t.Errorf("still running after the build: %v", left)
+			}
+		}
+	})
+}

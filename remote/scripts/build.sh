@@ -18,26 +18,58 @@
 builder=$1 wc=$2 lock=$3 key=$4 wait=$5 debs=$6 staging=$7 reuse=$8 commit=$9
 shift 9
 
-run='' group='' relay='' watch='' keep=''
-# finish stops whatever still runs and removes what the build made,
-# unless it succeeded.
+run='' group='' relay='' watch='' keep='' timer=''
+# finish stops whatever still runs (the builder's process group has a
+# second to end by itself, no more than it needs) and removes what the
+# build made, unless it succeeded.
 # shellcheck disable=SC2317 # the EXIT trap calls it
 finish() {
 	trap '' HUP INT PIPE TERM
-	if [ -n "$group" ]; then
-		kill -s TERM -- "-$group" 2>/dev/null && sleep 1
+	if [ -n "$group" ] && kill -s TERM -- "-$group" 2>/dev/null; then
+		i=0
+		while [ "$i" -lt 20 ] && kill -s 0 -- "-$group" 2>/dev/null; do
+			sleep 0.05
+			i=$((i + 1))
+		done
 		kill -s KILL -- "-$group" 2>/dev/null
 	fi
 	[ -z "$run" ] || kill_holders "$run/out"
 	[ -z "$relay" ] || kill "$relay" 2>/dev/null
+	[ -z "$timer" ] || stop_timer
 	[ -z "$watch" ] || kill "$watch" 2>/dev/null
 	[ -z "$run" ] || rm -rf -- "$run"
-	[ -n "$keep" ] || rm -rf -- "$staging"
+	if [ -z "$keep" ]; then
+		rm -rf -- "$staging"
+		rm -f -- "$staging.lock"
+	else
+		# fresh, so that no sweep takes it before its check starts
+		[ ! -d "$staging" ] || touch -- "$staging.lock" 2>/dev/null
+	fi
 }
 
 trap finish EXIT
 trap 'exit "$EXIT_INTERRUPTED"' HUP INT PIPE TERM
 watch_caller
+
+# stop_timer stops the timer's process group; before its setsid there is
+# none, and the process itself is killed (a TERM could be lost then, on
+# the trap its shell had before it ran setsid).
+stop_timer() {
+	kill -s TERM -- "-$timer" 2>/dev/null || kill -s KILL "$timer" 2>/dev/null
+}
+
+# sweep_staging removes the staging directories (of any key) that runs
+# which died left behind: those whose lock no session holds, untouched
+# for an hour.
+sweep_staging() {
+	command -v flock >/dev/null 2>&1 || return 0
+	find "$debs/.gachette/staging" -maxdepth 1 -name '*.lock' -type f -mmin +60 2>/dev/null | while IFS= read -r l; do
+		# shellcheck disable=SC2094 # flock holds the file it reads from
+		(flock -n 6 && rm -rf -- "${l%.lock}" && rm -f -- "$l") 6<"$l" 2>/dev/null
+	done
+	find "$debs/.gachette" -maxdepth 1 -name 'run.*' -type d -mmin +1440 -exec rm -rf -- {} + 2>/dev/null
+	return 0
+}
 
 # kill_holders FILE kills every process (found in /proc) that has FILE
 # open, but the relay: what the builder started and left running with
@@ -101,15 +133,22 @@ if [ -n "$commit" ]; then
 fi
 command -v setsid >/dev/null 2>&1 || exit "$EXIT_NO_SETSID"
 cd -- "$wc" 2>/dev/null || exit "$EXIT_NO_WORKING_COPY"
+sweep_staging
 mkdir -- "$staging" >&2 || exit "$EXIT_DEBS_PATH"
+# The staging directory's lock, held by this session and then by the
+# check session: a directory whose lock is free, and has been for an
+# hour, was left by a run that died (sweep_staging).
+if command -v flock >/dev/null 2>&1; then
+	{ exec 7>>"$staging.lock" && flock -n 7; } 2>/dev/null || exit "$EXIT_DEBS_PATH"
+fi
 run=$(mktemp -d "$debs/.gachette/run.XXXXXXXX") && mkfifo -- "$run/out" >&2 || exit "$EXIT_DEBS_PATH"
 
 # The builder's open of the FIFO waits for the relay's: $group is known,
 # and "started" printed, before it runs.
-setsid -w /bin/sh -c "$builder" gachette-builder "$staging" "$@" </dev/null >"$run/out" 2>&1 9>&- &
+setsid -w /bin/sh -c "$builder" gachette-builder "$staging" "$@" </dev/null >"$run/out" 2>&1 9>&- 7>&- &
 group=$!
 line "$LINE_STARTED"
-cat -- "$run/out" 9>&- &
+cat -- "$run/out" 9>&- 7>&- &
 relay=$!
 
 wait "$group"
@@ -118,17 +157,15 @@ kill -s KILL -- "-$group" 2>/dev/null
 group=
 kill_holders "$run/out"
 # The relay ends once it has copied what is left in the FIFO; should a
-# writer have escaped kill_holders, it is stopped after 5 seconds.
-(
-	sleep 5 &
-	s=$!
-	trap 'kill "$s" 2>/dev/null; exit 0' TERM
-	wait "$s"
-	kill "$relay" 2>/dev/null
-) </dev/null >/dev/null 2>&1 9>&- &
+# writer have escaped kill_holders, it is stopped after 5 seconds, by a
+# timer in a process group of its own: stopped whole, it leaves no sleep
+# behind.
+# shellcheck disable=SC2016 # expanded by the timer's shell
+setsid sh -c 'sleep 5; kill "$1" 2>/dev/null' gachette-timer "$relay" </dev/null >/dev/null 2>&1 9>&- 7>&- &
 timer=$!
 wait "$relay"
 relay=
-kill "$timer" 2>/dev/null
+stop_timer
+timer=
 [ "$rc" -ne 0 ] || keep=1
 exit "$rc"

@@ -29,11 +29,17 @@ finish() {
 		rm -f -- "$debs/$f"
 	done
 	rm -rf -- "$staging"
+	rm -f -- "$staging.lock"
 }
 trap finish EXIT
 trap 'exit "$EXIT_INTERRUPTED"' HUP INT PIPE TERM
 
 { [ -d "$staging" ] && [ ! -L "$staging" ]; } || exit "$EXIT_NO_STAGING"
+# the staging directory's lock (see build.sh): the build session that
+# held it has ended
+if command -v flock >/dev/null 2>&1 && [ -f "$staging.lock" ]; then
+	{ exec 7>>"$staging.lock" && flock -w 10 7; } 2>/dev/null || exit "$EXIT_NO_STAGING"
+fi
 
 # The check runs in the background while stdin is read: when the caller
 # goes (or gives up: gachette.buildTimeout) before the verdict, stdin
