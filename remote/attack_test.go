@@ -653,3 +653,18 @@ func TestNothingLingers(t *testing.T) {
 		}
 	})
 }
+
+// Every exit status of the host scripts has a message: none is shown as
+// a bare "exit status N".
+func TestEveryStatusHasAMeaning(t *testing.T) {
+	for k, v := range protocol {
+		if !strings.HasPrefix(k, "EXIT_") {
+			continue
+		}
+		n := exitStatus(k)
+		got := describeStatus(&ExitError{Status: n}).Error()
+		if _, ok := statusMeaning[n]; !ok || got == fmt.Sprintf("exit status %d", n) {
+			t.Errorf("%s (%s): %q", k, v, got)
+		}
+	}
+}

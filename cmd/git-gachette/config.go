@@ -64,6 +64,9 @@ func (a *app) runConfigShow(asJSON bool) error {
 	if err := a.load(); err != nil {
 		return err
 	}
+	if a.stacksNamed.Value != "" && a.stacksErr != nil {
+		return a.stacksErr // the settings would be those of another repository
+	}
 	vals := a.settings.all()
 	for i := range vals {
 		vals[i].Value = remote.RedactPassword(vals[i].Value)
