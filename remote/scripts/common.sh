@@ -59,13 +59,16 @@ line() {
 }
 
 # git_in DIR ARGS...: git in the working copy DIR, with no hook, no
-# fsmonitor, no replace object and no automatic gc or maintenance (which
-# would go on in the background), whatever its configuration says;
-# children (submodules) inherit all of it. It never holds the lock (fd 9).
+# fsmonitor, no replace object, no commit-graph (a build could write a
+# false one, which git describe would believe; writing one again at each
+# prepare cost more than describing without) and no automatic gc or
+# maintenance (which would go on in the background), whatever its
+# configuration says; children (submodules) inherit all of it. It never
+# holds the lock (fd 9).
 git_in() {
 	dir=$1
 	shift
-	command git -c core.hooksPath=/dev/null -c core.fsmonitor=false -c gc.auto=0 -c maintenance.auto=false \
+	command git -c core.hooksPath=/dev/null -c core.fsmonitor=false -c core.commitGraph=false -c gc.auto=0 -c maintenance.auto=false \
 		--no-replace-objects -C "$dir" "$@" 9>&-
 }
 
@@ -235,7 +238,9 @@ reset_modules() {
 # submodule foreach too (which sets $sha1), and runs git as it is: git_in's
 # settings reach it from its caller (GIT_CONFIG_PARAMETERS).
 # shellcheck disable=SC2016 # expanded where it runs
-verify_cmd='i=$(git rev-parse --git-path gachette-verify.index) && t=$(git rev-parse --verify --quiet "$sha1^{tree}") &&
+verify_cmd='r=$(git rev-parse --git-path gachette-verify.index --verify --quiet "$sha1^{tree}") && i=${r%%"
+"*} && t=${r#*"
+"} &&
 [ "$(git cat-file commit "$sha1" | git hash-object -t commit --literally --stdin)" = "$sha1" ] &&
 rm -f -- "$i" && git ls-tree -r -z --full-tree "$sha1" | GIT_INDEX_FILE=$i git update-index -z --index-info &&
 [ "$(GIT_INDEX_FILE=$i git write-tree)" = "$t" ] && rm -f -- "$i" &&

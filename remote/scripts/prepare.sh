@@ -78,8 +78,6 @@ update() {
 	why='git fetch failed'
 	git_in "$wc" fetch --quiet --prune --force --no-write-fetch-head origin \
 		'+refs/heads/*:refs/remotes/origin/*' '+refs/tags/*:refs/tags/*' ${head_spec:+"$head_spec"} || return "$EXIT_FETCH"
-	why='writing its commit-graph failed'
-	git_in "$wc" commit-graph write --reachable --no-progress || return "$EXIT_FETCH"
 
 	why='the commit cannot be read (a build changed its objects?)'
 	commit=$(resolve)
