@@ -90,13 +90,15 @@ take_lock() {
 # watch_caller: the caller keeps our stdin open for as long as it wants
 # us to run; when it ends (git-gachette was interrupted, or the connection
 # dropped: sshd passes no signal to a session that has none to give), we
-# get SIGTERM. Commands get /dev/null as stdin instead. The watcher's pid
-# is $watch: kill it before a normal end.
+# and everything in our process group get SIGTERM (the script's own trap
+# runs only once the command it waits for has ended: a git clone that
+# waits on the network would keep it waiting). Commands get /dev/null as
+# stdin instead. The watcher's pid is $watch: kill it before a normal end.
 watch_caller() {
 	exec 8<&0 0</dev/null
 	{
 		cat >/dev/null
-		kill -s TERM $$
+		kill -s TERM 0
 	} <&8 >/dev/null 2>&1 9>&- &
 	watch=$!
 	exec 8<&-
