@@ -49,6 +49,11 @@ type BuildRequest struct {
 	ExtraDescription string
 	// Timeout stops the builder after this long (0: no limit).
 	Timeout time.Duration
+	// BuildUser, if set, is the user the builder runs as on the host
+	// (sudo -n -u BuildUser), on a copy of the checked-out tree, apart
+	// from the SSH user who owns the working copies and the debs path
+	// (gachette.buildUser).
+	BuildUser string
 }
 
 // Deb is a package built and checked on the host.
@@ -65,7 +70,7 @@ type Deb struct {
 // calls it, and a caller can before it connects.
 func (r BuildRequest) Validate() error {
 	checks := []error{CheckKey(r.Key), CheckHostPath("workdir", r.Workdir), CheckHostPath("debs path", r.DebsPath), CheckBuilder(r.Builder),
-		CheckBuildCommand(r.Builder, r.Command), CheckText("extra description", r.ExtraDescription)}
+		CheckBuildCommand(r.Builder, r.Command), CheckText("extra description", r.ExtraDescription), CheckBuildUser(r.BuildUser)}
 	// Each value is checked whether or not this builder uses it: none
 	// reaches the host unchecked.
 	if r.Builder == BuilderTrebuchet || r.Trebuchet != "" {
@@ -105,6 +110,18 @@ func CheckBuilder(b string) error {
 		return nil
 	}
 	return fmt.Errorf("builder %q is not one of trebuchet, dpkg-buildpackage, command", semverx.Shorten(b))
+}
+
+// CheckBuildUser checks gachette.buildUser: empty (the SSH user builds),
+// or a user name as useradd takes them.
+func CheckBuildUser(u string) error {
+	if u == "" {
+		return nil
+	}
+	if len(u) > 32 || strings.Trim(u, "abcdefghijklmnopqrstuvwxyz0123456789_-") != "" || u[0] == '-' || u[0] >= '0' && u[0] <= '9' {
+		return fmt.Errorf("build user %q is not a user name (lower-case letters, digits, '_' and '-', not starting with '-' or a digit, at most 32)", semverx.Shorten(u))
+	}
+	return nil
 }
 
 // CheckArch checks a Debian architecture name (all, amd64, arm64, ...).
@@ -262,7 +279,7 @@ func (r BuildRequest) runBuilder(ctx, bctx context.Context, ex Executor, staging
 	done := make(chan error, 1)
 	go func() {
 		args := append([]string{builderSh, WorkingCopy(r.Workdir, r.Key), WorkingCopyLock(r.Workdir, r.Key), r.Key,
-			strconv.Itoa(int(lockWait / time.Second)), strings.TrimSuffix(r.DebsPath, "/"), staging, reuse, r.Commit}, r.builderArgs()...)
+			strconv.Itoa(int(lockWait / time.Second)), strings.TrimSuffix(r.DebsPath, "/"), staging, reuse, r.Commit, r.BuildUser}, r.builderArgs()...)
 		err := ex.Run(bctx, Script{Body: hostScript(buildSh), Args: args, Stdout: outW, Stderr: stderr})
 		outW.Close()
 		done <- err
@@ -324,6 +341,11 @@ func (r BuildRequest) runBuilder(ctx, bctx context.Context, ex Executor, staging
 		return nil, nil, false, lockFailed(r.Workdir, r.Key)
 	case statusIs(err, exitNoSetsid):
 		return nil, nil, false, errors.New("setsid is not installed on the build host: install util-linux there")
+	case statusIs(err, exitNoSudo):
+		return nil, nil, false, fmt.Errorf("gachette.buildUser is %s, but sudo is not installed on the build host: install it there (apt-get install sudo)", r.BuildUser)
+	case statusIs(err, exitBuildUser):
+		return nil, nil, false, fmt.Errorf("running as the build user %s failed (see the message above): the SSH user must be able to run commands as %s without a password "+
+			"(in /etc/sudoers.d/gachette: SSHUSER ALL=(%s) NOPASSWD: ALL), and %s must exist on the host", r.BuildUser, r.BuildUser, r.BuildUser, r.BuildUser)
 	case statusIs(err, exitNoWorkingCopy):
 		return nil, nil, false, fmt.Errorf("the working copy %s is gone; prepare it again", WorkingCopy(r.Workdir, r.Key))
 	case statusIs(err, exitReset), statusIs(err, exitCheckout), statusIs(err, exitSubmodule):

@@ -19,6 +19,7 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	sshd.stop()
+	removeBuildUser()
 	os.Exit(code)
 }
 

@@ -85,6 +85,8 @@ var (
 	exitNotPrepared   = exitStatus("EXIT_NOT_PREPARED")
 	exitNoVerdict     = exitStatus("EXIT_NO_VERDICT")
 	exitInterrupted   = exitStatus("EXIT_INTERRUPTED")
+	exitNoSudo        = exitStatus("EXIT_NO_SUDO")
+	exitBuildUser     = exitStatus("EXIT_BUILD_USER")
 )
 
 // statusMeaning says what each exit status of the host scripts means,
@@ -108,6 +110,8 @@ var statusMeaning = map[int]string{
 	exitNotPrepared:   "the working copy has no finished prepare",
 	exitNoVerdict:     "the check session got no verdict it could take (the connection was cut, or something wrote into the session)",
 	exitInterrupted:   "the host script was stopped by a signal on the build host",
+	exitNoSudo:        "sudo is not installed on the build host",
+	exitBuildUser:     "running as the build user failed",
 }
 
 // describeStatus is err with what its exit status means, when it is one

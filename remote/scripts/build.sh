@@ -1,4 +1,4 @@
-# build.sh BUILDER WC LOCK KEY WAIT DEBS STAGING REUSE COMMIT BUILDER-ARGS...
+# build.sh BUILDER WC LOCK KEY WAIT DEBS STAGING REUSE COMMIT USER BUILDER-ARGS...
 #
 # The build session. BUILDER is the text of builder.sh, run with
 # BUILDER-ARGS after STAGING. First, when REUSE names a manifest of this
@@ -15,28 +15,38 @@
 # build is stopped. Before the builder, the working copy is made COMMIT's
 # tree again, exactly (checkout_commit): nothing an earlier build changed
 # in it is built.
+#
+# With USER (gachette.buildUser), the builder runs as USER (sudo -n -u
+# USER), on a copy of the checked-out tree in a build directory of USER's
+# own, writing its .debs there; they are copied into STAGING (which USER
+# cannot write) once it has ended and everything of it that still holds
+# its output is killed. Nothing of the working copy, the debs path or this
+# account is then USER's to write.
 builder=$1 wc=$2 lock=$3 key=$4 wait=$5 debs=$6 staging=$7 reuse=$8 commit=$9
 shift 9
+user=$1
+shift
 
-run='' group='' relay='' watch='' keep='' timer=''
+run='' group='' relay='' watch='' keep='' timer='' bdir=''
 # finish stops whatever still runs (the builder's process group has a
 # second to end by itself, no more than it needs) and removes what the
 # build made, unless it succeeded.
 # shellcheck disable=SC2317 # the EXIT trap calls it
 finish() {
 	trap '' HUP INT PIPE TERM
-	if [ -n "$group" ] && kill -s TERM -- "-$group" 2>/dev/null; then
+	if [ -n "$group" ] && signal_builder TERM; then
 		i=0
-		while [ "$i" -lt 20 ] && kill -s 0 -- "-$group" 2>/dev/null; do
+		while [ "$i" -lt 20 ] && signal_builder 0; do
 			sleep 0.05
 			i=$((i + 1))
 		done
-		kill -s KILL -- "-$group" 2>/dev/null
+		signal_builder KILL
 	fi
 	[ -z "$run" ] || kill_holders "$run/out"
 	[ -z "$relay" ] || kill "$relay" 2>/dev/null
 	[ -z "$timer" ] || stop_timer
 	[ -z "$watch" ] || kill "$watch" 2>/dev/null
+	[ -z "$bdir" ] || as_user rm -rf -- "$bdir"
 	[ -z "$run" ] || rm -rf -- "$run"
 	if [ -z "$keep" ]; then
 		rm -rf -- "$staging"
@@ -45,6 +55,27 @@ finish() {
 		# fresh, so that no sweep takes it before its check starts
 		[ ! -d "$staging" ] || touch -- "$staging.lock" 2>/dev/null
 	fi
+}
+
+# as_user COMMAND...: COMMAND as the build user, without a password.
+as_user() {
+	sudo -n -u "$user" -- "$@"
+}
+
+# signal_builder SIG sends SIG to the builder's process group: as the
+# build user when there is one (its session leader told its pid first,
+# see the relay; until it has, sudo passes the signal on).
+signal_builder() {
+	if [ -z "$user" ]; then
+		kill -s "$1" -- "-$group" 2>/dev/null
+		return
+	fi
+	pg=''
+	[ -z "$run" ] || pg=$(cat -- "$run/pgid" 2>/dev/null)
+	case $pg in
+	'' | *[!0-9]*) kill -s "$1" "$group" 2>/dev/null ;;
+	*) as_user kill -s "$1" -- "-$pg" 2>/dev/null ;;
+	esac
 }
 
 trap finish EXIT
@@ -71,15 +102,75 @@ sweep_staging() {
 	return 0
 }
 
-# kill_holders FILE kills every process (found in /proc) that has FILE
-# open, but the relay: what the builder started and left running with
-# its output.
+# holders_cmd kills every process (found in /proc) that has the file
+# $1 (a find -lname pattern) open, but $2: what the builder started and
+# left running with its output. A text, for the build user's shell too
+# (only a process's own user reads its /proc/PID/fd).
+# shellcheck disable=SC2016 # expanded where it runs
+holders_cmd='find /proc/[0-9]*/fd -maxdepth 1 -lname "$1" 2>/dev/null | while IFS=/ read -r _ _ pid _; do
+	[ "$pid" = "$2" ] || kill -s KILL "$pid" 2>/dev/null
+done'
+
+# kill_holders FILE kills every process that has FILE open, but the
+# relay, as this account and as the build user.
 kill_holders() {
 	[ -d /proc/self/fd ] || return 0
 	pattern=$(printf '%s' "$1" | sed 's/[][*?\\]/\\&/g')
-	find /proc/[0-9]*/fd -maxdepth 1 -lname "$pattern" 2>/dev/null | while IFS=/ read -r _ _ pid _; do
-		[ "$pid" = "$relay" ] || kill -s KILL "$pid" 2>/dev/null
-	done
+	sh -c "$holders_cmd" gachette-holders "$pattern" "$relay"
+	[ -z "$user" ] || as_user /bin/sh -c "$holders_cmd" gachette-holders "$pattern" "$relay"
+}
+
+# lister_cmd lists the .debs in the directory $1, as the build user: a
+# line for each, "file NAME SIZE KIB" (a regular file named safely: its
+# size and KiB on disk), "notfile NAME" (a symbolic link, or not a
+# regular file) or "bad NAME" (a name with what may not be in one, shown
+# as '?').
+# shellcheck disable=SC2016 # expanded where it runs
+lister_cmd='cd -- "$1" || exit 1
+for f in * .[!.]* ..?*; do
+	{ [ -e "$f" ] || [ -L "$f" ]; } || continue
+	case $f in *.deb) ;; *) continue ;; esac
+	case $f in
+	.* | -* | *[!A-Za-z0-9._+~-]*)
+		printf "bad\t%s\n" "$(printf %s "$f" | tr -c "A-Za-z0-9._+~-" "?")"
+		continue
+		;;
+	esac
+	if [ ! -f "$f" ] || [ -L "$f" ]; then
+		printf "notfile\t%s\n" "$f"
+		continue
+	fi
+	size=$(wc -c <"$f") && kib=$(du -k -- "$f") || continue
+	printf "file\t%s\t%s\t%s\n" "$f" "$((size + 0))" "${kib%%[!0-9]*}"
+done'
+
+# copy_out copies the .debs the builder made as the build user into
+# STAGING, as this account: what the check then reads is this account's,
+# and stays as it was copied. A sparse file is not read: an empty one of
+# its size stands for it, for the check to refuse; what is not a regular
+# file, or is badly named, is stood for the same way.
+copy_out() {
+	as_user /bin/sh -c "$lister_cmd" gachette-list "$bdir/out" >"$run/list" || return 1
+	while IFS=$tab read -r kind f size kib; do
+		# (the lister runs as the build user: what it says is checked again)
+		case $kind/$f in
+		bad/*/* | bad/) continue ;;
+		bad/*) ;;
+		*) safe_name "$f" || continue ;;
+		esac
+		case $kind in
+		file)
+			case $size$kib in '' | *[!0-9]*) return 1 ;; esac
+			if sparse "$size" "$kib"; then
+				truncate -s "$size" -- "$staging/$f" || return 1
+			else
+				as_user head -c "$size" -- "$bdir/out/$f" >"$staging/$f" || return 1
+			fi
+			;;
+		notfile) ln -s -- /dev/null "$staging/$f" || return 1 ;;
+		bad) : >"$staging/$f" || return 1 ;;
+		esac
+	done <"$run/list"
 }
 
 # reused MANIFEST prints the deb lines of MANIFEST if each of its .debs
@@ -132,6 +223,10 @@ if [ -n "$commit" ]; then
 	fi
 fi
 command -v setsid >/dev/null 2>&1 || exit "$EXIT_NO_SETSID"
+if [ -n "$user" ]; then
+	command -v sudo >/dev/null 2>&1 || exit "$EXIT_NO_SUDO"
+	as_user true >&2 || exit "$EXIT_BUILD_USER"
+fi
 cd -- "$wc" 2>/dev/null || exit "$EXIT_NO_WORKING_COPY"
 sweep_staging
 mkdir -- "$staging" >&2 || exit "$EXIT_DEBS_PATH"
@@ -143,17 +238,43 @@ if command -v flock >/dev/null 2>&1; then
 fi
 run=$(mktemp -d "$debs/.gachette/run.XXXXXXXX") && mkfifo -- "$run/out" >&2 || exit "$EXIT_DEBS_PATH"
 
+out=$staging
+if [ -n "$user" ]; then
+	# the build user's own copy of the checked-out tree (and its .git),
+	# read here, written there, in a build directory of its own
+	bdir=$(as_user mktemp -d -t gachette-build.XXXXXXXX) &&
+		as_user mkdir -- "$bdir/src" "$bdir/out" || exit "$EXIT_BUILD_USER"
+	tar -C "$wc" -cf - . 9>&- 7>&- | as_user tar -C "$bdir/src" -xf - 9>&- 7>&- || exit "$EXIT_BUILD_USER"
+	out=$bdir/out
+fi
+
 # The builder's open of the FIFO waits for the relay's: $group is known,
 # and "started" printed, before it runs.
-setsid -w /bin/sh -c "$builder" gachette-builder "$staging" "$@" </dev/null >"$run/out" 2>&1 9>&- 7>&- &
+if [ -z "$user" ]; then
+	setsid -w /bin/sh -c "$builder" gachette-builder "$out" "$@" </dev/null >"$run/out" 2>&1 9>&- 7>&- &
+else
+	# The session leader prints its pid first: its process group is the
+	# builder's, which only the build user can signal.
+	# (the FIFO is opened here, and passed on: that is the point)
+	# shellcheck disable=SC2016,SC2024 # expanded by the build user's shell
+	sudo -n -u "$user" -- setsid -w /bin/sh -c 'echo "$$"; cd -- "$1" || exit 1; shift; exec /bin/sh -c "$0" gachette-builder "$@"' \
+		"$builder" "$bdir/src" "$out" "$@" </dev/null >"$run/out" 2>&1 9>&- 7>&- &
+fi
 group=$!
 line "$LINE_STARTED"
-cat -- "$run/out" 9>&- 7>&- &
+if [ -z "$user" ]; then
+	cat -- "$run/out" 9>&- 7>&- &
+else
+	{
+		IFS= read -r pg && printf '%s\n' "$pg" >"$run/pgid"
+		exec cat
+	} <"$run/out" 9>&- 7>&- &
+fi
 relay=$!
 
 wait "$group"
 rc=$?
-kill -s KILL -- "-$group" 2>/dev/null
+signal_builder KILL
 group=
 kill_holders "$run/out"
 # The relay ends once it has copied what is left in the FIFO; should a
@@ -167,5 +288,11 @@ wait "$relay"
 relay=
 stop_timer
 timer=
+if [ -n "$user" ] && [ "$rc" -eq 0 ]; then
+	copy_out || {
+		echo "gachette: copying the .debs from $bdir/out (the build user's) into $staging failed" >&2
+		rc=$EXIT_BUILD_USER
+	}
+fi
 [ "$rc" -ne 0 ] || keep=1
 exit "$rc"

@@ -30,6 +30,8 @@ EXIT_NO_STAGING=23
 EXIT_NOT_PREPARED=24
 EXIT_NO_VERDICT=25
 EXIT_INTERRUPTED=26
+EXIT_NO_SUDO=27
+EXIT_BUILD_USER=28
 
 # Output lines.
 LINE_REF=ref
@@ -137,9 +139,15 @@ regular() {
 holes() {
 	size=$(wc -c <"$1") && kib=$(du -k -- "$1") || return 1
 	kib=${kib%%[!0-9]*}
-	[ "$size" -gt 67108864 ] && [ $((kib * 1024 * 8)) -lt "$size" ] || return 1
-	printf '%s	%s
-' "$((size + 0))" "$((kib * 1024))"
+	sparse "$size" "$kib" || return 1
+	printf '%s\t%s\n' "$((size + 0))" "$((kib * 1024))"
+}
+
+# sparse SIZE KIB: whether a file of SIZE bytes (more than 64 MiB) with
+# KIB KiB on disk has fewer than an eighth of its bytes on disk.
+# shellcheck disable=SC2317 # not every script uses it
+sparse() {
+	[ "$1" -gt 67108864 ] && [ $(($2 * 1024 * 8)) -lt "$1" ]
 }
 
 # sha256 FILE: the file's SHA-256, read once from its contents.
