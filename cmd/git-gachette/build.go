@@ -146,6 +146,7 @@ func (a *app) buildRequest(key, debsPath, missile string) remote.BuildRequest {
 		Command:   a.settings.get("buildCommand").Value,
 		Missile:   missile,
 		Arch:      a.settings.get("arch").Value,
+		BuildUser: a.settings.get("buildUser").Value,
 	}
 }
 

@@ -39,7 +39,7 @@ func (a *app) hostList() ([]string, error) {
 }
 
 // buildSettings are the settings a build uses (build and quick).
-var buildSettings = []string{"workdir", "debsPath", "builder", "trebuchet", "arch", "buildCommand", "baseVersion", "forwardAgent", "buildTimeout"}
+var buildSettings = []string{"workdir", "debsPath", "builder", "trebuchet", "arch", "buildCommand", "baseVersion", "forwardAgent", "buildTimeout", "buildUser"}
 
 // exitInterrupted is the exit status of a command stopped by SIGINT or
 // SIGTERM, as a shell reports one killed by SIGINT.
@@ -90,6 +90,7 @@ func (a *app) checkSettings(keys ...string) error {
 		"forwardAgent": func(string) error { _, err := a.boolSetting("forwardAgent"); return err },
 		"buildCommand": func(v string) error { return remote.CheckBuildCommand(a.settings.get("builder").Value, v) },
 		"buildTimeout": func(v string) error { _, err := buildTimeout(v); return err },
+		"buildUser":    remote.CheckBuildUser,
 	}
 	for _, k := range keys {
 		v := a.settings.get(k)
