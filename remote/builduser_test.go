@@ -156,7 +156,11 @@ attack
 			t.Errorf("the builder wrote where it should not:\n%s", log.String())
 		}
 		checkRecorded(t, p.debs, res.Debs)
-		time.Sleep(3500 * time.Millisecond) // what it left running tries for 3 s
+		// what it left running is gone: no later build meets it
+		if left := processesOf(u); len(left) > 0 {
+			t.Errorf("processes of the build user left: %v", left)
+		}
+		time.Sleep(3500 * time.Millisecond) // had it stayed, it would have tried for 3 s
 		if got := fileSHA256(t, published); got != sum {
 			t.Errorf("%s changed", published)
 		}
@@ -249,4 +253,17 @@ func (w *waitWriter) Write(p []byte) (int, error) {
 		close(w.seen)
 	}
 	return len(p), nil
+}
+
+// processesOf lists the live processes of a user (zombies are dead: a
+// container's pid 1 may not reap them).
+func processesOf(name string) []string {
+	out, _ := exec.Command("ps", "-o", "pid=,stat=,args=", "-u", name).Output()
+	var live []string
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if f := strings.Fields(l); len(f) >= 2 && !strings.HasPrefix(f[1], "Z") {
+			live = append(live, l)
+		}
+	}
+	return live
 }

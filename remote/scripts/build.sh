@@ -27,7 +27,7 @@ shift 9
 user=$1
 shift
 
-run='' group='' relay='' watch='' keep='' timer='' bdir=''
+run='' group='' relay='' watch='' keep='' timer='' bdir='' ulock=''
 # finish stops whatever still runs (the builder's process group has a
 # second to end by itself, no more than it needs) and removes what the
 # build made, unless it succeeded.
@@ -47,6 +47,7 @@ finish() {
 	[ -z "$timer" ] || stop_timer
 	[ -z "$watch" ] || kill "$watch" 2>/dev/null
 	[ -z "$bdir" ] || as_user rm -rf -- "$bdir"
+	[ -z "$ulock" ] || reap_user
 	[ -z "$run" ] || rm -rf -- "$run"
 	if [ -z "$keep" ]; then
 		rm -rf -- "$staging"
@@ -60,6 +61,17 @@ finish() {
 # as_user COMMAND...: COMMAND as the build user, without a password.
 as_user() {
 	sudo -n -u "$user" -- "$@"
+}
+
+# reap_user: when no other build of this workdir runs as the build user
+# (none holds the user's lock, shared), every process of that user is
+# killed: nothing a build left running there outlives it, to change a
+# later build's copy.
+# shellcheck disable=SC2317 # finish calls it
+reap_user() {
+	exec 5>&-
+	# shellcheck disable=SC2094,SC2317 # flock holds the file it appends to
+	(flock -n -x 6 && as_user /bin/sh -c 'kill -s KILL -- -1') 6>>"$ulock" 2>/dev/null
 }
 
 # signal_builder SIG sends SIG to the builder's process group: as the
@@ -226,6 +238,12 @@ command -v setsid >/dev/null 2>&1 || exit "$EXIT_NO_SETSID"
 if [ -n "$user" ]; then
 	command -v sudo >/dev/null 2>&1 || exit "$EXIT_NO_SUDO"
 	as_user true >&2 || exit "$EXIT_BUILD_USER"
+	# held, shared, by every build running as the user (see reap_user)
+	if command -v flock >/dev/null 2>&1; then
+		# (beside the working copies' locks; '@' is in no key)
+		ulock=$(dirname -- "$lock")/.@build-user-$user.lock
+		{ exec 5>>"$ulock" && flock -s 5; } 2>/dev/null || exit "$EXIT_DEBS_PATH"
+	fi
 fi
 cd -- "$wc" 2>/dev/null || exit "$EXIT_NO_WORKING_COPY"
 sweep_staging
@@ -244,31 +262,31 @@ if [ -n "$user" ]; then
 	# read here, written there, in a build directory of its own
 	bdir=$(as_user mktemp -d -t gachette-build.XXXXXXXX) &&
 		as_user mkdir -- "$bdir/src" "$bdir/out" || exit "$EXIT_BUILD_USER"
-	tar -C "$wc" -cf - . 9>&- 7>&- | as_user tar -C "$bdir/src" -xf - 9>&- 7>&- || exit "$EXIT_BUILD_USER"
+	tar -C "$wc" -cf - . 9>&- 7>&- 5>&- | as_user tar -C "$bdir/src" -xf - 9>&- 7>&- 5>&- || exit "$EXIT_BUILD_USER"
 	out=$bdir/out
 fi
 
 # The builder's open of the FIFO waits for the relay's: $group is known,
 # and "started" printed, before it runs.
 if [ -z "$user" ]; then
-	setsid -w /bin/sh -c "$builder" gachette-builder "$out" "$@" </dev/null >"$run/out" 2>&1 9>&- 7>&- &
+	setsid -w /bin/sh -c "$builder" gachette-builder "$out" "$@" </dev/null >"$run/out" 2>&1 9>&- 7>&- 5>&- &
 else
 	# The session leader prints its pid first: its process group is the
 	# builder's, which only the build user can signal.
 	# (the FIFO is opened here, and passed on: that is the point)
 	# shellcheck disable=SC2016,SC2024 # expanded by the build user's shell
 	sudo -n -u "$user" -- setsid -w /bin/sh -c 'echo "$$"; cd -- "$1" || exit 1; shift; exec /bin/sh -c "$0" gachette-builder "$@"' \
-		"$builder" "$bdir/src" "$out" "$@" </dev/null >"$run/out" 2>&1 9>&- 7>&- &
+		"$builder" "$bdir/src" "$out" "$@" </dev/null >"$run/out" 2>&1 9>&- 7>&- 5>&- &
 fi
 group=$!
 line "$LINE_STARTED"
 if [ -z "$user" ]; then
-	cat -- "$run/out" 9>&- 7>&- &
+	cat -- "$run/out" 9>&- 7>&- 5>&- &
 else
 	{
 		IFS= read -r pg && printf '%s\n' "$pg" >"$run/pgid"
 		exec cat
-	} <"$run/out" 9>&- 7>&- &
+	} <"$run/out" 9>&- 7>&- 5>&- &
 fi
 relay=$!
 
@@ -282,7 +300,7 @@ kill_holders "$run/out"
 # timer in a process group of its own: stopped whole, it leaves no sleep
 # behind.
 # shellcheck disable=SC2016 # expanded by the timer's shell
-setsid sh -c 'sleep 5; kill "$1" 2>/dev/null' gachette-timer "$relay" </dev/null >/dev/null 2>&1 9>&- 7>&- &
+setsid sh -c 'sleep 5; kill "$1" 2>/dev/null' gachette-timer "$relay" </dev/null >/dev/null 2>&1 9>&- 7>&- 5>&- &
 timer=$!
 wait "$relay"
 relay=
