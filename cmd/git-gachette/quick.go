@@ -34,8 +34,12 @@ published. Projects build concurrently, spread over the hosts that
 gachette.host lists. A prepare or build of a project waits for any other
 one of the same project on the same host; if another prepare moved the
 working copy before this build, it is prepared and built again. A commit
-built before with the same settings is reused, not built again. Ctrl-C
-stops every build, on every host, and records nothing.`,
+built before with the same settings is reused, not built again — unless a
+stack records one of its .debs with another SHA-256. The record goes onto
+the stack as it was before the builds: if it changed meanwhile, nothing is
+recorded. Ctrl-C stops every build, on every host, takes back the .debs it
+put into the debs path, and records nothing; once the record has started,
+it completes.`,
 		Example: `  git config --global gachette.project.app.url git@github.com:ops-hero/app.git
   git gachette quick app --stack 124
   git gachette -H build1,build2 quick app app-config --stack backend/124 --ref origin/release`,
