@@ -668,3 +668,30 @@ func TestEveryStatusHasAMeaning(t *testing.T) {
 		}
 	}
 }
+
+// gachette.buildTimeout bounds the check of the .debs too: a check that
+// takes too long (here a sha256sum that hangs) is stopped, with all it
+// runs, saying so.
+func TestBuildTimeoutCoversTheCheck(t *testing.T) {
+	killLike(t, "sleep 1015.5")
+	bin := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bin, "sha256sum"), []byte("#!/bin/sh\nexec sleep 1015.5\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
+	p := newProject(t, testHost{"local", Local{}}, makeDeb)
+	co := p.prepare("main")
+	req := p.request(co)
+	req.Timeout = 2 * time.Second
+	_, took, err := p.buildWithin(time.Minute, req, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "stopped after 2s (gachette.buildTimeout) while its .debs were checked") {
+		t.Fatalf("got %v", err)
+	}
+	t.Logf("stopped after %s", took)
+	for deadline := time.Now().Add(5 * time.Second); len(processesLike("sleep 1015.5")) > 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the check goes on: %v", processesLike("sleep 1015.5"))
+		}
+	}
+	checkNoFiles(t, p.debs)
+}
