@@ -242,7 +242,9 @@ if [ -n "$user" ]; then
 	if command -v flock >/dev/null 2>&1; then
 		# (beside the working copies' locks; '@' is in no key)
 		ulock=$(dirname -- "$lock")/.@build-user-$user.lock
-		{ exec 5>>"$ulock" && flock -s 5; } 2>/dev/null || exit "$EXIT_DEBS_PATH"
+		# (only this account may open it: a process of the build user
+		# holding it would keep its processes from being killed)
+		{ (umask 077 && : >>"$ulock") && exec 5>>"$ulock" && flock -s 5; } 2>/dev/null || exit "$EXIT_DEBS_PATH"
 	fi
 fi
 cd -- "$wc" 2>/dev/null || exit "$EXIT_NO_WORKING_COPY"
