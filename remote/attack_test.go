@@ -623,7 +623,6 @@ func TestNothingLingers(t *testing.T) {
 		killLike(t, "sleep 1012.5")
 		p := newProject(t, h, makeDeb+"touch ../started\nsleep 1012.5\n")
 		co := p.prepare("main")
-		marker := "build.sh BUILDER WC LOCK"
 		ctx, cancel := context.WithCancel(context.Background())
 		errc := make(chan error, 1)
 		go func() {
@@ -634,7 +633,8 @@ func TestNothingLingers(t *testing.T) {
 		cancel()
 		<-errc
 		time.Sleep(200 * time.Millisecond)
-		for _, s := range []string{marker, "sleep 1012.5", "gachette-timer", "check.sh DEBS STAGING"} {
+		// (the host scripts of this test: their arguments hold its debs path)
+		for _, s := range []string{p.debs, "sleep 1012.5"} {
 			if left := processesLike(s); len(left) > 0 {
 				t.Errorf("still running after the build returned: %v", left)
 			}
@@ -646,10 +646,12 @@ func TestNothingLingers(t *testing.T) {
 			t.Fatal(err)
 		}
 		time.Sleep(200 * time.Millisecond)
-		for _, s := range []string{marker, "gachette-timer", "check.sh DEBS STAGING", "sleep 5"} {
-			if left := processesLike(s); len(left) > 0 {
-				t.Errorf("still running after the build: %v", left)
-			}
+		if left := processesLike(p.debs); len(left) > 0 {
+			t.Errorf("still running after the build: %v", left)
+		}
+		// the relay's timer, in a session of its own, was stopped whole
+		if left := timersOf(t); len(left) > 0 {
+			t.Errorf("the relay's timer still runs: %v", left)
 		}
 	})
 }
@@ -694,4 +696,21 @@ func TestBuildTimeoutCoversTheCheck(t *testing.T) {
 		}
 	}
 	checkNoFiles(t, p.debs)
+}
+
+// timersOf lists the relay timers (build.sh's gachette-timer) that
+// outlived their relay: left behind by a build that ended. (A timer's
+// arguments name its relay's pid, not a path: one of another build still
+// running has its relay.)
+func timersOf(t *testing.T) []string {
+	t.Helper()
+	var left []string
+	for _, p := range processesLike("gachette-timer") {
+		f := strings.Fields(p)
+		relay := f[len(f)-1]
+		if _, err := os.Stat("/proc/" + relay); err != nil {
+			left = append(left, p)
+		}
+	}
+	return left
 }
