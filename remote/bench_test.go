@@ -77,7 +77,7 @@ func BenchmarkBuildCommand(b *testing.B) {
 	}
 	req := BuildRequest{Key: "proj", Workdir: wd, DebsPath: debs, Builder: BuilderCommand, Command: benchDeb, Versions: Versions{App: co.Version}, Commit: co.Commit}
 	for b.Loop() {
-		res, err := Build(ctx, Local{}, req, io.Discard)
+		res, err := buildKept(ctx, Local{}, req, io.Discard)
 		if err != nil || len(res.Debs) != 1 || res.Reused {
 			b.Fatal(res, err)
 		}
@@ -103,11 +103,11 @@ func BenchmarkBuildReused(b *testing.B) {
 		b.Fatal(err)
 	}
 	req := BuildRequest{Key: "proj", Workdir: wd, DebsPath: debs, Builder: BuilderCommand, Command: benchDeb, Versions: Versions{App: co.Version}, Commit: co.Commit}
-	if _, err := Build(ctx, Local{}, req, io.Discard); err != nil {
+	if _, err := buildKept(ctx, Local{}, req, io.Discard); err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {
-		if res, err := Build(ctx, Local{}, req, io.Discard); err != nil || !res.Reused {
+		if res, err := buildKept(ctx, Local{}, req, io.Discard); err != nil || !res.Reused {
 			b.Fatal(res, err)
 		}
 	}

@@ -49,6 +49,11 @@ type BuildRequest struct {
 	ExtraDescription string
 	// Timeout stops the builder after this long (0: no limit).
 	Timeout time.Duration
+	// BuildUser, if set, is the user the builder runs as on the host
+	// (sudo -n -u BuildUser), on a copy of the checked-out tree, apart
+	// from the SSH user who owns the working copies and the debs path
+	// (gachette.buildUser).
+	BuildUser string
 }
 
 // Deb is a package built and checked on the host.
@@ -61,21 +66,21 @@ type Deb struct {
 	Size         int64  `json:"size"`
 }
 
-// validate checks every value that will reach the host's shell.
-func (r BuildRequest) validate() error {
-	checks := []error{CheckKey(r.Key), CheckHostPath("workdir", r.Workdir), CheckHostPath("debs path", r.DebsPath)}
-	switch r.Builder {
-	case BuilderTrebuchet:
-		checks = append(checks, CheckTrebuchetPath(r.Trebuchet), CheckRelPath("missile", r.Missile))
-		if r.WebCallback != "" {
-			checks = append(checks, CheckCallbackURL(r.WebCallback))
-		}
-		checks = append(checks, CheckText("extra description", r.ExtraDescription))
-	case BuilderDpkg:
-	case BuilderCommand:
-		checks = append(checks, CheckBuildCommand(r.Builder, r.Command))
-	default:
-		return CheckBuilder(r.Builder)
+// Validate checks every value that will reach the host's shell; Build
+// calls it, and a caller can before it connects.
+func (r BuildRequest) Validate() error {
+	checks := []error{CheckKey(r.Key), CheckHostPath("workdir", r.Workdir), CheckHostPath("debs path", r.DebsPath), CheckBuilder(r.Builder),
+		CheckBuildCommand(r.Builder, r.Command), CheckText("extra description", r.ExtraDescription), CheckBuildUser(r.BuildUser)}
+	// Each value is checked whether or not this builder uses it: none
+	// reaches the host unchecked.
+	if r.Builder == BuilderTrebuchet || r.Trebuchet != "" {
+		checks = append(checks, CheckTrebuchetPath(r.Trebuchet))
+	}
+	if r.Builder == BuilderTrebuchet || r.Missile != "" {
+		checks = append(checks, CheckRelPath("missile", r.Missile))
+	}
+	if r.WebCallback != "" {
+		checks = append(checks, CheckCallbackURL(r.WebCallback))
 	}
 	if r.Arch != "" {
 		checks = append(checks, checkArch(r.Arch))
@@ -107,6 +112,18 @@ func CheckBuilder(b string) error {
 	return fmt.Errorf("builder %q is not one of trebuchet, dpkg-buildpackage, command", semverx.Shorten(b))
 }
 
+// CheckBuildUser checks gachette.buildUser: empty (the SSH user builds),
+// or a user name as useradd takes them.
+func CheckBuildUser(u string) error {
+	if u == "" {
+		return nil
+	}
+	if len(u) > 32 || strings.Trim(u, "abcdefghijklmnopqrstuvwxyz0123456789_-") != "" || u[0] == '-' || u[0] >= '0' && u[0] <= '9' {
+		return fmt.Errorf("build user %q is not a user name (lower-case letters, digits, '_' and '-', not starting with '-' or a digit, at most 32)", semverx.Shorten(u))
+	}
+	return nil
+}
+
 // CheckArch checks a Debian architecture name (all, amd64, arm64, ...).
 func CheckArch(a string) error { return checkArch(a) }
 
@@ -123,7 +140,10 @@ func CheckBuildCommand(builder, command string) error {
 func CheckTrebuchetPath(p string) error { return checkLine("trebuchet path", p, 1024) }
 
 func checkArch(a string) error {
-	if a == "" || len(a) > 64 || strings.Trim(a, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" || a[0] == '-' {
+	if a == "" {
+		return errors.New("architecture is empty: give one (all, amd64, arm64, ...)")
+	}
+	if len(a) > 64 || strings.Trim(a, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" || a[0] == '-' {
 		return fmt.Errorf("architecture %q is not a Debian architecture (e.g. all, amd64)", semverx.Shorten(a))
 	}
 	return nil
@@ -135,6 +155,9 @@ func checkArch(a string) error {
 type BuildResult struct {
 	Debs   []Deb
 	Reused bool
+	// pending is the check session that linked Debs into the debs path,
+	// waiting for Keep or Undo (nil for reused .debs).
+	pending *pendingMove
 }
 
 // errBuildTimeout ends a build that ran past BuildRequest.Timeout.
@@ -173,51 +196,90 @@ func (r BuildRequest) builderArgs() []string {
 //     (name, version and architecture must be what the builder claimed:
 //     its Built: lines, or the file name), its SHA-256 and size; a file of
 //     the same name in the debs path must be identical, never replaced.
-//     The checked .debs are linked into the debs path, with the manifest
-//     that lets the next build of this commit reuse them.
+//     The checked .debs are linked into the debs path; the session then
+//     waits for the caller's last word, BuildResult.Keep or Undo.
 //
-// A failed or interrupted build leaves the debs path as it was. When ctx
-// is done, the builder is stopped and Build returns ctx's error.
+// r.Timeout bounds both the builder and the check. A failed or
+// interrupted build leaves the debs path as it was, and no staging
+// directory. When ctx is done, the builder is stopped and Build returns
+// ctx's error.
 func Build(ctx context.Context, ex Executor, r BuildRequest, log io.Writer) (*BuildResult, error) {
-	if err := r.validate(); err != nil {
+	if err := r.Validate(); err != nil {
 		return nil, err
 	}
 	what := fmt.Sprintf("build %s on %s", r.Key, ex.Host())
 	staging := strings.TrimSuffix(r.DebsPath, "/") + "/.gachette/staging/" + r.Key + "-" + randomSuffix()
 	reuse := r.reuseKey()
-	reused, claims, err := r.runBuilder(ctx, ex, staging, reuse, log)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	if reused != nil {
-		return &BuildResult{Debs: reused, Reused: true}, nil
-	}
-	if ctx.Err() != nil {
-		r.removeStaging(ctx, ex, staging)
-		return nil, fmt.Errorf("%s: %w", what, ctx.Err())
-	}
-	debs, err := r.checkAndMove(ctx, ex, staging, reuse, claims, log)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", what, err)
-	}
-	return &BuildResult{Debs: debs}, nil
-}
-
-// runBuilder runs the build session: it returns the reused .debs, or the
-// builder's claims (its Built: lines) once it has succeeded.
-func (r BuildRequest) runBuilder(ctx context.Context, ex Executor, staging, reuse string, log io.Writer) ([]Deb, map[string]BuiltLine, error) {
 	bctx := ctx
 	if r.Timeout > 0 {
 		var cancel context.CancelFunc
 		bctx, cancel = context.WithTimeoutCause(ctx, r.Timeout, errBuildTimeout)
 		defer cancel()
 	}
+	reused, claims, kept, err := r.runBuilder(ctx, bctx, ex, staging, reuse, log)
+	if err == nil && bctx.Err() != nil {
+		err = r.stopped(ctx, bctx, "")
+	}
+	if err != nil {
+		if kept {
+			// the builder succeeded, but no check will run
+			r.removeStaging(ctx, ex, staging)
+		}
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if reused != nil {
+		return &BuildResult{Debs: reused, Reused: true}, nil
+	}
+	debs, pending, err := r.checkAndMove(bctx, ex, staging, reuse, claims, log)
+	if err != nil {
+		if bctx.Err() != nil {
+			err = r.stopped(ctx, bctx, " while its .debs were checked")
+		}
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return &BuildResult{Debs: debs, pending: pending}, nil
+}
+
+// stopped is the error of a build whose context bctx is done: ctx's
+// error, or the timeout's (while says what was going on).
+func (r BuildRequest) stopped(ctx, bctx context.Context, while string) error {
+	if ctx.Err() == nil && context.Cause(bctx) == errBuildTimeout {
+		return fmt.Errorf("stopped after %s (gachette.buildTimeout)%s: the builder had not finished; nothing was recorded. Raise gachette.buildTimeout, or find what the build waits for", r.Timeout, while)
+	}
+	return ctx.Err()
+}
+
+// Keep says that the .debs are recorded: they stay in the debs path, with
+// the manifest that lets the next build of the same commit with the same
+// settings reuse them. Nothing to do for reused .debs. Keep or Undo must
+// be called once a build has returned them; the first call decides.
+func (b *BuildResult) Keep() error {
+	if b.pending == nil {
+		return nil
+	}
+	return b.pending.end("keep", lineKept)
+}
+
+// Undo takes back, from the debs path, the .debs this build put there
+// (none that was there before): nothing records them.
+func (b *BuildResult) Undo() error {
+	if b.pending == nil {
+		return nil
+	}
+	return b.pending.end("undo", lineUndone)
+}
+
+// runBuilder runs the build session: it returns the reused .debs, or the
+// builder's claims (its Built: lines) once it has succeeded; kept is
+// whether the session ended leaving the staging directory for the check.
+// The session runs under bctx (ctx with the build's timeout).
+func (r BuildRequest) runBuilder(ctx, bctx context.Context, ex Executor, staging, reuse string, log io.Writer) (debs []Deb, claims map[string]BuiltLine, kept bool, err error) {
 	outR, outW := io.Pipe()
 	stderr := lineWriter(log)
 	done := make(chan error, 1)
 	go func() {
 		args := append([]string{builderSh, WorkingCopy(r.Workdir, r.Key), WorkingCopyLock(r.Workdir, r.Key), r.Key,
-			strconv.Itoa(int(lockWait / time.Second)), strings.TrimSuffix(r.DebsPath, "/"), staging, reuse, r.Commit}, r.builderArgs()...)
+			strconv.Itoa(int(lockWait / time.Second)), strings.TrimSuffix(r.DebsPath, "/"), staging, reuse, r.Commit, r.BuildUser}, r.builderArgs()...)
 		err := ex.Run(bctx, Script{Body: hostScript(buildSh), Args: args, Stdout: outW, Stderr: stderr})
 		outW.Close()
 		done <- err
@@ -242,68 +304,78 @@ func (r BuildRequest) runBuilder(ctx context.Context, ex Executor, staging, reus
 		}
 		recs = append(recs, rec)
 	}
-	claims := newClaims(r.Builder == BuilderTrebuchet)
+	claimed := newClaims(r.Builder == BuilderTrebuchet)
 	if started {
 		show := showTo(log)
 		split := newLineSplitter(func(line []byte, cut int) {
 			show(line, cut)
-			claims.add(line, cut)
+			claimed.add(line, cut)
 		})
 		io.Copy(split, sr.rest())
 		split.Close()
 	}
 	io.Copy(io.Discard, outR)
-	err := <-done
+	err = <-done
 	stderr.Close()
 
 	switch {
+	// Stopped once the builder had started: the session may have ended
+	// (or been stopped) just after the builder, keeping the staging
+	// directory.
 	case ctx.Err() != nil:
-		return nil, nil, ctx.Err()
+		return nil, nil, started, ctx.Err()
 	case context.Cause(bctx) == errBuildTimeout:
-		return nil, nil, fmt.Errorf("stopped after %s (gachette.buildTimeout): the builder had not finished; nothing was recorded. Raise gachette.buildTimeout, or find what the build waits for", r.Timeout)
+		return nil, nil, started, r.stopped(ctx, bctx, "")
 	case started && err != nil:
-		return nil, nil, fmt.Errorf("%s failed: %w%s%s", r.Builder, err, signalHint(err), r.notFoundHint(err))
+		return nil, nil, false, fmt.Errorf("%s failed: %w%s%s", r.Builder, err, signalHint(err), r.notFoundHint(err))
 	case started:
-		if claims.err != nil {
-			return nil, nil, claims.err
+		if claimed.err != nil {
+			return nil, nil, true, claimed.err
 		}
-		return nil, claims.byFile, nil
+		return nil, claimed.byFile, true, nil
 	case statusIs(err, exitDebsPath):
-		return nil, nil, fmt.Errorf("the debs path %s is not a directory the build user can write (see the message above); set gachette.debsPath or fix it on the host", r.DebsPath)
+		return nil, nil, false, fmt.Errorf("the debs path %s is not a directory the build user can write (see the message above); set gachette.debsPath or fix it on the host", r.DebsPath)
 	case statusIs(err, exitLockBusy):
-		return nil, nil, lockBusy(r.Workdir, r.Key)
+		return nil, nil, false, lockBusy(r.Workdir, r.Key)
 	case statusIs(err, exitLock):
-		return nil, nil, lockFailed(r.Workdir, r.Key)
+		return nil, nil, false, lockFailed(r.Workdir, r.Key)
 	case statusIs(err, exitNoSetsid):
-		return nil, nil, errors.New("setsid is not installed on the build host: install util-linux there")
+		return nil, nil, false, errors.New("setsid is not installed on the build host: install util-linux there")
+	case statusIs(err, exitNoSudo):
+		return nil, nil, false, fmt.Errorf("gachette.buildUser is %s, but sudo is not installed on the build host: install it there (apt-get install sudo)", r.BuildUser)
+	case statusIs(err, exitBuildUser):
+		return nil, nil, false, fmt.Errorf("running as the build user %s failed (see the message above): the SSH user must be able to run commands as %s without a password "+
+			"(in /etc/sudoers.d/gachette: SSHUSER ALL=(%s) NOPASSWD: ALL), and %s must exist on the host", r.BuildUser, r.BuildUser, r.BuildUser, r.BuildUser)
 	case statusIs(err, exitNoWorkingCopy):
-		return nil, nil, fmt.Errorf("the working copy %s is gone; prepare it again", WorkingCopy(r.Workdir, r.Key))
+		return nil, nil, false, fmt.Errorf("the working copy %s is gone; prepare it again", WorkingCopy(r.Workdir, r.Key))
+	case statusIs(err, exitReset), statusIs(err, exitCheckout), statusIs(err, exitSubmodule):
+		return nil, nil, false, fmt.Errorf("the working copy %s cannot be made the commit's tree again before the build (%s; see the message above): prepare it again (git gachette prepare %s URL, or quick)",
+			WorkingCopy(r.Workdir, r.Key), strings.TrimSuffix(describeStatus(err).Error(), fmt.Sprintf(" (%s)", err)), r.Key)
 	case statusIs(err, exitMoved) && len(recs) == 1 && recs[0].word == lineHead && len(recs[0].fields) == 1:
 		if head := recs[0].fields[0]; head != "" {
-			return nil, nil, fmt.Errorf("the working copy is at %s, not at %s: %w; run again (git gachette quick, or prepare then build)", head, r.Commit, ErrWorkingCopyMoved)
+			return nil, nil, false, fmt.Errorf("the working copy is at %s, not at %s: %w; run again (git gachette quick, or prepare then build)", head, r.Commit, ErrWorkingCopyMoved)
 		}
-		return nil, nil, fmt.Errorf("the working copy %s is gone; prepare it again", WorkingCopy(r.Workdir, r.Key))
+		return nil, nil, false, fmt.Errorf("the working copy %s is gone; prepare it again", WorkingCopy(r.Workdir, r.Key))
 	case err != nil:
-		return nil, nil, err
+		return nil, nil, false, describeStatus(err)
 	case readErr != nil:
-		return nil, nil, readErr
+		return nil, nil, false, readErr
 	}
 	// No builder ran, and the session succeeded: a reuse.
 	if len(recs) == 0 || recs[len(recs)-1].word != lineReused || len(recs[len(recs)-1].fields) != 0 {
-		return nil, nil, errors.New("the build session ended before the builder started")
+		return nil, nil, false, errors.New("the build session ended before the builder started")
 	}
-	var debs []Deb
 	for _, rec := range recs[:len(recs)-1] {
 		d, err := parseDeb(rec)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, false, err
 		}
 		if err := r.checkNames(d); err != nil {
-			return nil, nil, err
+			return nil, nil, false, err
 		}
 		debs = append(debs, d)
 	}
-	return debs, nil, nil
+	return debs, nil, false, nil
 }
 
 // maxDebs bounds the .debs of one build, and so what a host can make us
@@ -341,7 +413,7 @@ func (c *claims) add(line []byte, cut int) {
 }
 
 // removeStaging removes a staging directory the check session will not
-// remove, when ctx is done between the two sessions.
+// remove (ctx may be done: it is removed all the same, within stopWait).
 func (r BuildRequest) removeStaging(ctx context.Context, ex Executor, staging string) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopWait)
 	defer cancel()

@@ -7,6 +7,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/ops-hero/git-gachette/semverx"
 )
@@ -17,24 +19,39 @@ import (
 
 // checkAndMove runs the check session: it reads what check.sh found in
 // staging, decides, and sends its verdict: the .debs to link into the
-// debs path, or nothing (EOF) if any is refused.
-func (r BuildRequest) checkAndMove(ctx context.Context, ex Executor, staging, reuse string, claims map[string]BuiltLine, log io.Writer) ([]Deb, error) {
+// debs path, or nothing (EOF) if any is refused. Once they are linked,
+// the session waits for the last word (keep or undo: see pendingMove),
+// which the caller gives once it knows whether they are recorded. When
+// ctx is done before they are linked, the session is stopped and takes
+// back what it linked; after, ctx does not stop it.
+func (r BuildRequest) checkAndMove(ctx context.Context, ex Executor, staging, reuse string, claims map[string]BuiltLine, log io.Writer) ([]Deb, *pendingMove, error) {
 	outR, outW := io.Pipe()
 	inR, inW := io.Pipe()
-	defer inW.Close()
 	stderr := lineWriter(log)
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan error, 1)
 	go func() {
-		err := ex.Run(ctx, Script{Body: hostScript(checkSh), Args: []string{strings.TrimSuffix(r.DebsPath, "/"), staging, reuse},
+		err := ex.Run(sctx, Script{Body: hostScript(checkSh), Args: []string{strings.TrimSuffix(r.DebsPath, "/"), staging, reuse},
 			Stdin: inR, Stdout: outW, Stderr: stderr})
 		outW.Close()
+		stderr.Close()
 		done <- err
+	}()
+	moved := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		select {
+		case <-ctx.Done():
+			cancel() // stdin ends: the session stops, and takes back what it linked
+		case <-moved:
+		}
 	}()
 	sr := newSessionReader(outR)
 	var found []record
 	var readErr, verdictErr error
 	var debs []Deb
-	checked, moved := false, false
+	checked := false
 	var conflict record
 	for {
 		rec, err := sr.next()
@@ -57,14 +74,17 @@ func (r BuildRequest) checkAndMove(ctx context.Context, ex Executor, staging, re
 				v.WriteString(d.line() + "\n")
 			}
 			v.WriteString("end\n")
-			go func() {
-				io.WriteString(inW, v.String())
-				inW.Close()
-			}()
+			go io.WriteString(inW, v.String())
 		case !checked && len(found) < 4*maxDebs:
 			found = append(found, rec)
-		case checked && rec.word == lineMoved && len(rec.fields) == 0:
-			moved = true
+		case checked && verdictErr == nil && rec.word == lineMoved && len(rec.fields) == 0:
+			close(moved)
+			<-stopped
+			if ctx.Err() == nil {
+				return debs, &pendingMove{in: inW, sr: sr, out: outR, done: done, cancel: cancel, debsPath: r.DebsPath}, nil
+			}
+			// stopped at the last moment: what it linked goes
+			io.WriteString(inW, "undo\n")
 		case checked && rec.word == lineConflict && len(rec.fields) == 3:
 			conflict = rec
 		default:
@@ -77,28 +97,83 @@ func (r BuildRequest) checkAndMove(ctx context.Context, ex Executor, staging, re
 	inW.Close()
 	io.Copy(io.Discard, outR)
 	err := <-done
-	stderr.Close()
+	cancel()
 	switch {
 	case ctx.Err() != nil:
-		return nil, ctx.Err()
+		return nil, nil, ctx.Err()
 	case verdictErr != nil:
-		return nil, verdictErr
+		return nil, nil, verdictErr
 	case statusIs(err, exitConflict) && conflict.word != "":
-		return nil, conflictError(r.DebsPath, conflict.fields[0], conflict.fields[1], conflict.fields[2])
+		return nil, nil, conflictError(r.DebsPath, conflict.fields[0], conflict.fields[1], conflict.fields[2])
 	case statusIs(err, exitNoStaging):
-		return nil, fmt.Errorf("the staging directory %s is gone: something on the host removed it during the build; build again", staging)
+		return nil, nil, fmt.Errorf("the staging directory %s is gone: something on the host removed it during the build; build again", staging)
 	case statusIs(err, exitMove):
-		return nil, fmt.Errorf("moving the .debs to %s failed (see the message above); the debs path is as it was", r.DebsPath)
+		return nil, nil, fmt.Errorf("moving the .debs to %s failed (see the message above); the debs path is as it was", r.DebsPath)
 	case err != nil && !checked:
-		return nil, fmt.Errorf("checking the .debs: %w", err)
+		return nil, nil, fmt.Errorf("checking the .debs: %w", describeStatus(err))
 	case err != nil:
-		return nil, fmt.Errorf("moving the .debs to %s: %w", r.DebsPath, err)
+		return nil, nil, fmt.Errorf("moving the .debs to %s: %w", r.DebsPath, describeStatus(err))
 	case readErr != nil:
-		return nil, readErr
-	case !moved:
-		return nil, fmt.Errorf("moving the .debs to %s: the session ended before they were moved", r.DebsPath)
+		return nil, nil, readErr
 	}
-	return debs, nil
+	return nil, nil, fmt.Errorf("moving the .debs to %s: the session ended before they were moved", r.DebsPath)
+}
+
+// keepWait bounds how long the last word of a check session may take.
+var keepWait = 30 * time.Second
+
+// pendingMove is a check session that has linked the .debs into the debs
+// path and waits for the last word: keep (they are recorded: they stay,
+// with the manifest that lets the next build of this commit reuse them)
+// or undo (nothing was recorded: what it linked goes). A session that
+// never gets it (the caller died) keeps them.
+type pendingMove struct {
+	in       *io.PipeWriter
+	sr       *sessionReader
+	out      *io.PipeReader
+	done     chan error
+	cancel   context.CancelFunc
+	debsPath string
+	once     sync.Once
+	err      error
+}
+
+// end sends word and waits for the session to answer want and end.
+func (p *pendingMove) end(word, want string) error {
+	p.once.Do(func() {
+		go func() {
+			io.WriteString(p.in, word+"\n")
+			p.in.Close()
+		}()
+		timer := time.AfterFunc(keepWait, p.cancel)
+		defer timer.Stop()
+		answered := false
+		for {
+			rec, err := p.sr.next()
+			if err != nil {
+				if err != io.EOF {
+					p.err = err
+				}
+				break
+			}
+			if rec.word == want && len(rec.fields) == 0 && !answered {
+				answered = true
+				continue
+			}
+			p.err = rec.unexpected()
+			break
+		}
+		io.Copy(io.Discard, p.out)
+		err := <-p.done
+		p.cancel()
+		switch {
+		case err != nil:
+			p.err = fmt.Errorf("%s the .debs in %s: %w", word, p.debsPath, describeStatus(err))
+		case p.err == nil && !answered:
+			p.err = fmt.Errorf("%s the .debs in %s: the session ended without saying it did", word, p.debsPath)
+		}
+	})
+	return p.err
 }
 
 func conflictError(debsPath, file, have, made string) error {
@@ -163,8 +238,10 @@ func (r BuildRequest) verdict(found []record, claims map[string]BuiltLine) ([]De
 			return nil, fmt.Errorf("%s is a symbolic link or not a regular file; only regular files are taken", rec.fields[0])
 		case rec.word == lineNotDeb && len(rec.fields) == 1:
 			return nil, fmt.Errorf("%s is not a Debian package dpkg-deb can read (see its message above)", rec.fields[0])
+		case rec.word == lineSparse && len(rec.fields) == 3:
+			return nil, fmt.Errorf("%s is a sparse file (%s bytes long, %s bytes on disk), which no .deb is; refusing it before reading it all", rec.fields[0], rec.fields[1], rec.fields[2])
 		case rec.word == lineBadName && len(rec.fields) == 1:
-			return nil, fmt.Errorf("the builder made a file named %q: .deb file names are letters, digits and . _ + ~ -", rec.fields[0])
+			return nil, fmt.Errorf("the builder made a file named %q: a .deb file name must not start with '-' or '.', and holds only letters, digits and . _ + ~ -", rec.fields[0])
 		case rec.word == lineHave && len(rec.fields) == 2:
 			have[rec.fields[0]] = rec.fields[1]
 		default:

@@ -51,7 +51,7 @@ cat "$o" >&2
 		if err := os.WriteFile(filepath.Join(p.wd, "working_copy", "fuzz-output"), []byte(out), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		res, err := Build(context.Background(), p.h.ex, req, io.Discard)
+		res, err := buildKept(context.Background(), p.h.ex, req, io.Discard)
 		if err == nil {
 			if len(res.Debs) != 1 || res.Debs[0].Name != "dh-app" || res.Reused {
 				t.Fatalf("recorded %+v", res)

@@ -19,6 +19,7 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	sshd.stop()
+	removeBuildUser()
 	os.Exit(code)
 }
 
@@ -163,7 +164,17 @@ func (p *project) request(co *Checkout) BuildRequest {
 }
 
 func (p *project) build(ctx context.Context, r BuildRequest, log io.Writer) (*BuildResult, error) {
-	return Build(ctx, p.h.ex, r, log)
+	return buildKept(ctx, p.h.ex, r, log)
+}
+
+// buildKept is Build, then Keep: the .debs stay in the debs path, as
+// once recorded.
+func buildKept(ctx context.Context, ex Executor, r BuildRequest, log io.Writer) (*BuildResult, error) {
+	res, err := Build(ctx, ex, r, log)
+	if err != nil {
+		return nil, err
+	}
+	return res, res.Keep()
 }
 
 // makeDeb is shell that makes the .deb dh-app at $GACHETTE_VERSION in

@@ -98,49 +98,49 @@ func TestInjection(t *testing.T) {
 		"missile": func(p string) error {
 			r := base
 			r.Missile = p
-			_, err := Build(ctx, Local{}, r, io.Discard)
+			_, err := buildKept(ctx, Local{}, r, io.Discard)
 			return err
 		},
 		"debs": func(p string) error {
 			r := base
 			r.DebsPath = p
-			_, err := Build(ctx, Local{}, r, io.Discard)
+			_, err := buildKept(ctx, Local{}, r, io.Discard)
 			return err
 		},
 		"arch": func(p string) error {
 			r := base
 			r.Arch = p
-			_, err := Build(ctx, Local{}, r, io.Discard)
+			_, err := buildKept(ctx, Local{}, r, io.Discard)
 			return err
 		},
 		"app-version": func(p string) error {
 			r := base
 			r.Versions.App = p
-			_, err := Build(ctx, Local{}, r, io.Discard)
+			_, err := buildKept(ctx, Local{}, r, io.Discard)
 			return err
 		},
 		"env-version": func(p string) error {
 			r := base
 			r.Versions.Env = p
-			_, err := Build(ctx, Local{}, r, io.Discard)
+			_, err := buildKept(ctx, Local{}, r, io.Discard)
 			return err
 		},
 		"web-callback": func(p string) error {
 			r := base
 			r.WebCallback = p
-			_, err := Build(ctx, Local{}, r, io.Discard)
+			_, err := buildKept(ctx, Local{}, r, io.Discard)
 			return err
 		},
 		"web-callback-url": func(p string) error {
 			r := base
 			r.WebCallback = "https://ci.example.com/" + p
-			_, err := Build(ctx, Local{}, r, io.Discard)
+			_, err := buildKept(ctx, Local{}, r, io.Discard)
 			return err
 		},
 		"extra-description": func(p string) error {
 			r := base
 			r.ExtraDescription = p
-			_, err := Build(ctx, Local{}, r, io.Discard)
+			_, err := buildKept(ctx, Local{}, r, io.Discard)
 			return err
 		},
 		"lint-missile": func(p string) error {
@@ -210,7 +210,7 @@ func FuzzBuildScript(f *testing.F) {
 		}
 		r := BuildRequest{Key: "app", Workdir: wd, DebsPath: filepath.Join(dir, "debs"), Builder: BuilderTrebuchet, Trebuchet: fake,
 			Missile: missile, Arch: arch, Versions: Versions{App: version}, WebCallback: callback, ExtraDescription: extra}
-		if r.validate() != nil {
+		if r.Validate() != nil {
 			return
 		}
 		staging := filepath.Join(dir, "staging")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -70,21 +71,58 @@ func (l *lineSplitter) Close() error {
 }
 
 // showTo writes each line to w, a long one shortened to showLine bytes
-// (on a rune boundary) with its length.
+// (on a rune boundary) with its length, with its control characters
+// shown rather than obeyed (escaped).
 func showTo(w io.Writer) func(line []byte, cut int) {
 	var out []byte
 	return func(line []byte, cut int) {
-		if total := len(line) + cut; total > showLine {
+		out = out[:0]
+		total := len(line) + cut
+		if total > showLine {
 			i := showLine
 			for i > 0 && !utf8.RuneStart(line[i]) {
 				i--
 			}
-			fmt.Fprintf(w, "%s… (a line of %d bytes, shortened)\n", line[:i], total)
-			return
+			line = line[:i]
 		}
-		out = append(append(out[:0], line...), '\n')
+		out = appendEscaped(out, line)
+		if total > showLine {
+			out = fmt.Appendf(out, "… (a line of %d bytes, shortened)", total)
+		}
+		out = append(out, '\n')
 		w.Write(out)
 	}
+}
+
+// appendEscaped appends line to out with what a terminal would obey
+// written out instead: C0 and C1 control characters but tab (ESC as \e,
+// CR as \r, the others as \xNN or \uNNNN), bidirectional controls (which
+// reorder what is shown) as \uNNNN, and bytes that are not UTF-8 as \xNN.
+// Builder output then cannot set the terminal's title, erase or rewrite
+// what was printed (a line's prefix), or pass for git-gachette's own
+// messages.
+func appendEscaped(out, line []byte) []byte {
+	for len(line) > 0 {
+		r, n := utf8.DecodeRune(line)
+		switch {
+		case r == utf8.RuneError && n == 1:
+			out = fmt.Appendf(out, `\x%02x`, line[0])
+		case r == '\t':
+			out = append(out, '\t')
+		case r == 0x1b:
+			out = append(out, `\e`...)
+		case r == '\r':
+			out = append(out, `\r`...)
+		case r < 0x20 || r == 0x7f:
+			out = fmt.Appendf(out, `\x%02x`, r)
+		case r >= 0x80 && r <= 0x9f, unicode.Is(unicode.Bidi_Control, r), r == '\u2028', r == '\u2029':
+			out = fmt.Appendf(out, `\u%04x`, r)
+		default:
+			out = append(out, line[:n]...)
+		}
+		line = line[n:]
+	}
+	return out
 }
 
 // lineWriter is an io.Writer that shows whole lines on w (see showTo).

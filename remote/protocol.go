@@ -21,8 +21,6 @@ var (
 	commonSh string
 	//go:embed scripts/prepare.sh
 	prepareSh string
-	//go:embed scripts/describe.sh
-	describeSh string
 	//go:embed scripts/lint.sh
 	lintSh string
 	//go:embed scripts/build.sh
@@ -86,10 +84,51 @@ var (
 	exitNoStaging     = exitStatus("EXIT_NO_STAGING")
 	exitNotPrepared   = exitStatus("EXIT_NOT_PREPARED")
 	exitNoVerdict     = exitStatus("EXIT_NO_VERDICT")
+	exitInterrupted   = exitStatus("EXIT_INTERRUPTED")
+	exitNoSudo        = exitStatus("EXIT_NO_SUDO")
+	exitBuildUser     = exitStatus("EXIT_BUILD_USER")
 )
+
+// statusMeaning says what each exit status of the host scripts means,
+// for the messages that have nothing more specific to say.
+var statusMeaning = map[int]string{
+	exitNoWorkingCopy: "the working copy is not there",
+	exitClone:         "git clone failed",
+	exitFetch:         "git fetch failed",
+	exitRef:           "no such branch, tag or commit",
+	exitCheckout:      "the checkout failed",
+	exitSubmodule:     "the submodule update failed",
+	exitLock:          "the working copy's lock file cannot be made",
+	exitLockBusy:      "another prepare or build held the working copy's lock too long",
+	exitDebsPath:      "the debs path is not a directory the build user can write",
+	exitMoved:         "the working copy is not at the commit its prepare checked out",
+	exitNoSetsid:      "setsid (util-linux) is not installed on the build host",
+	exitReset:         "the working copy's git directory cannot be reset",
+	exitConflict:      "a .deb of that name with other contents is in the debs path",
+	exitMove:          "linking the .debs into the debs path failed",
+	exitNoStaging:     "the staging directory is gone",
+	exitNotPrepared:   "the working copy has no finished prepare",
+	exitNoVerdict:     "the check session got no verdict it could take (the connection was cut, or something wrote into the session)",
+	exitInterrupted:   "the host script was stopped by a signal on the build host",
+	exitNoSudo:        "sudo is not installed on the build host",
+	exitBuildUser:     "running as the build user failed",
+}
+
+// describeStatus is err with what its exit status means, when it is one
+// of the host scripts' own.
+func describeStatus(err error) error {
+	var ee *ExitError
+	if errors.As(err, &ee) && ee.Signal == "" {
+		if m, ok := statusMeaning[ee.Status]; ok {
+			return fmt.Errorf("%s (exit status %d)", m, ee.Status)
+		}
+	}
+	return err
+}
 
 // Output lines of the host scripts.
 var (
+	lineRef      = lineWord("LINE_REF")
 	lineCommit   = lineWord("LINE_COMMIT")
 	lineDescribe = lineWord("LINE_DESCRIBE")
 	lineCount    = lineWord("LINE_COUNT")
@@ -102,6 +141,9 @@ var (
 	lineChecked  = lineWord("LINE_CHECKED")
 	lineConflict = lineWord("LINE_CONFLICT")
 	lineMoved    = lineWord("LINE_MOVED")
+	lineKept     = lineWord("LINE_KEPT")
+	lineUndone   = lineWord("LINE_UNDONE")
+	lineSparse   = lineWord("LINE_SPARSE")
 	lineReused   = lineWord("LINE_REUSED")
 	lineStarted  = lineWord("LINE_STARTED")
 )

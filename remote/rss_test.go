@@ -49,7 +49,7 @@ func runChild() int {
 		defer s.Close()
 		ex = s
 	}
-	if _, err := Build(ctx, ex, job.Req, os.Stdout); err != nil {
+	if _, err := buildKept(ctx, ex, job.Req, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

@@ -531,10 +531,13 @@ func (s *SSH) Run(ctx context.Context, sc Script) error {
 	}
 	sess.Stdout, sess.Stderr = sc.Stdout, sc.Stderr
 	// Our own stdin pipe: Session.Wait would wait for Stdin's EOF.
-	w, err := sess.StdinPipe()
+	stdin, err := sess.StdinPipe()
 	if err != nil {
 		return s.lost(err)
 	}
+	// closed once, whoever is first: the copy at Stdin's end, a cancel, the
+	// end of Run (x/crypto/ssh's Close is not safe to call concurrently)
+	w := &onceCloser{WriteCloser: stdin}
 	defer w.Close()
 	var cmd strings.Builder
 	cmd.WriteString("exec /bin/sh -c " + Quote(sc.Body) + " gachette")
@@ -600,4 +603,16 @@ func (s *SSH) lost(err error) error {
 		return errors.New("the connection was lost before the command finished")
 	}
 	return err
+}
+
+// onceCloser is a WriteCloser whose Close happens once, whoever calls it.
+type onceCloser struct {
+	io.WriteCloser
+	once sync.Once
+	err  error
+}
+
+func (c *onceCloser) Close() error {
+	c.once.Do(func() { c.err = c.WriteCloser.Close() })
+	return c.err
 }

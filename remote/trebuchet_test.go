@@ -64,7 +64,7 @@ func TestTrebuchetBuild(t *testing.T) {
 		co := p.prepare("main")
 		req := BuildRequest{Key: "app", Workdir: p.wd, DebsPath: p.debs, Builder: BuilderTrebuchet, Trebuchet: trebuchetStandIn(t),
 			Missile: ".missile.yml", Arch: "amd64", Versions: Versions{App: co.Version, Env: co.Version, Service: co.Version, Static: co.Version}, Commit: co.Commit}
-		res, err := Build(context.Background(), h.ex, req, io.Discard)
+		res, err := buildKept(context.Background(), h.ex, req, io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -74,12 +74,12 @@ func TestTrebuchetBuild(t *testing.T) {
 		checkRecorded(t, p.debs, res.Debs)
 
 		req.Versions = Versions{App: "7.0", Env: "8.0"}
-		_, err = Build(context.Background(), h.ex, req, io.Discard)
+		_, err = buildKept(context.Background(), h.ex, req, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), "dh-app-svc-1.0.0-amd64.deb: trebuchet reported no version for dh-app-svc, and its control file says 1.0.0, which is none of the versions passed; refusing it") {
 			t.Fatalf("a package without its version: %v", err)
 		}
 		req.Versions.Service = "1.0.0"
-		if _, err := Build(context.Background(), h.ex, req, io.Discard); err != nil {
+		if _, err := buildKept(context.Background(), h.ex, req, io.Discard); err != nil {
 			t.Fatalf("the service version passed as 1.0.0: %v", err)
 		}
 	})

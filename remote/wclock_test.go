@@ -45,7 +45,7 @@ func (f *lockFixture) prepare(ref string, log io.Writer) (*Checkout, error) {
 // build runs debScript for the commit and version of co.
 func (f *lockFixture) build(co *Checkout) ([]Deb, error) {
 	req := BuildRequest{Key: "proj", Workdir: f.wd, DebsPath: f.debs, Builder: BuilderCommand, Command: debScript, Versions: Versions{App: co.Version}, Commit: co.Commit}
-	res, err := Build(context.Background(), Local{}, req, io.Discard)
+	res, err := buildKept(context.Background(), Local{}, req, io.Discard)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +171,7 @@ func TestBuilderDaemonDoesNotHoldTheLock(t *testing.T) {
 	t.Cleanup(func() { exec.Command("pkill", "-f", daemon).Run() })
 	req := BuildRequest{Key: "proj", Workdir: f.wd, DebsPath: f.debs, Builder: BuilderCommand,
 		Command: debScript + "\n" + daemon + " </dev/null >/dev/null 2>&1 &", Versions: Versions{App: f.co.Version}, Commit: f.co.Commit}
-	if _, err := Build(context.Background(), Local{}, req, io.Discard); err != nil {
+	if _, err := buildKept(context.Background(), Local{}, req, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	var log bytes.Buffer

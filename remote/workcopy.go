@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -17,24 +16,21 @@ import (
 // Checkout is a working copy prepared at a commit.
 type Checkout struct {
 	Key     string
-	URL     string
+	URL     string // without its password, if it has one (RedactPassword)
 	Ref     string
 	Dir     string // on the build host
 	Commit  string // full commit id
 	Version string // package version from the commit (semverx.CommitVersion)
+	// Describe and Count are what Version comes from: git describe --tags
+	// --long with semverx.DescribeMatch ("" when no tag matches), and then
+	// the number of commits.
+	Describe string
+	Count    int
 }
 
 // WorkingCopy is the directory of a working copy on the build host.
 func WorkingCopy(workdir, key string) string {
 	return strings.TrimSuffix(workdir, "/") + "/working_copy/" + key
-}
-
-// PreparedState is where prepare keeps, on the build host, what it found
-// for the working copy (its commit, git describe, the commit count), for
-// builds to version that commit the same way: beside the working copy,
-// named after the key with a leading dot, like its lock.
-func PreparedState(workdir, key string) string {
-	return path.Dir(WorkingCopy(workdir, key)) + "/." + key + ".prepared"
 }
 
 // CheckPrepare checks prepare's arguments, as Prepare does before it runs
@@ -62,13 +58,14 @@ func Prepare(ctx context.Context, ex Executor, workdir, key, url, ref, baseVersi
 	if err := CheckPrepare(workdir, key, url, ref); err != nil {
 		return nil, err
 	}
-	co := &Checkout{Key: key, URL: url, Ref: ref, Dir: WorkingCopy(workdir, key)}
+	shown := RedactPassword(url)
+	co := &Checkout{Key: key, URL: shown, Ref: ref, Dir: WorkingCopy(workdir, key)}
 	var out bytes.Buffer
-	stderr := lineWriter(log)
-	args := append([]string{co.Dir, url, ref, WorkingCopyLock(workdir, key), key, strconv.Itoa(int(lockWait / time.Second)), PreparedState(workdir, key)}, semverx.DescribeMatch...)
+	stderr := lineWriter(redactTo(log, url))
+	args := append([]string{co.Dir, url, ref, WorkingCopyLock(workdir, key), key, strconv.Itoa(int(lockWait / time.Second))}, semverx.DescribeMatch...)
 	err := ex.Run(ctx, Script{Body: hostScript(prepareSh), Args: args, Stdout: &out, Stderr: stderr})
 	stderr.Close()
-	what := fmt.Sprintf("prepare %s (%s at %s) on %s", key, url, ref, ex.Host())
+	what := fmt.Sprintf("prepare %s (%s at %s) on %s", key, shown, ref, ex.Host())
 	switch {
 	case err == nil:
 	case statusIs(err, exitClone):
@@ -76,7 +73,7 @@ func Prepare(ctx context.Context, ex Executor, workdir, key, url, ref, baseVersi
 	case statusIs(err, exitFetch):
 		return nil, fmt.Errorf("%s: git fetch failed in %s (see its message above)", what, co.Dir)
 	case statusIs(err, exitRef):
-		return nil, fmt.Errorf("%s: no branch, tag or commit %q in %s", what, ref, url)
+		return nil, fmt.Errorf("%s: no branch, tag or commit %q in %s", what, ref, shown)
 	case statusIs(err, exitCheckout):
 		return nil, fmt.Errorf("%s: checkout failed in %s (see its message above)", what, co.Dir)
 	case statusIs(err, exitSubmodule):
@@ -90,17 +87,24 @@ func Prepare(ctx context.Context, ex Executor, workdir, key, url, ref, baseVersi
 	default:
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	if co.Commit, co.Version, err = readDescribe(&out, baseVersion); err != nil {
+	var branch string
+	if branch, co.Commit, co.Describe, co.Count, err = readDescribe(&out); err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if co.Version, err = semverx.CommitVersion(co.Describe, co.Count, co.Commit, baseVersion); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if branch != "" {
+		co.Ref = branch
 	}
 	return co, nil
 }
 
-// readDescribe turns the commit, describe and count lines of prepare.sh
-// into the commit and its package version.
-func readDescribe(out io.Reader, baseVersion string) (commit, version string, err error) {
-	var describe string
-	count := -1
+// readDescribe reads the ref, commit, describe and count lines of
+// prepare.sh: the remote branch HEAD resolved to (if it said), the commit,
+// git describe's answer and the commit count.
+func readDescribe(out io.Reader) (branch, commit, describe string, count int, err error) {
+	count = -1
 	sr := newSessionReader(out)
 	for {
 		rec, err := sr.next()
@@ -108,29 +112,33 @@ func readDescribe(out io.Reader, baseVersion string) (commit, version string, er
 			break
 		}
 		if err != nil {
-			return "", "", err
+			return "", "", "", 0, err
 		}
 		if len(rec.fields) != 1 {
-			return "", "", rec.unexpected()
+			return "", "", "", 0, rec.unexpected()
 		}
 		switch rec.word {
+		case lineRef:
+			branch = rec.fields[0]
+			if CheckRef(branch) != nil || !strings.HasPrefix(branch, "origin/") {
+				return "", "", "", 0, rec.unexpected()
+			}
 		case lineCommit:
 			commit = rec.fields[0]
 		case lineDescribe:
 			describe = rec.fields[0]
 		case lineCount:
 			if count, err = strconv.Atoi(rec.fields[0]); err != nil {
-				return "", "", rec.unexpected()
+				return "", "", "", 0, rec.unexpected()
 			}
 		default:
-			return "", "", rec.unexpected()
+			return "", "", "", 0, rec.unexpected()
 		}
 	}
 	if len(commit) != 40 && len(commit) != 64 || count < 0 {
-		return "", "", errors.New("unexpected answer from the build host: no commit and count")
+		return "", "", "", 0, errors.New("unexpected answer from the build host: no commit and count")
 	}
-	version, err = semverx.CommitVersion(describe, count, commit, baseVersion)
-	return commit, version, err
+	return branch, commit, describe, count, nil
 }
 
 // noWorkingCopy is the error for a script that ended with
@@ -140,38 +148,4 @@ func noWorkingCopy(err error, key, host, dir string) error {
 		return fmt.Errorf("no working copy of %s on %s (%s): make it first with: git gachette prepare %s URL [REF]", key, host, dir, key)
 	}
 	return nil
-}
-
-// Describe reads the commit a prepared working copy is at, and its
-// package version as its prepare found it (scripts/describe.sh): tags a
-// build made since do not change it.
-func Describe(ctx context.Context, ex Executor, workdir, key, baseVersion string, log io.Writer) (*Checkout, error) {
-	if err := CheckHostPath("workdir", workdir); err != nil {
-		return nil, err
-	}
-	if err := CheckKey(key); err != nil {
-		return nil, err
-	}
-	co := &Checkout{Key: key, Dir: WorkingCopy(workdir, key)}
-	var out bytes.Buffer
-	stderr := lineWriter(log)
-	err := ex.Run(ctx, Script{Body: hostScript(describeSh), Args: []string{co.Dir, PreparedState(workdir, key)}, Stdout: &out, Stderr: stderr})
-	stderr.Close()
-	if err != nil {
-		if e := noWorkingCopy(err, key, ex.Host(), co.Dir); e != nil {
-			return nil, e
-		}
-		if statusIs(err, exitNotPrepared) {
-			why := "has no finished prepare (one was stopped, or made by an older git-gachette)"
-			if rec, rerr := newSessionReader(&out).next(); rerr == nil && rec.word == lineHead && len(rec.fields) == 1 {
-				why = fmt.Sprintf("is at %s, not at the commit its last prepare checked out", rec.fields[0])
-			}
-			return nil, fmt.Errorf("working copy %s on %s (%s) %s: prepare it again: git gachette prepare %s URL [REF]", key, ex.Host(), co.Dir, why, key)
-		}
-		return nil, fmt.Errorf("working copy %s on %s: %w", key, ex.Host(), err)
-	}
-	if co.Commit, co.Version, err = readDescribe(&out, baseVersion); err != nil {
-		return nil, fmt.Errorf("working copy %s on %s: %w", key, ex.Host(), err)
-	}
-	return co, nil
 }

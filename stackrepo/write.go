@@ -320,6 +320,12 @@ func (r *Repo) CreateBump(domain string, part semverx.Part, empty bool, ident Id
 // Add puts packages into a stack in one commit, replacing any entry of the
 // same name. Adding exactly what is there already writes nothing.
 func (r *Repo) Add(id StackID, pkgs []Package, ident Identity) (*Result, error) {
+	return r.add(id, pkgs, ident, nil)
+}
+
+// add is Add; with since set, it adds onto that state of the stack only,
+// and fails with a *ChangedSinceError if the stack is at another commit.
+func (r *Repo) add(id StackID, pkgs []Package, ident Identity, since *Stack) (*Result, error) {
 	if len(pkgs) == 0 {
 		return nil, fmt.Errorf("stack %s: no package to add", id)
 	}
@@ -337,6 +343,9 @@ func (r *Repo) Add(id StackID, pkgs []Package, ident Identity) (*Result, error) 
 		cur, err := r.writable(id)
 		if err != nil {
 			return nil, nil, err
+		}
+		if since != nil && cur.Commit != since.Commit {
+			return nil, nil, r.changedSince(since, cur)
 		}
 		p := &plan{id: id, parent: cur.Commit, entries: cur.entries, newBlobs: map[string][]byte{}, action: "add"}
 		var lines []string

@@ -33,7 +33,9 @@ same settings is reused, not built. gachette.buildTimeout (e.g. 1h) stops a
 build that runs longer; Ctrl-C stops it on the host.
 
 Versions not given default to the version of the working copy's commit:
-the tag (v1.4.0 → 1.4.0), or tag+N.g<hash> N commits after it.`,
+the tag (v1.4.0 → 1.4.0), or tag+N.g<hash> N commits after it, as the
+last prepare of KEY on that host from this machine found it (kept here,
+not on the host). The build runs on that commit's tree, exactly.`,
 		Example: `  git gachette -H hero@192.168.1.5 build test_config_first_build /var/gachette/debs
   git gachette build app --app-version 2.1.0 --web-callback https://ci.example.com/hook`,
 		Args: cobra.RangeArgs(1, 2),
@@ -73,10 +75,17 @@ func (a *app) runBuild(key, debsPath string, o buildOptions) error {
 	}
 	if debsPath == "" {
 		debsPath = a.hostPath("debsPath")
+	} else if err := remote.CheckHostPath("debs path", debsPath); err != nil {
+		return err
+	}
+	req := a.buildRequest(key, debsPath, o.missile)
+	req.Versions, req.WebCallback, req.ExtraDescription = o.versions, o.webCallback, o.extraDescription
+	if err := req.Validate(); err != nil {
+		return err
 	}
 	conns := a.newConnections()
 	defer conns.close()
-	ctx, stop := interruptible()
+	ctx, stop := a.interruptible()
 	defer stop()
 	ex, err := conns.get(ctx, hosts[0])
 	if err != nil {
@@ -85,25 +94,27 @@ func (a *app) runBuild(key, debsPath string, o buildOptions) error {
 	mu := &sync.Mutex{}
 	log := a.remoteOutput(mu, "    ")
 	defer log.flush()
-	req := a.buildRequest(key, debsPath, o.missile)
-	req.Versions, req.WebCallback, req.ExtraDescription = o.versions, o.webCallback, o.extraDescription
-	co, err := remote.Describe(ctx, ex, req.Workdir, key, a.settings.get("baseVersion").Value, log)
+	rec, version, err := a.loadPrepared(ex.Host(), req.Workdir, key, a.settings.get("baseVersion").Value)
 	if err != nil {
-		return interrupted(ctx, err)
+		return err
 	}
-	fillVersions(&req.Versions, co.Version)
-	req.Commit = co.Commit
+	fillVersions(&req.Versions, version)
+	req.Commit = rec.Commit
 	a.info("==> build %s (%s, version %s) on %s", key, req.Builder, req.Versions.App, ex.Host())
 	res, err := remote.Build(ctx, ex, req, log)
 	log.flush()
 	if err != nil {
 		return interrupted(ctx, err)
 	}
+	// nothing records them, but they are what was asked for
+	if err := res.Keep(); err != nil {
+		return err
+	}
 	if res.Reused {
-		a.info("==> reused %s built before from commit %s with the same settings", count(len(res.Debs), "package"), co.Commit)
+		a.info("==> reused %s built before from commit %s with the same settings", count(len(res.Debs), "package"), rec.Commit)
 	}
 	if o.json {
-		return a.printJSON(map[string]any{"key": key, "host": ex.Host(), "commit": co.Commit, "debs_path": debsPath, "reused": res.Reused, "packages": res.Debs})
+		return a.printJSON(map[string]any{"key": key, "host": ex.Host(), "commit": rec.Commit, "debs_path": debsPath, "reused": res.Reused, "packages": res.Debs})
 	}
 	return a.printDebs(res.Debs)
 }
@@ -135,6 +146,7 @@ func (a *app) buildRequest(key, debsPath, missile string) remote.BuildRequest {
 		Command:   a.settings.get("buildCommand").Value,
 		Missile:   missile,
 		Arch:      a.settings.get("arch").Value,
+		BuildUser: a.settings.get("buildUser").Value,
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ops-hero/git-gachette/remote"
 	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
 )
 
@@ -63,7 +64,13 @@ func (a *app) runConfigShow(asJSON bool) error {
 	if err := a.load(); err != nil {
 		return err
 	}
+	if a.stacksNamed.Value != "" && a.stacksErr != nil {
+		return a.stacksErr // the settings would be those of another repository
+	}
 	vals := a.settings.all()
+	for i := range vals {
+		vals[i].Value = remote.RedactPassword(vals[i].Value)
+	}
 	if asJSON {
 		return a.printJSON(vals)
 	}

@@ -71,7 +71,7 @@ func (a *app) runFetch(remoteArg string, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := interruptible()
+	ctx, stop := a.interruptible()
 	defer stop()
 	res, err := r.Fetch(ctx, rm, a.remoteOptions())
 	err = a.remoteFailure(err, origin, r)

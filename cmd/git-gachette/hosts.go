@@ -6,11 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/ops-hero/git-gachette/remote"
@@ -42,19 +39,11 @@ func (a *app) hostList() ([]string, error) {
 }
 
 // buildSettings are the settings a build uses (build and quick).
-var buildSettings = []string{"workdir", "debsPath", "builder", "trebuchet", "arch", "buildCommand", "baseVersion", "forwardAgent", "buildTimeout"}
+var buildSettings = []string{"workdir", "debsPath", "builder", "trebuchet", "arch", "buildCommand", "baseVersion", "forwardAgent", "buildTimeout", "buildUser"}
 
 // exitInterrupted is the exit status of a command stopped by SIGINT or
 // SIGTERM, as a shell reports one killed by SIGINT.
 const exitInterrupted = 130
-
-// interruptible is the context of a command's steps on build hosts and of
-// the git it runs for remotes: SIGINT or SIGTERM cancels it, which stops
-// them (see remote.Executor; git is killed), and the command exits 130.
-// stop ends the signal handling.
-func interruptible() (ctx context.Context, stop func()) {
-	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-}
 
 // interrupted is err, or the "interrupted" exit (130) when ctx was
 // cancelled by a signal: whatever a step was doing then, it stopped, and
@@ -86,8 +75,9 @@ func (a *app) checkSettings(keys ...string) error {
 		return err
 	}
 	checks := map[string]func(string) error{
-		"workdir":  func(v string) error { return remote.CheckHostPath("workdir", cleanHostPath(v)) },
-		"debsPath": func(v string) error { return remote.CheckHostPath("debs path", cleanHostPath(v)) },
+		// as written: a path with ".." is refused, not cleaned
+		"workdir":  func(v string) error { return remote.CheckHostPath("workdir", v) },
+		"debsPath": func(v string) error { return remote.CheckHostPath("debs path", v) },
 		"builder":  remote.CheckBuilder,
 		"trebuchet": func(v string) error {
 			if a.settings.get("builder").Value != remote.BuilderTrebuchet {
@@ -95,16 +85,12 @@ func (a *app) checkSettings(keys ...string) error {
 			}
 			return remote.CheckTrebuchetPath(v)
 		},
-		"arch": func(v string) error {
-			if v == "" {
-				return nil
-			}
-			return remote.CheckArch(v)
-		},
+		"arch":         remote.CheckArch,
 		"baseVersion":  semverx.CheckBaseVersion,
 		"forwardAgent": func(string) error { _, err := a.boolSetting("forwardAgent"); return err },
 		"buildCommand": func(v string) error { return remote.CheckBuildCommand(a.settings.get("builder").Value, v) },
 		"buildTimeout": func(v string) error { _, err := buildTimeout(v); return err },
+		"buildUser":    remote.CheckBuildUser,
 	}
 	for _, k := range keys {
 		v := a.settings.get(k)

@@ -41,11 +41,14 @@ func (a *app) runInit(dir string) error {
 	defer r.Close()
 	abs, _ := filepath.Abs(dir)
 	a.info("Initialized empty stacks repository in %s (domain %s)", abs, domain)
+	if a.stacksNamed.Value != "" {
+		return nil // a default is set: this one may be for pushing to
+	}
 	if home, err := os.UserHomeDir(); err == nil {
 		if rel, err := filepath.Rel(home, abs); err == nil && filepath.IsLocal(rel) {
 			abs = "~/" + rel
 		}
 	}
-	a.info("Make it the default with: git config --global gachette.stacks %s", abs)
+	a.info("No default stacks repository is set; to make this one the default: git config --global gachette.stacks %s", abs)
 	return nil
 }

@@ -41,7 +41,7 @@ func (a *app) runLint(key, missile string, asJSON bool) error {
 	}
 	conns := a.newConnections()
 	defer conns.close()
-	ctx, stop := interruptible()
+	ctx, stop := a.interruptible()
 	defer stop()
 	ex, err := conns.get(ctx, hosts[0])
 	if err != nil {

@@ -47,6 +47,7 @@ func TestScripts(t *testing.T) {
 			"not-running": cmdNotRunning,
 			"gitserver":   cmdGitServer,
 			"crash-fetch": cmdCrashFetch,
+			"builduser":   cmdBuildUser,
 		},
 	})
 }

@@ -51,7 +51,7 @@ func (a *app) runPrepare(key, url, ref string, asJSON bool) error {
 	}
 	conns := a.newConnections()
 	defer conns.close()
-	ctx, stop := interruptible()
+	ctx, stop := a.interruptible()
 	defer stop()
 	ex, err := conns.get(ctx, hosts[0])
 	if err != nil {
@@ -59,13 +59,15 @@ func (a *app) runPrepare(key, url, ref string, asJSON bool) error {
 	}
 	a.info("==> prepare %s on %s", key, ex.Host())
 	log := a.remoteOutput(&sync.Mutex{}, "    ")
+	a.forgetPrepared(ex.Host(), a.hostPath("workdir"), key)
 	co, err := remote.Prepare(ctx, ex, a.hostPath("workdir"), key, url, ref, a.settings.get("baseVersion").Value, log)
 	log.flush()
 	if err != nil {
 		return interrupted(ctx, err)
 	}
+	a.savePrepared(ex.Host(), a.hostPath("workdir"), co)
 	if asJSON {
-		return a.printJSON(map[string]string{"key": key, "url": url, "ref": co.Ref, "host": ex.Host(), "dir": co.Dir, "commit": co.Commit, "version": co.Version})
+		return a.printJSON(map[string]string{"key": key, "url": remote.RedactPassword(url), "ref": co.Ref, "host": ex.Host(), "dir": co.Dir, "commit": co.Commit, "version": co.Version})
 	}
 	a.info("%s is at %s (version %s)", co.Dir, co.Commit, co.Version)
 	_, err = fmt.Fprintln(a.stdout, co.Commit)

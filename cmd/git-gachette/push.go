@@ -105,7 +105,7 @@ func (a *app) runPush(args []string, remoteArg string, asJSON bool) error {
 			ids = append(ids, s.ID)
 		}
 	}
-	ctx, stop := interruptible()
+	ctx, stop := a.interruptible()
 	defer stop()
 	res, err := r.Push(ctx, rm, ids, a.remoteOptions())
 	err = a.remoteFailure(err, origin, r)

@@ -34,8 +34,12 @@ published. Projects build concurrently, spread over the hosts that
 gachette.host lists. A prepare or build of a project waits for any other
 one of the same project on the same host; if another prepare moved the
 working copy before this build, it is prepared and built again. A commit
-built before with the same settings is reused, not built again. Ctrl-C
-stops every build, on every host, and records nothing.`,
+built before with the same settings is reused, not built again — unless a
+stack records one of its .debs with another SHA-256. The record goes onto
+the stack as it was before the builds: if it changed meanwhile, nothing is
+recorded. Ctrl-C stops every build, on every host, takes back the .debs it
+put into the debs path, and records nothing; once the record has started,
+it completes.`,
 		Example: `  git config --global gachette.project.app.url git@github.com:ops-hero/app.git
   git gachette quick app --stack 124
   git gachette -H build1,build2 quick app app-config --stack backend/124 --ref origin/release`,
@@ -63,6 +67,7 @@ type quickResult struct {
 	project
 	checkout *remote.Checkout
 	debs     []remote.Deb
+	built    *remote.BuildResult // to keep or undo once recorded, or not
 	err      error
 }
 
@@ -87,6 +92,11 @@ func (a *app) runQuick(names []string, o quickOptions) error {
 	if err != nil {
 		return err
 	}
+	for _, p := range projects {
+		if err := a.buildRequest(p.name, a.hostPath("debsPath"), p.missile).Validate(); err != nil {
+			return fmt.Errorf("project %s: %w", p.name, err)
+		}
+	}
 	r, ident, err := a.openForWrite()
 	if err != nil {
 		return err
@@ -95,10 +105,17 @@ func (a *app) runQuick(names []string, o quickOptions) error {
 	if err := r.CheckWritable(id); err != nil {
 		return err
 	}
+	// The stack as it is before anything is built: the record goes onto
+	// this state, or nowhere (a builder on this machine could change the
+	// stack while it runs).
+	before, err := r.Stack(id)
+	if err != nil {
+		return err
+	}
 
 	conns := a.newConnections()
 	defer conns.close()
-	sigCtx, stop := interruptible()
+	sigCtx, stop := a.interruptible()
 	defer stop()
 	ctx, cancel := context.WithCancel(sigCtx)
 	defer cancel()
@@ -116,6 +133,14 @@ func (a *app) runQuick(names []string, o quickOptions) error {
 		}()
 	}
 	wg.Wait()
+	// Until the record, any failure or Ctrl-C takes back the .debs this
+	// run put into the debs paths: nothing records them.
+	recorded := false
+	defer func() {
+		if !recorded {
+			a.undoBuilds(mu, results)
+		}
+	}()
 	if sigCtx.Err() != nil {
 		return interrupted(sigCtx, sigCtx.Err())
 	}
@@ -128,21 +153,50 @@ func (a *app) runQuick(names []string, o quickOptions) error {
 	if len(failed) > 0 {
 		return fmt.Errorf("nothing recorded in %s:\n  %s", id, strings.Join(failed, "\n  "))
 	}
-
-	a.info("==> record %s in %s", count(countDebs(results), "package"), id)
+	made := map[string]string{} // package name → the project that made it
+	for _, res := range results {
+		for _, d := range res.debs {
+			if other, ok := made[d.Name]; ok {
+				return fmt.Errorf("nothing recorded in %s: package %s is made by both project %s and project %s; a stack holds one version of each package", id, d.Name, other, res.name)
+			}
+			made[d.Name] = res.name
+		}
+	}
 	var pkgs []stackrepo.Package
 	for _, res := range results {
 		for _, d := range res.debs {
 			pkgs = append(pkgs, stackrepo.Package{
 				Name: d.Name, Version: d.Version, Architecture: d.Architecture, Filename: d.Filename,
-				SHA256: d.SHA256, Size: d.Size, Source: res.url, Commit: res.checkout.Commit, Ref: res.checkout.Ref, BuiltOn: res.host,
+				SHA256: d.SHA256, Size: d.Size, Source: remote.RedactPassword(res.url), Commit: res.checkout.Commit, Ref: res.checkout.Ref, BuiltOn: res.host,
 			})
 		}
 	}
 	sort.Slice(pkgs, func(i, j int) bool { return pkgs[i].Name < pkgs[j].Name })
-	res, err := r.Add(id, pkgs, ident)
+	// What stacks record already is on this machine, where builders do not
+	// write: a file they record is never recorded with other contents
+	// (one a build replaced in the debs path, or a reuse of one).
+	if err := r.CheckFiles(pkgs); err != nil {
+		return fmt.Errorf("nothing recorded in %s: %w", id, err)
+	}
+	if sigCtx.Err() != nil {
+		return interrupted(sigCtx, sigCtx.Err())
+	}
+
+	// Once started, the record is not stopped by Ctrl-C: it is one git ref
+	// transaction, which completes or changes nothing, and is reported.
+	a.info("==> record %s in %s", count(countDebs(results), "package"), id)
+	res, err := r.AddIfUnchanged(id, before, pkgs, ident)
 	if err != nil {
 		return fmt.Errorf("built, but not recorded: %w", err)
+	}
+	recorded = true
+	for _, q := range results {
+		if q.built == nil {
+			continue
+		}
+		if err := q.built.Keep(); err != nil {
+			a.infoLocked(mu, "warning: %s: recorded, but: %v (the .debs stay in the debs path; the next build of this commit may not be reused)", q.name, err)
+		}
 	}
 	if o.json {
 		return a.printJSON(map[string]any{"stack": id.String(), "commit": res.Commit.String(), "unchanged": res.Unchanged, "packages": pkgs})
@@ -154,6 +208,19 @@ func (a *app) runQuick(names []string, o quickOptions) error {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", p.Name, p.Version, p.Architecture, p.Commit[:12], p.BuiltOn)
 	}
 	return w.Flush()
+}
+
+// undoBuilds takes back the .debs the builds of results put into the
+// debs paths, when nothing records them.
+func (a *app) undoBuilds(mu *sync.Mutex, results []quickResult) {
+	for _, q := range results {
+		if q.built == nil {
+			continue
+		}
+		if err := q.built.Undo(); err != nil {
+			a.infoLocked(mu, "warning: %s: the .debs its build put into the debs path could not be taken back: %v", q.name, err)
+		}
+	}
 }
 
 func countDebs(results []quickResult) int {
@@ -210,11 +277,13 @@ func (a *app) quickOne(ctx context.Context, conns *connections, mu *sync.Mutex, 
 	const attempts = 3
 	for attempt := 1; ; attempt++ {
 		a.infoLocked(mu, "==> prepare %s on %s", p.name, ex.Host())
+		a.forgetPrepared(ex.Host(), a.hostPath("workdir"), p.name)
 		res.checkout, err = remote.Prepare(ctx, ex, a.hostPath("workdir"), p.name, p.url, p.ref, a.settings.get("baseVersion").Value, log)
 		if err != nil {
 			res.err = err
 			return res
 		}
+		a.savePrepared(ex.Host(), a.hostPath("workdir"), res.checkout)
 		req := a.buildRequest(p.name, a.hostPath("debsPath"), p.missile)
 		fillVersions(&req.Versions, res.checkout.Version)
 		req.Commit = res.checkout.Commit
@@ -222,7 +291,7 @@ func (a *app) quickOne(ctx context.Context, conns *connections, mu *sync.Mutex, 
 		var built *remote.BuildResult
 		built, res.err = remote.Build(ctx, ex, req, log)
 		if res.err == nil {
-			res.debs = built.Debs
+			res.debs, res.built = built.Debs, built
 			if built.Reused {
 				a.infoLocked(mu, "==> %s: reused %s built before from commit %s with the same settings", p.name, count(len(built.Debs), "package"), res.checkout.Commit[:12])
 			}

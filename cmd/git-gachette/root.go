@@ -74,15 +74,19 @@ type app struct {
 	// writeNote names the stacks repository after a write, when it is
 	// not the repository the user stands in.
 	writeNote string
+	// signals are SIGINT and SIGTERM, caught from the start (nil when
+	// not run through Main).
+	signals *signals
 }
 
 // Main runs git-gachette with args and returns the process exit code. It is
 // the only entry point; main exits with what it returns.
 func Main(args []string) int {
+	sigs := catchSignals()
 	// Data goes out in one write at the end (a stack of 200 stanzas is one
 	// write, not 400); messages on stderr stay unbuffered.
 	out := bufio.NewWriterSize(os.Stdout, 64<<10)
-	a := &app{stdout: out, stderr: os.Stderr, env: os.Getenv}
+	a := &app{stdout: out, stderr: os.Stderr, env: os.Getenv, signals: sigs}
 	code := a.run(args)
 	if err := out.Flush(); err != nil && code == 0 {
 		fmt.Fprintf(os.Stderr, "git-gachette: writing the output: %v\n", err)
@@ -97,6 +101,11 @@ func (a *app) run(args []string) int {
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	err := root.Execute()
+	if a.signals != nil && a.signals.pending() {
+		// a signal before the command was known (or none ran)
+		fmt.Fprintln(a.stderr, "git-gachette: interrupted")
+		return exitInterrupted
+	}
 	if err == nil {
 		if a.writeNote != "" {
 			a.info("%s", a.writeNote)
@@ -159,6 +168,11 @@ Run it as "git gachette <command>" once git-gachette is on your PATH.`,
 	}
 	root.SetVersionTemplate("git-gachette {{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
+	root.PersistentPreRun = func(cmd *cobra.Command, args []string) {
+		if a.signals != nil {
+			a.signals.decide(cmd.Name())
+		}
+	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.flags.stacks, "stacks", "", "stacks repository (default: gachette.stacks, else the repository you stand in)")
 	pf.StringVarP(&a.flags.domain, "domain", "d", "", "domain of the stacks (default: gachette.domain, else main)")

@@ -33,6 +33,7 @@ var knownSettings = []setting{
 	{key: "baseVersion", def: "0.0.1", help: "package version base when a project has no version tag"},
 	{key: "forwardAgent", flag: "forward-agent", def: "false", help: "forward the ssh agent to the build host", isBool: true},
 	{key: "buildTimeout", def: "", help: "stop a build that runs longer than this (45m, 2h); empty: no limit"},
+	{key: "buildUser", def: "", help: "run the builder as this user on the build host (sudo -n -u USER), apart from the SSH user; empty: as the SSH user"},
 }
 
 // envName is GACHETTE_ and the key in upper snake case (debsPath → DEBS_PATH).

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // Git runs git commands, in one repository when GitDir is set.
@@ -177,6 +178,10 @@ func (g *Git) UpdateRefs(ctx context.Context, msg string, updates []RefUpdate) e
 	// 10,000-ref transaction.
 	cmd := g.Command(ctx, append([]string{"-c", "core.warnAmbiguousRefs=false"}, args...)...)
 	cmd.Env = append(cmd.Env, "LC_ALL=C", "LANGUAGE=")
+	// In a process group of its own: the terminal's Ctrl-C (sent to the
+	// foreground group) does not kill the transaction half-way; it
+	// completes, or changes nothing.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Stdin = &in
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout = &stdout
