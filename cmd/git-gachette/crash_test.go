@@ -52,7 +52,7 @@ func cmdCrash(ts *testscript.TestScript, neg bool, args []string) {
 	if err != nil {
 		ts.Fatalf("git-gachette is not on the script's PATH: %v", err)
 	}
-	env := []string{"HOME=" + ts.Getenv("HOME"), "PATH=" + ts.Getenv("PATH"), "GIT_CONFIG_NOSYSTEM=1", "GACHETTE_STACKS=" + stacks}
+	env := []string{"HOME=" + ts.Getenv("HOME"), "PATH=" + ts.Getenv("PATH"), "GIT_CONFIG_NOSYSTEM=1", "GORACE=" + raceOptions(), "GACHETTE_STACKS=" + stacks}
 	run := func(op crashOp) *exec.Cmd {
 		cmd := exec.Command(bin, append([]string{"-q"}, op.args...)...)
 		cmd.Env, cmd.Dir = env, stacks

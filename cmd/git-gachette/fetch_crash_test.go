@@ -36,7 +36,7 @@ func cmdCrashFetch(ts *testscript.TestScript, neg bool, args []string) {
 	if err != nil {
 		ts.Fatalf("git-gachette is not on the script's PATH: %v", err)
 	}
-	env := []string{"HOME=" + ts.Getenv("HOME"), "PATH=" + ts.Getenv("PATH"), "GIT_CONFIG_NOSYSTEM=1"}
+	env := []string{"HOME=" + ts.Getenv("HOME"), "PATH=" + ts.Getenv("PATH"), "GIT_CONFIG_NOSYSTEM=1", "GORACE=" + raceOptions()}
 	gachette := func(stacks string, args ...string) *exec.Cmd {
 		cmd := exec.Command(bin, append([]string{"-q", "--stacks", stacks}, args...)...)
 		cmd.Env, cmd.Dir = env, stacks

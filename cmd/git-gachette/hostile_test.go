@@ -176,7 +176,7 @@ func TestHostileInputs(t *testing.T) {
 	wd := filepath.Join(dir, "wd")
 	os.MkdirAll(home, 0o755)
 	os.WriteFile(filepath.Join(home, ".gitconfig"), []byte("[user]\n\tname = R\n\temail = r@example.com\n[gachette \"project.app\"]\n\turl = /srv/app.git\n"), 0o644)
-	env := []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "GIT_CONFIG_NOSYSTEM=1", "GACHETTE_STACKS=" + stacks,
+	env := []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "GIT_CONFIG_NOSYSTEM=1", "GORACE=" + raceOptions(), "GACHETTE_STACKS=" + stacks,
 		"GACHETTE_WORKDIR=" + wd, "GACHETTE_DEBS_PATH=" + filepath.Join(dir, "debs")}
 	run := func(extra []string, args ...string) (string, int) {
 		cmd := exec.Command(bin, args...)

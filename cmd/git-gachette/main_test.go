@@ -13,6 +13,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// Every git-gachette the tests run is this test binary; under -race it
+	// would sleep a second before exiting (GORACE's atexit_sleep_ms): the
+	// suite ran ~8 minutes of which most was that sleep.
+	os.Setenv("GORACE", raceOptions())
 	testscript.Main(m, map[string]func(){
 		"git-gachette": func() { os.Exit(Main(os.Args[1:])) },
 	})
@@ -66,6 +70,7 @@ func setupScriptEnv(env *testscript.Env) error {
 	env.Setenv("HOME", home)
 	env.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
 	env.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+	env.Setenv("GORACE", raceOptions())
 	// the trebuchet stand-in, and the repository root for fixtures
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
@@ -171,4 +176,11 @@ func cmdSameCommit(ts *testscript.TestScript, neg bool, args []string) {
 	if (got[0] == got[1]) == neg {
 		ts.Fatalf("%s is %s and %s is %s", args[0], got[0], args[1], got[1])
 	}
+}
+
+// raceOptions is GORACE for the git-gachette processes the tests start:
+// the caller's options, and no sleep at exit (a race is still reported,
+// and fails the run with exit status 66).
+func raceOptions() string {
+	return strings.TrimSpace(os.Getenv("GORACE") + " atexit_sleep_ms=0")
 }

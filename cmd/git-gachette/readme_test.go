@@ -38,7 +38,7 @@ func TestReadmeBlocks(t *testing.T) {
 			}
 			cmd := exec.Command("bash", "-e", "-c", block)
 			cmd.Dir = dir
-			cmd.Env = []string{"HOME=" + home, "TMPDIR=" + tmp, "PATH=" + os.Getenv("PATH"), "GIT_CONFIG_NOSYSTEM=1", "LC_ALL=C"}
+			cmd.Env = []string{"HOME=" + home, "TMPDIR=" + tmp, "PATH=" + os.Getenv("PATH"), "GIT_CONFIG_NOSYSTEM=1", "GORACE=" + raceOptions(), "LC_ALL=C"}
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("the block under %q failed: %v\n%s", c.heading, err, out)
