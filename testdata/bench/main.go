@@ -44,6 +44,8 @@ var (
 	runs      = flag.Int("runs", 15, "timed runs of each command (after one warm-up run)")
 	only      = flag.String("only", "", "run only these figures, comma-separated: stacks, aptly, quick, prepare, pushfetch (default: all)")
 	sizesFlag = flag.String("sizes", "100,10000,100000", "the stacks fixtures of the stacks section, by number of stacks")
+	binDir    = flag.String("bindir", "", "measure the git-gachette (and git-gachette-full) already built in this directory, e.g. an earlier version's, instead of building them")
+	fsckMax   = flag.Int("fsckmax", 100000, "measure fsck at the fixtures of at most this many stacks")
 )
 
 // want reports whether the figures of section are to be measured.
@@ -110,6 +112,13 @@ func run() error {
 	step("building git-gachette and git-gachette-full")
 	if err := x.build(); err != nil {
 		return err
+	}
+	if *binDir != "" {
+		for _, prog := range []string{"git-gachette", "git-gachette-full"} {
+			if err := copyFile(filepath.Join(*binDir, prog), filepath.Join(filepath.Dir(x.bin), prog)); err != nil && prog == "git-gachette" {
+				return err
+			}
+		}
 	}
 	if err := os.MkdirAll(x.home, 0o755); err != nil {
 		return err
@@ -340,7 +349,7 @@ func (x *b) stacks(sizes []int, fixtures map[int]string) error {
 		f.add = addO
 		f.rss["add"] = addO.rss
 		x.addRow(label("add vs hash-object, mktree ×2, commit-tree, tag -a, update-ref"), addO, addR, 0.5, addNote)
-		if n >= 10000 {
+		if n >= 10000 && n <= *fsckMax {
 			saved := *runs
 			if n >= 100000 {
 				*runs = min(*runs, 7) // git fsck takes seconds
