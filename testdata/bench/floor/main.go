@@ -1,12 +1,14 @@
-// Command floor does the object reads of stack show, diff and log and
-// writes their output, and nothing else: no git, no cached answer of
-// git's, no command line but its own. The benchmark runs it beside
-// git-gachette and C git: what a Go program pays for the work itself, the
-// floor of git-gachette's figures on this machine.
+// Command floor does the work of stack show, diff, log and add and writes
+// their output, and nothing else: no cached answer of git's, no identity
+// asked, no command line but its own (add still runs git update-ref: the
+// refs are git's to write). The benchmark runs it beside git-gachette and
+// C git: what a Go program pays for the work itself, the floor of
+// git-gachette's figures on this machine.
 //
 //	floor show GITDIR DOMAIN/STACK
 //	floor diff GITDIR DOMAIN/A DOMAIN/B
 //	floor log GITDIR DOMAIN/STACK N
+//	floor add GITDIR DOMAIN/STACK NAME VERSION FILE
 package main
 
 import (
@@ -14,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/ops-hero/git-gachette/internal/fast"
 	"github.com/ops-hero/git-gachette/stackrepo"
@@ -73,6 +76,17 @@ func run(args []string) error {
 			return err
 		}
 		fast.WriteLog(out, entries)
+	case "add":
+		if len(args) < 6 {
+			return fmt.Errorf("usage: floor add GITDIR STACK NAME VERSION FILE")
+		}
+		who := stackrepo.Signature{Name: "Bench", Email: "bench@example.com", When: time.Now()}
+		res, err := r.Add(id(args[2]), []stackrepo.Package{{Name: args[3], Version: args[4], Filename: args[5]}},
+			stackrepo.Identity{Author: who, Committer: who})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(os.Stderr, fast.ResultLine(res))
 	}
 	return nil
 }
