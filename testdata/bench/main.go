@@ -1,7 +1,7 @@
 // Command bench measures git-gachette against its references, side by side
 // in one run, and prints the table of its targets: figure, reference,
 // ratio, target, met, and for each target not met the figures of the run
-// that say why. It builds git-gachette and git-gachette-full (copied into
+// that say why. It builds git-gachette (copied into
 // place: a fresh go build output pays extra page-cache faults), the
 // stacks fixtures (100, 10,000 and 100,000 stacks of 200 packages, cached
 // in $TMPDIR), an aptly database, a real sshd on 127.0.0.1 and a project
@@ -44,7 +44,7 @@ var (
 	runs      = flag.Int("runs", 15, "timed runs of each command (after one warm-up run)")
 	only      = flag.String("only", "", "run only these figures, comma-separated: stacks, aptly, quick, prepare, pushfetch (default: all)")
 	sizesFlag = flag.String("sizes", "100,10000,100000", "the stacks fixtures of the stacks section, by number of stacks")
-	binDir    = flag.String("bindir", "", "measure the git-gachette (and git-gachette-full) already built in this directory, e.g. an earlier version's, instead of building them")
+	binDir    = flag.String("bindir", "", "measure the git-gachette already built in this directory, e.g. an earlier version's, instead of building them")
 	fsckMax   = flag.Int("fsckmax", 100000, "measure fsck at the fixtures of at most this many stacks")
 )
 
@@ -110,15 +110,13 @@ func run() error {
 	}
 	defer os.RemoveAll(tmp)
 	x := &b{tmp: tmp, bin: filepath.Join(tmp, "bin", "git-gachette"), home: filepath.Join(tmp, "home")}
-	step("building git-gachette and git-gachette-full")
+	step("building git-gachette")
 	if err := x.build(); err != nil {
 		return err
 	}
 	if *binDir != "" {
-		for _, prog := range []string{"git-gachette", "git-gachette-full"} {
-			if err := copyFile(filepath.Join(*binDir, prog), filepath.Join(filepath.Dir(x.bin), prog)); err != nil && prog == "git-gachette" {
-				return err
-			}
+		if err := copyFile(filepath.Join(*binDir, "git-gachette"), x.bin); err != nil {
+			return err
 		}
 	}
 	if err := os.MkdirAll(x.home, 0o755); err != nil {
@@ -1028,12 +1026,12 @@ func instr(n int64) string {
 	return fmt.Sprintf("%.2f M instructions", float64(n)/1e6)
 }
 
-// build builds git-gachette and git-gachette-full as the README installs
+// build builds git-gachette as the README installs
 // them, and the floor program, and copies them into place.
 func (x *b) build() error {
 	out := filepath.Join(x.tmp, "build")
 	x.floor = filepath.Join(x.tmp, "floor", "floor")
-	for _, prog := range []string{"git-gachette", "git-gachette-full", "floor"} {
+	for _, prog := range []string{"git-gachette", "floor"} {
 		pkg, to := "./cmd/"+prog, filepath.Join(filepath.Dir(x.bin), prog)
 		if prog == "floor" {
 			pkg, to = "./testdata/bench/floor", x.floor

@@ -18,7 +18,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/ops-hero/git-gachette/internal/fast"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
 	"github.com/ops-hero/git-gachette/stackrepo"
 	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
 )
@@ -54,7 +55,12 @@ func run(args []string) error {
 		if err != nil {
 			return err
 		}
-		return fast.WriteShow(out, "control", pkgs)
+		for i, p := range pkgs {
+			if i > 0 {
+				out.WriteByte('\n')
+			}
+			out.Write(p.Stanza())
+		}
 	case "diff":
 		a, err := r.Stack(id(args[2]))
 		if err != nil {
@@ -68,25 +74,37 @@ func run(args []string) error {
 		if err != nil {
 			return err
 		}
-		fast.WriteDiff(out, d)
+		for _, p := range d.Added {
+			fmt.Fprintf(out, "+ %s %s\n", p.Name, p.Version)
+		}
+		for _, p := range d.Removed {
+			fmt.Fprintf(out, "- %s %s\n", p.Name, p.Version)
+		}
+		for _, cs := range [][]stackrepo.VersionChange{d.Upgraded, d.Downgraded, d.Changed} {
+			for _, c := range cs {
+				fmt.Fprintf(out, "~ %s %s -> %s\n", c.Name, c.From.Version, c.To.Version)
+			}
+		}
 	case "log":
 		n, _ := strconv.Atoi(args[3])
 		entries, err := r.Log(id(args[2]), n)
 		if err != nil {
 			return err
 		}
-		fast.WriteLog(out, entries)
+		for _, e := range entries {
+			fmt.Fprintf(out, "%s %s %s %s\n", e.Commit.String()[:12], e.Date.Format("2006-01-02 15:04"), e.Author, e.Subject)
+		}
 	case "add":
 		if len(args) < 6 {
 			return fmt.Errorf("usage: floor add GITDIR STACK NAME VERSION FILE")
 		}
-		who := stackrepo.Signature{Name: "Bench", Email: "bench@example.com", When: time.Now()}
+		who := object.Signature{Name: "Bench", Email: "bench@example.com", When: time.Now()}
 		res, err := r.Add(id(args[2]), []stackrepo.Package{{Name: args[3], Version: args[4], Filename: args[5]}},
 			stackrepo.Identity{Author: who, Committer: who})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintln(os.Stderr, fast.ResultLine(res))
+		fmt.Fprintln(os.Stderr, res.Subject)
 	}
 	return nil
 }
