@@ -3,10 +3,12 @@ package stackrepo
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -273,6 +275,59 @@ func TestPackedRefsEach(t *testing.T) {
 			t.Errorf("header %q: %v", header, got)
 		}
 	}
+}
+
+// TestPackedRefsBisection: in a sorted packed-refs file every ref is found
+// by bisection (peeled lines skipped), and names between, before and after
+// the refs are not.
+func TestPackedRefsBisection(t *testing.T) {
+	var names []string
+	for i := 0; i < 300; i++ {
+		names = append(names, fmt.Sprintf("refs/tags/main/%03d", i))
+	}
+	names = append(names, "refs/heads/main", "refs/remotes/origin/main")
+	sort.Strings(names)
+	hashOf := func(i int) string { return fmt.Sprintf("%040x", i+1) }
+	for _, peeled := range []bool{false, true} {
+		var b strings.Builder
+		b.WriteString("# pack-refs with: peeled fully-peeled sorted \n")
+		for i, n := range names {
+			b.WriteString(hashOf(i) + " " + n + "\n")
+			if peeled && i%3 == 0 {
+				b.WriteString("^" + strings.Repeat("f", 40) + "\n")
+			}
+		}
+		p := packedRefs{data: []byte(b.String())}
+		for i, n := range names {
+			if h, ok := p.lookup(n); !ok || h.String() != hashOf(i) {
+				t.Errorf("peeled %v: %s: %s %v", peeled, n, h, ok)
+			}
+			for _, miss := range []string{n + "0", n[:len(n)-1], n + "/x"} {
+				if _, ok := p.lookup(miss); ok && !contains(names, miss) {
+					t.Errorf("peeled %v: %s found", peeled, miss)
+				}
+			}
+		}
+		for _, miss := range []string{"", "a", "refs/", "refs/zzz", "zzz"} {
+			if _, ok := p.lookup(miss); ok {
+				t.Errorf("peeled %v: %q found", peeled, miss)
+			}
+		}
+		var got []string
+		p.each("refs/tags/main/1", func(n string, _ plumbing.Hash) { got = append(got, n) })
+		if len(got) != 100 || got[0] != "refs/tags/main/100" || got[99] != "refs/tags/main/199" {
+			t.Errorf("peeled %v: each: %d refs %v", peeled, len(got), got)
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
 
 // TestWritesAreGitTransactions: a stack write is one git ref transaction,
