@@ -330,21 +330,19 @@ func (p packedRefs) each(prefix string, fn func(name string, h plumbing.Hash)) {
 // List returns the references under prefix (a full name prefix such as
 // "refs/tags/main/"), loose ones overriding packed ones, sorted by name.
 func (f *fileRefs) List(prefix string) ([]Ref, error) {
-	p, err := f.readPacked()
-	if err != nil {
-		return nil, err
-	}
-	var refs []Ref
-	p.each(prefix, func(name string, h plumbing.Hash) { refs = append(refs, Ref{Name: name, Hash: h}) })
-	p.release()
-	// Loose references (usually few) override packed ones.
+	// Loose references first, then packed-refs, as git does
+	// (files_ref_iterator_begin): git pack-refs writes the new packed-refs
+	// before it deletes the loose files, so a loose ref that vanishes
+	// between the directory listing and its read is in the packed-refs
+	// read after it. Read the other way round, a concurrent pack-refs
+	// could hide a ref, or fail the listing.
 	loose := map[string]plumbing.Hash{}
 	base := prefix
 	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
 		base = prefix[:i]
 	}
 	root := f.path(base)
-	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) {
 				return nil
@@ -364,6 +362,9 @@ func (f *fileRefs) List(prefix string) ([]Ref, error) {
 		}
 		b, err := os.ReadFile(path)
 		if err != nil {
+			if errors.Is(err, os.ErrNotExist) || isDirErr(err) {
+				return nil // packed (or deleted) since the listing: see above
+			}
 			return fmt.Errorf("read %s: %w", name, err)
 		}
 		h, err := parseLoose(name, b)
@@ -376,6 +377,14 @@ func (f *fileRefs) List(prefix string) ([]Ref, error) {
 	if err != nil {
 		return nil, err
 	}
+	p, err := f.readPacked()
+	if err != nil {
+		return nil, err
+	}
+	var refs []Ref
+	p.each(prefix, func(name string, h plumbing.Hash) { refs = append(refs, Ref{Name: name, Hash: h}) })
+	p.release()
+	// Loose references (usually few) override packed ones.
 	if len(loose) > 0 {
 		for i := range refs {
 			if h, ok := loose[refs[i].Name]; ok {

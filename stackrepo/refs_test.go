@@ -475,3 +475,29 @@ func TestGitWaitsForOurs(t *testing.T) {
 	}
 	assertNoLocks(t, dir)
 }
+
+// TestListLooseRefVanishes: a loose ref the directory listing names but
+// that is gone when read (git pack-refs moved it to packed-refs in
+// between; a dangling symlink stands in for it here) is taken from
+// packed-refs, as git does, instead of failing the listing.
+func TestListLooseRefVanishes(t *testing.T) {
+	dir := t.TempDir()
+	a, b := strings.Repeat("a", 40), strings.Repeat("b", 40)
+	if err := os.WriteFile(filepath.Join(dir, "packed-refs"), []byte("# pack-refs with: peeled fully-peeled sorted \n"+
+		a+" refs/tags/main/1\n"+b+" refs/tags/main/2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "refs", "tags", "main"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "gone"), filepath.Join(dir, "refs", "tags", "main", "2")); err != nil {
+		t.Fatal(err)
+	}
+	refs, err := newFileRefs(dir, nil).List("refs/tags/main/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(refs) != 2 || refs[0].Hash.String() != a || refs[1].Name != "refs/tags/main/2" || refs[1].Hash.String() != b {
+		t.Fatalf("%+v", refs)
+	}
+}
