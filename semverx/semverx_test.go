@@ -118,7 +118,7 @@ func TestPlainVersionMatchesLibrary(t *testing.T) {
 // against the library's precedence on random mixes of names.
 func TestNewestFirstMatchesLibrary(t *testing.T) {
 	pool := []string{"1", "2", "10", "1.2", "1.10", "1.2.0", "v1.2.0", "1.2.3-rc1", "1.2.3", "1.2.3+b", "2.0.0-alpha", "v3",
-		"foo", "bar", "01", "1.2.3.4", "124", "123", "0.0.1"}
+		"foo", "bar", "01", "1.2.3.4", "124", "123", "0.0.1", "2097152", "2097151", "1.2097152.0", "4000000000"}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for round := 0; round < 500; round++ {
 		names := make([]string, 1+rng.IntN(12))

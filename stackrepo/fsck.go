@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // Problem is one thing Fsck found wrong, with the stack (or ref) it is in.
@@ -45,6 +47,7 @@ func (r *Repo) Fsck(domains ...string) (*FsckReport, error) {
 	}
 	rep := &FsckReport{Problems: []Problem{}}
 	seen := map[string]bool{}
+	cache := newFsckCache()
 	for _, ref := range refs {
 		rest := strings.TrimPrefix(ref.Name, "refs/tags/")
 		d, n, ok := strings.Cut(rest, "/")
@@ -68,7 +71,13 @@ func (r *Repo) Fsck(domains ...string) (*FsckReport, error) {
 		}
 		rep.Stacks++
 		id := StackID{Domain: d, Name: n}
-		count, problems := r.checkStack(id)
+		// The tag is the listing's: looking each stack's ref up again
+		// made fsck quadratic in the number of stacks.
+		if count, ok := r.quickCheck(id, ref.Hash, cache); ok && fsckQuick {
+			rep.Packages += count
+			continue
+		}
+		count, problems := r.checkStack(id, ref.Hash)
 		rep.Packages += count
 		for _, p := range problems {
 			rep.add(id.String(), p)
@@ -86,12 +95,124 @@ func (rep *FsckReport) add(where, problem string) {
 	rep.Problems = append(rep.Problems, Problem{Where: where, Problem: problem})
 }
 
-// checkStack returns the number of packages of one stack and what is
-// wrong with it, each problem without the "stack <id>: " prefix of the
-// read errors.
-func (r *Repo) checkStack(id StackID) (int, []string) {
+// fsckQuick turns quickCheck on (tests compare with it off).
+var fsckQuick = true
+
+// fsckCache keeps what quickCheck verified, so that what stacks share is
+// checked once: a packages tree (its number of entries), a stanza (the
+// file name it was verified under), a file name. Stacks made from one
+// another share all but a few stanzas: at 10,000 stacks of 200 packages,
+// 2 million stanzas are read where about 10,000 are distinct.
+type fsckCache struct {
+	trees map[plumbing.Hash]int
+	blobs map[plumbing.Hash]string
+	names map[string]bool
+	// last is the last packages tree verified: the next stack's is
+	// usually the same but for an entry or two, and an entry identical to
+	// the one at the same place in it needs no look-up.
+	last []object.TreeEntry
+}
+
+func newFsckCache() *fsckCache {
+	return &fsckCache{trees: map[plumbing.Hash]int{}, blobs: map[plumbing.Hash]string{}, names: map[string]bool{}}
+}
+
+// quickCheck says whether stack id, whose tag is tagHash, is well formed,
+// and how many packages it has, checking what checkStack checks but
+// nothing twice (see fsckCache). It only says yes or no: when anything is
+// wrong (or it cannot tell, as in a partial clone, where missing objects
+// are fetched), checkStack says what.
+func (r *Repo) quickCheck(id StackID, tagHash plumbing.Hash, c *fsckCache) (int, bool) {
+	if len(r.promisors) > 0 {
+		return 0, false
+	}
+	o, err := r.readTyped(tagHash, plumbing.TagObject)
+	if err != nil {
+		return 0, false
+	}
+	tag, err := object.DecodeTag(r.st, o)
+	if err != nil || tag.TargetType != plumbing.CommitObject {
+		return 0, false
+	}
+	commit, err := r.readCommit(tag.Target)
+	if err != nil {
+		return 0, false
+	}
+	tr := trailers(commit.Message)
+	if tr["Gachette-Format"] != FormatVersion || tr["Gachette-Stack"] != id.String() {
+		return 0, false
+	}
+	root, err := r.readTree(commit.TreeHash)
+	if err != nil {
+		return 0, false
+	}
+	count := 0
+	for _, e := range root.Entries {
+		if e.Name != packagesDir {
+			continue
+		}
+		if e.Mode != filemode.Dir {
+			return 0, false
+		}
+		n, ok := r.quickTree(e.Hash, c)
+		if !ok {
+			return 0, false
+		}
+		count = n
+	}
+	return count, true
+}
+
+// quickTree checks a packages tree as stackAt and readPackage do: entries
+// that are regular files with package names, each a stanza that parses
+// and names its file.
+func (r *Repo) quickTree(h plumbing.Hash, c *fsckCache) (int, bool) {
+	if n, ok := c.trees[h]; ok {
+		return n, true
+	}
+	t, err := r.readTree(h)
+	if err != nil {
+		return 0, false
+	}
+	for i, e := range t.Entries {
+		if i < len(c.last) && c.last[i] == e {
+			continue // verified in the last tree
+		}
+		if e.Mode != filemode.Regular {
+			return 0, false
+		}
+		ok, known := c.names[e.Name]
+		if !known {
+			ok = checkPackageName(e.Name) == nil
+			c.names[e.Name] = ok
+		}
+		if !ok {
+			return 0, false
+		}
+		if name, ok := c.blobs[e.Hash]; ok && name == e.Name {
+			continue
+		}
+		stanza, err := r.readBlob(e.Hash)
+		if err != nil {
+			return 0, false
+		}
+		p, err := ParseStanza(stanza)
+		if err != nil || p.Name != e.Name {
+			return 0, false
+		}
+		c.blobs[e.Hash] = e.Name
+	}
+	c.trees[h] = len(t.Entries)
+	c.last = t.Entries
+	return len(t.Entries), true
+}
+
+// checkStack returns the number of packages of one stack, whose tag is
+// tagHash, and what is wrong with it, each problem without the
+// "stack <id>: " prefix of the read errors.
+func (r *Repo) checkStack(id StackID, tagHash plumbing.Hash) (int, []string) {
 	trim := func(err error) string { return strings.TrimPrefix(err.Error(), "stack "+id.String()+": ") }
-	s, err := r.Stack(id)
+	s, err := r.stackOfTag(id, tagHash)
 	if err != nil {
 		return 0, []string{trim(err)}
 	}

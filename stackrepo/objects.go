@@ -296,14 +296,21 @@ func (o *objectReader) inflate(r io.Reader, size int64) ([]byte, error) {
 	return data, nil
 }
 
-// packIndex is a pack's version-2 .idx, mapped into memory, and its .pack.
+// packIndex is a pack's version-2 .idx and its .pack, both mapped into
+// memory: reading an entry from the mapping costs no system call and no
+// buffer (a 4 KiB bufio.Reader and a pread per object before: show -1.2 ms,
+// -220 page faults, in issue 13).
 type packIndex struct {
 	packPath string
 	idx      []byte
 	unmap    func()
-	pack     *os.File
-	count    int
-	mtime    int64
+	// data is the mapped .pack; pack is the open .pack where it could not
+	// be mapped.
+	data      []byte
+	unmapPack func()
+	pack      *os.File
+	count     int
+	mtime     int64
 }
 
 func openPackIndex(path string) (*packIndex, error) {
@@ -335,10 +342,19 @@ func openPackIndex(path string) (*packIndex, error) {
 		p.close()
 		return nil, fmt.Errorf("%s: truncated pack index", path)
 	}
-	if p.pack, err = os.Open(p.packPath); err != nil {
+	pf, err := os.Open(p.packPath)
+	if err != nil {
 		p.close()
 		return nil, err
 	}
+	if pst, err := pf.Stat(); err == nil && pst.Size() > 0 && int64(int(pst.Size())) == pst.Size() {
+		if data, err := syscall.Mmap(int(pf.Fd()), 0, int(pst.Size()), syscall.PROT_READ, syscall.MAP_SHARED); err == nil {
+			pf.Close()
+			p.data, p.unmapPack = data, func() { syscall.Munmap(data) }
+			return p, nil
+		}
+	}
+	p.pack = pf
 	return p, nil
 }
 
@@ -346,6 +362,10 @@ func (p *packIndex) close() {
 	if p.unmap != nil {
 		p.unmap()
 		p.unmap = nil
+	}
+	if p.unmapPack != nil {
+		p.unmapPack()
+		p.unmapPack, p.data = nil, nil
 	}
 	if p.pack != nil {
 		p.pack.Close()
@@ -384,7 +404,20 @@ func (p *packIndex) find(h plumbing.Hash) (int64, bool) {
 // entry parses the pack entry header at off and returns a reader of its
 // compressed data.
 func (p *packIndex) entry(off int64) (typ plumbing.ObjectType, size, baseOff int64, baseHash plumbing.Hash, r io.Reader, err error) {
-	br := bufio.NewReaderSize(io.NewSectionReader(p.pack, off, 1<<62), 4096)
+	var br interface {
+		io.Reader
+		io.ByteReader
+	}
+	if p.data != nil {
+		if off < 0 || off >= int64(len(p.data)) {
+			err = fmt.Errorf("offset past the end of the pack")
+			return
+		}
+		// a bytes.Reader is an io.ByteReader: flate reads it directly
+		br = bytes.NewReader(p.data[off:])
+	} else {
+		br = bufio.NewReaderSize(io.NewSectionReader(p.pack, off, 1<<62), 4096)
+	}
 	c, err := br.ReadByte()
 	if err != nil {
 		return

@@ -200,9 +200,83 @@ func (p packedRefs) release() {
 	}
 }
 
-// lookup finds name with one substring search: refnames hold no spaces, so
-// " <name>\n" preceded by 40 hex digits at a line start is exactly its line.
+// body is the records of the file (after its header line), and whether
+// the header says they are sorted: git writes "# pack-refs with: peeled
+// fully-peeled sorted " and, like git, only then is the file searched by
+// bisection.
+func (p packedRefs) body() ([]byte, bool) {
+	data := p.data
+	if !bytes.HasPrefix(data, []byte("# pack-refs with:")) {
+		return data, false
+	}
+	end := bytes.IndexByte(data, '\n')
+	if end < 0 {
+		return nil, false
+	}
+	traits := string(data[len("# pack-refs with:"):end]) + " "
+	return data[end+1:], strings.Contains(traits, " sorted ")
+}
+
+// startOfRecord and endOfRecord are git's find_start_of_record and
+// find_end_of_record (refs/packed-backend.c): a record is a ref's line
+// and the "^<peeled>" line that may follow it.
+func startOfRecord(buf []byte, p int) int {
+	for p > 0 && (buf[p-1] != '\n' || buf[p] == '^') {
+		p--
+	}
+	return p
+}
+
+func endOfRecord(buf []byte, p int) int {
+	for p++; p < len(buf) && (buf[p-1] != '\n' || buf[p] == '^'); p++ {
+	}
+	return p
+}
+
+// recordName is the ref name of the record at rec ("" when the line is
+// not "<40 hex> <name>").
+func recordName(buf []byte, rec int) []byte {
+	line := buf[rec:]
+	if i := bytes.IndexByte(line, '\n'); i >= 0 {
+		line = line[:i]
+	}
+	if len(line) < 42 || line[40] != ' ' {
+		return nil
+	}
+	return line[41:]
+}
+
+// locate is git's find_reference_location: in a sorted file, the offset
+// of the record of name, or (exact false) of the first record after it.
+func locate(buf []byte, name string, exact bool) (int, bool) {
+	lo, hi := 0, len(buf)
+	for lo != hi {
+		mid := lo + (hi-lo)/2
+		rec := startOfRecord(buf, mid)
+		switch c := bytes.Compare(recordName(buf, rec), []byte(name)); {
+		case c < 0:
+			lo = endOfRecord(buf, mid)
+		case c > 0:
+			hi = rec
+		default:
+			return rec, true
+		}
+	}
+	return lo, !exact
+}
+
+// lookup finds name: by bisection in a sorted file, as git does, else
+// with one substring search (refnames hold no spaces, so " <name>\n"
+// preceded by 40 hex digits at a line start is exactly its line).
 func (p packedRefs) lookup(name string) (plumbing.Hash, bool) {
+	buf, sorted := p.body()
+	if sorted {
+		rec, ok := locate(buf, name, true)
+		if !ok || len(buf)-rec < 41 || !isHex(string(buf[rec:rec+40]), 40) {
+			return plumbing.ZeroHash, false
+		}
+		return plumbing.NewHash(string(buf[rec : rec+40])), true
+	}
 	needle := []byte(" " + name + "\n")
 	data := p.data
 	off := 0
@@ -220,26 +294,14 @@ func (p packedRefs) lookup(name string) (plumbing.Hash, bool) {
 	}
 }
 
-// each calls fn for every packed ref whose name starts with prefix. It
-// jumps to the first line naming the prefix; when the file says it is
-// sorted (git writes "# pack-refs with: ... sorted"), the matching lines are
-// contiguous and the scan stops after them.
+// each calls fn for every packed ref whose name starts with prefix. In a
+// sorted file it starts at the first record not before prefix (by
+// bisection) and stops after the last that has it.
 func (p packedRefs) each(prefix string, fn func(name string, h plumbing.Hash)) {
-	data := p.data
-	sorted := false
-	if bytes.HasPrefix(data, []byte("# pack-refs with:")) {
-		end := bytes.IndexByte(data, '\n')
-		if end < 0 {
-			return
-		}
-		sorted = bytes.Contains(data[:end], []byte(" sorted"))
-	}
-	i := bytes.Index(data, []byte(" "+prefix))
-	if i < 0 {
-		return
-	}
-	if start := bytes.LastIndexByte(data[:i], '\n'); start >= 0 {
-		data = data[start+1:]
+	data, sorted := p.body()
+	if sorted {
+		start, _ := locate(data, prefix, false)
+		data = data[start:]
 	}
 	for len(data) > 0 {
 		line := data
@@ -268,21 +330,19 @@ func (p packedRefs) each(prefix string, fn func(name string, h plumbing.Hash)) {
 // List returns the references under prefix (a full name prefix such as
 // "refs/tags/main/"), loose ones overriding packed ones, sorted by name.
 func (f *fileRefs) List(prefix string) ([]Ref, error) {
-	p, err := f.readPacked()
-	if err != nil {
-		return nil, err
-	}
-	var refs []Ref
-	p.each(prefix, func(name string, h plumbing.Hash) { refs = append(refs, Ref{Name: name, Hash: h}) })
-	p.release()
-	// Loose references (usually few) override packed ones.
+	// Loose references first, then packed-refs, as git does
+	// (files_ref_iterator_begin): git pack-refs writes the new packed-refs
+	// before it deletes the loose files, so a loose ref that vanishes
+	// between the directory listing and its read is in the packed-refs
+	// read after it. Read the other way round, a concurrent pack-refs
+	// could hide a ref, or fail the listing.
 	loose := map[string]plumbing.Hash{}
 	base := prefix
 	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
 		base = prefix[:i]
 	}
 	root := f.path(base)
-	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) {
 				return nil
@@ -302,6 +362,9 @@ func (f *fileRefs) List(prefix string) ([]Ref, error) {
 		}
 		b, err := os.ReadFile(path)
 		if err != nil {
+			if errors.Is(err, os.ErrNotExist) || isDirErr(err) {
+				return nil // packed (or deleted) since the listing: see above
+			}
 			return fmt.Errorf("read %s: %w", name, err)
 		}
 		h, err := parseLoose(name, b)
@@ -314,6 +377,14 @@ func (f *fileRefs) List(prefix string) ([]Ref, error) {
 	if err != nil {
 		return nil, err
 	}
+	p, err := f.readPacked()
+	if err != nil {
+		return nil, err
+	}
+	var refs []Ref
+	p.each(prefix, func(name string, h plumbing.Hash) { refs = append(refs, Ref{Name: name, Hash: h}) })
+	p.release()
+	// Loose references (usually few) override packed ones.
 	if len(loose) > 0 {
 		for i := range refs {
 			if h, ok := loose[refs[i].Name]; ok {

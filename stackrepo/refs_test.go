@@ -3,10 +3,12 @@ package stackrepo
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -275,6 +277,59 @@ func TestPackedRefsEach(t *testing.T) {
 	}
 }
 
+// TestPackedRefsBisection: in a sorted packed-refs file every ref is found
+// by bisection (peeled lines skipped), and names between, before and after
+// the refs are not.
+func TestPackedRefsBisection(t *testing.T) {
+	var names []string
+	for i := 0; i < 300; i++ {
+		names = append(names, fmt.Sprintf("refs/tags/main/%03d", i))
+	}
+	names = append(names, "refs/heads/main", "refs/remotes/origin/main")
+	sort.Strings(names)
+	hashOf := func(i int) string { return fmt.Sprintf("%040x", i+1) }
+	for _, peeled := range []bool{false, true} {
+		var b strings.Builder
+		b.WriteString("# pack-refs with: peeled fully-peeled sorted \n")
+		for i, n := range names {
+			b.WriteString(hashOf(i) + " " + n + "\n")
+			if peeled && i%3 == 0 {
+				b.WriteString("^" + strings.Repeat("f", 40) + "\n")
+			}
+		}
+		p := packedRefs{data: []byte(b.String())}
+		for i, n := range names {
+			if h, ok := p.lookup(n); !ok || h.String() != hashOf(i) {
+				t.Errorf("peeled %v: %s: %s %v", peeled, n, h, ok)
+			}
+			for _, miss := range []string{n + "0", n[:len(n)-1], n + "/x"} {
+				if _, ok := p.lookup(miss); ok && !contains(names, miss) {
+					t.Errorf("peeled %v: %s found", peeled, miss)
+				}
+			}
+		}
+		for _, miss := range []string{"", "a", "refs/", "refs/zzz", "zzz"} {
+			if _, ok := p.lookup(miss); ok {
+				t.Errorf("peeled %v: %q found", peeled, miss)
+			}
+		}
+		var got []string
+		p.each("refs/tags/main/1", func(n string, _ plumbing.Hash) { got = append(got, n) })
+		if len(got) != 100 || got[0] != "refs/tags/main/100" || got[99] != "refs/tags/main/199" {
+			t.Errorf("peeled %v: each: %d refs %v", peeled, len(got), got)
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
 // TestWritesAreGitTransactions: a stack write is one git ref transaction,
 // so git's reference-transaction hook sees it and its reflogs record it.
 func TestWritesAreGitTransactions(t *testing.T) {
@@ -419,4 +474,30 @@ func TestGitWaitsForOurs(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertNoLocks(t, dir)
+}
+
+// TestListLooseRefVanishes: a loose ref the directory listing names but
+// that is gone when read (git pack-refs moved it to packed-refs in
+// between; a dangling symlink stands in for it here) is taken from
+// packed-refs, as git does, instead of failing the listing.
+func TestListLooseRefVanishes(t *testing.T) {
+	dir := t.TempDir()
+	a, b := strings.Repeat("a", 40), strings.Repeat("b", 40)
+	if err := os.WriteFile(filepath.Join(dir, "packed-refs"), []byte("# pack-refs with: peeled fully-peeled sorted \n"+
+		a+" refs/tags/main/1\n"+b+" refs/tags/main/2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "refs", "tags", "main"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "gone"), filepath.Join(dir, "refs", "tags", "main", "2")); err != nil {
+		t.Fatal(err)
+	}
+	refs, err := newFileRefs(dir, nil).List("refs/tags/main/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(refs) != 2 || refs[0].Hash.String() != a || refs[1].Name != "refs/tags/main/2" || refs[1].Hash.String() != b {
+		t.Fatalf("%+v", refs)
+	}
 }

@@ -7,6 +7,7 @@
 package stackrepo
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -379,11 +380,31 @@ func (r *Repo) readTyped(h plumbing.Hash, want plumbing.ObjectType) (plumbing.En
 }
 
 func memoryObject(h plumbing.Hash, raw rawObject) plumbing.EncodedObject {
-	mo := &plumbing.MemoryObject{}
-	mo.SetType(raw.typ)
-	mo.SetSize(int64(len(raw.data)))
-	mo.Write(raw.data)
-	return mo
+	return &readObject{h: h, raw: raw}
+}
+
+// readObject is an object read by its id, for go-git's decoders. Unlike
+// plumbing.MemoryObject it keeps that id and the content it was given:
+// DecodeTree, DecodeCommit and DecodeTag ask for Hash(), which
+// MemoryObject computes by hashing the content again (SHA-1 with collision
+// detection: 6% of fsck), after copying it.
+type readObject struct {
+	h   plumbing.Hash
+	raw rawObject
+}
+
+var _ plumbing.EncodedObject = (*readObject)(nil)
+
+func (o *readObject) Hash() plumbing.Hash           { return o.h }
+func (o *readObject) Type() plumbing.ObjectType     { return o.raw.typ }
+func (o *readObject) SetType(t plumbing.ObjectType) { o.raw.typ = t }
+func (o *readObject) Size() int64                   { return int64(len(o.raw.data)) }
+func (o *readObject) SetSize(int64)                 {}
+func (o *readObject) Reader() (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(o.raw.data)), nil
+}
+func (o *readObject) Writer() (io.WriteCloser, error) {
+	return nil, errors.New("an object read from the repository is not written to")
 }
 
 // readBlob returns a blob's content, naming the object on failure.

@@ -101,6 +101,12 @@ func (r *Repo) Stack(id StackID) (*Stack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: %w", id, err)
 	}
+	return r.stackOfTag(id, tagHash)
+}
+
+// stackOfTag reads a stack whose tag is tagHash (as Stack does, without
+// looking its ref up).
+func (r *Repo) stackOfTag(id StackID, tagHash plumbing.Hash) (*Stack, error) {
 	commitHash, err := r.peelTag(id, tagHash)
 	if err != nil {
 		return nil, err

@@ -1,13 +1,17 @@
 // Command bench measures git-gachette against its references, side by side
-// in one run, and prints the table of issue 4's targets: figure, reference,
-// ratio, target, met. It builds git-gachette, the stacks fixtures (100 and
-// 10,000 stacks of 200 packages, cached in $TMPDIR), an aptly database,
-// a real sshd on 127.0.0.1 and a project of 20,000 commits; push and fetch
-// run against a 10,000-stack remote, by path and over ssh://.
+// in one run, and prints the table of its targets: figure, reference,
+// ratio, target, met, and for each target not met the figures of the run
+// that say why. It builds git-gachette (copied into
+// place: a fresh go build output pays extra page-cache faults), the
+// stacks fixtures (100, 10,000 and 100,000 stacks of 200 packages, cached
+// in $TMPDIR), an aptly database, a real sshd on 127.0.0.1 and a project
+// of 20,000 commits; push and fetch run against a 10,000-stack remote, by
+// path and over ssh://.
 //
-//	go run ./testdata/bench                   # 15 runs of each, about 8 minutes
+//	go run ./testdata/bench                   # 15 runs of each, about 35 minutes
 //	go run ./testdata/bench -runs 31
-//	go run ./testdata/bench -only pushfetch   # one section (stacks, aptly, quick, prepare, pushfetch)
+//	go run ./testdata/bench -only stacks      # one section (stacks, aptly, quick, prepare, pushfetch)
+//	go run ./testdata/bench -only stacks -sizes 100,10000   # without the 100,000-stack fixture
 //
 // It needs git, dpkg-deb, aptly, ssh and sshd (apt-get install git
 // dpkg-dev aptly openssh-client openssh-server). It is not a test: CI does
@@ -37,8 +41,11 @@ import (
 )
 
 var (
-	runs = flag.Int("runs", 15, "timed runs of each command (after one warm-up run)")
-	only = flag.String("only", "", "run only these figures, comma-separated: stacks, aptly, quick, prepare, pushfetch (default: all)")
+	runs      = flag.Int("runs", 15, "timed runs of each command (after one warm-up run)")
+	only      = flag.String("only", "", "run only these figures, comma-separated: stacks, aptly, quick, prepare, pushfetch (default: all)")
+	sizesFlag = flag.String("sizes", "100,10000,100000", "the stacks fixtures of the stacks section, by number of stacks")
+	binDir    = flag.String("bindir", "", "measure the git-gachette already built in this directory, e.g. an earlier version's, instead of building them")
+	fsckMax   = flag.Int("fsckmax", 100000, "measure fsck at the fixtures of at most this many stacks")
 )
 
 // want reports whether the figures of section are to be measured.
@@ -65,6 +72,7 @@ func main() {
 // b holds the run's environment.
 type b struct {
 	tmp, bin, home string
+	floor          string // the floor program
 	env            []string
 	rows           []row
 	startup        []startup // start-up costs, for the reasons of targets not met
@@ -76,6 +84,7 @@ type startup struct {
 	name   string
 	wall   time.Duration
 	faults int64
+	instr  int64 // instructions (callgrind), 0 when not counted
 }
 
 // row is one line of the table.
@@ -83,7 +92,10 @@ type row struct {
 	figure, ours, ref string
 	ratio, target     float64
 	note              string
-	o, r              series // the runs, when the row compares two commands
+	o, r              series   // the runs, when the row compares two commands
+	oArgv, rArgv      []string // the commands, to profile when the target is not met
+	floorArgv         []string // the floor program doing the same reads (see testdata/bench/floor)
+	floorRuns         series   // or its runs, measured with the others (add)
 }
 
 func run() error {
@@ -97,10 +109,15 @@ func run() error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	x := &b{tmp: tmp, bin: filepath.Join(tmp, "git-gachette"), home: filepath.Join(tmp, "home")}
+	x := &b{tmp: tmp, bin: filepath.Join(tmp, "bin", "git-gachette"), home: filepath.Join(tmp, "home")}
 	step("building git-gachette")
-	if out, err := exec.Command("go", "build", "-o", x.bin, "./cmd/git-gachette").CombinedOutput(); err != nil {
-		return fmt.Errorf("go build (run this from the repository's top): %v\n%s", err, out)
+	if err := x.build(); err != nil {
+		return err
+	}
+	if *binDir != "" {
+		if err := copyFile(filepath.Join(*binDir, "git-gachette"), x.bin); err != nil {
+			return err
+		}
 	}
 	if err := os.MkdirAll(x.home, 0o755); err != nil {
 		return err
@@ -108,17 +125,35 @@ func run() error {
 	if err := os.WriteFile(filepath.Join(x.home, ".gitconfig"), []byte("[user]\n\tname = Bench\n\temail = bench@example.com\n"), 0o644); err != nil {
 		return err
 	}
+	// git's answers are not kept while a file they depend on is younger
+	// than 2 seconds (gitexec.ProbeCache): measure the steady state
+	time.Sleep(2100 * time.Millisecond)
 	x.env = []string{"HOME=" + x.home, "PATH=" + os.Getenv("PATH"), "LC_ALL=C", "GIT_CONFIG_NOSYSTEM=1"}
 
-	step("fixtures: 100 and 10,000 stacks of 200 packages (cached in " + os.TempDir() + ")")
-	small, err := benchfixture.Path(100)
-	if err != nil {
-		return err
+	var sizes []int
+	for _, f := range strings.Split(*sizesFlag, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 100 {
+			return fmt.Errorf("-sizes %q: each size is a number of stacks, at least 100", *sizesFlag)
+		}
+		sizes = append(sizes, n)
 	}
-	large, err := benchfixture.Path(10000)
-	if err != nil {
-		return err
+	if !want("stacks") {
+		sizes = nil
 	}
+	fixtures := map[int]string{}
+	for _, n := range append(sizes, 10000) {
+		if fixtures[n] != "" || n != 10000 && !want("stacks") {
+			continue
+		}
+		step(fmt.Sprintf("fixture: %d stacks of 200 packages (cached in %s; 100,000 take about 3 minutes to make)", n, os.TempDir()))
+		dir, err := benchfixture.Path(n)
+		if err != nil {
+			return err
+		}
+		fixtures[n] = dir
+	}
+	large := fixtures[10000]
 	if err := x.startups(); err != nil {
 		return err
 	}
@@ -126,7 +161,7 @@ func run() error {
 		name string
 		run  func() error
 	}{
-		{"stacks", func() error { return x.stacks(small, large) }},
+		{"stacks", func() error { return x.stacks(sizes, fixtures) }},
 		{"aptly", func() error { return x.aptly(large) }},
 		{"quick", x.remote},
 		{"prepare", x.prepare20k},
@@ -147,8 +182,9 @@ func step(s string) { fmt.Fprintf(os.Stderr, "== %s\n", s) }
 // sample is one whole-process run.
 type sample struct {
 	wall   time.Duration
-	rss    int64 // bytes
-	faults int64 // page faults, minor and major
+	cpu    time.Duration // user and system
+	rss    int64         // bytes
+	faults int64         // page faults, minor and major
 }
 
 // exe runs argv in env, returning its wall time and peak RSS. okCodes are
@@ -174,7 +210,8 @@ func (x *b) exe(stdin string, argv []string, okCodes ...int) (sample, string, er
 		}
 	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	return sample{wall: wall, rss: ru.Maxrss * 1024, faults: ru.Minflt + ru.Majflt}, out.String(), nil
+	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return sample{wall: wall, cpu: cpu, rss: ru.Maxrss * 1024, faults: ru.Minflt + ru.Majflt}, out.String(), nil
 }
 
 func median(s []time.Duration) time.Duration {
@@ -188,12 +225,14 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Micros
 // series collects the runs of one command.
 type series struct {
 	walls  []time.Duration
+	cpus   []time.Duration
 	faults []time.Duration // page faults, kept as durations to share median
 	rss    int64
 }
 
 func (s *series) add(v sample) {
 	s.walls = append(s.walls, v.wall)
+	s.cpus = append(s.cpus, v.cpu)
 	s.faults = append(s.faults, time.Duration(v.faults))
 	s.rss = max(s.rss, v.rss)
 }
@@ -237,81 +276,153 @@ func (x *b) addRow(figure string, o, r series, target float64, note string) floa
 	return ratio
 }
 
-// stacks: show, add, diff, list against C git, growth and peak RSS.
-func (x *b) stacks(small, large string) error {
+// stacks: issue 13's targets, at every size: show, diff, log, a long
+// lineage, list, add, fsck and version against C git doing the same work;
+// growth from the smallest fixture to the largest; peak RSS at the largest.
+func (x *b) stacks(sizes []int, fixtures map[int]string) error {
+	if len(sizes) == 0 {
+		return nil
+	}
 	g := func(dir string, args ...string) []string { return append([]string{"git", "--git-dir", dir}, args...) }
 	ours := func(dir string, args ...string) []string { return append([]string{x.bin, "--stacks", dir}, args...) }
-	type sizes struct {
-		dir         string
-		mid, a, z   string
-		show, showG series
-		add, addG   series
-		diff, diffG series
-		list, listG series
+	type figures struct {
+		show, diff, add series
+		rss             map[string]int64
 	}
-	var sz [2]*sizes
-	for i, s := range []struct {
-		dir string
-		n   int
-	}{{small, 100}, {large, 10000}} {
-		z := &sizes{dir: s.dir, mid: fmt.Sprintf("main/%d", s.n/2), a: fmt.Sprintf("main/%d", s.n-50), z: fmt.Sprintf("main/%d", s.n)}
-		sz[i] = z
-		step(fmt.Sprintf("%d stacks: show, add, diff, list (%d runs each)", s.n, *runs))
+	all := map[int]*figures{}
+	for _, n := range sizes {
+		dir := fixtures[n]
+		f := &figures{rss: map[string]int64{}}
+		all[n] = f
+		mid, a, z := fmt.Sprintf("main/%d", n/2), fmt.Sprintf("main/%d", n-50), fmt.Sprintf("main/%d", n)
+		label := func(s string) string { return fmt.Sprintf("%s (%s stacks)", s, thousands(n)) }
+		step(fmt.Sprintf("%s stacks: show, diff, log, lineage, list, add, fsck (%d runs each)", thousands(n), *runs))
+		pair := func(figure string, target float64, o, r []string, okCodes ...int) (series, error) {
+			so, sr, err := x.pair(x.cmdOK(o, okCodes...), x.cmdOK(r))
+			if err != nil {
+				return so, err
+			}
+			x.addRow(label(figure), so, sr, target, "")
+			x.rows[len(x.rows)-1].oArgv, x.rows[len(x.rows)-1].rArgv = o, r
+			return so, nil
+		}
+		floor := func(args ...string) { x.rows[len(x.rows)-1].floorArgv = append([]string{x.floor}, args...) }
 		var err error
-		z.show, z.showG, err = x.pair(x.cmd("", ours(s.dir, "stack", "show", z.mid, "--format", "control")...),
-			x.cmd("", g(s.dir, "show", z.mid+":packages/dh-pkg-100")...))
+		if f.show, err = pair("show S --format control vs git grep -h -e '' S -- packages", 1.0,
+			ours(dir, "stack", "show", mid, "--format", "control"), g(dir, "grep", "-h", "-e", "", mid, "--", "packages")); err != nil {
+			return err
+		}
+		floor("show", dir, mid)
+		if f.diff, err = pair("diff A B (50 changes) vs git diff --stat A B", 1.0,
+			ours(dir, "stack", "diff", a, z), g(dir, "diff", "--stat", a, z), 1); err != nil {
+			return err
+		}
+		floor("diff", dir, a, z)
+		log20, err := pair("log S -n 20 vs git log --oneline -20 S", 1.2,
+			ours(dir, "stack", "log", mid, "-n", "20"), g(dir, "log", "--oneline", "-20", mid))
 		if err != nil {
 			return err
 		}
-		z.diff, z.diffG, err = x.pair(func() (sample, error) {
-			v, _, err := x.exe("", ours(s.dir, "stack", "diff", z.a, z.z), 1)
-			return v, err
-		}, x.cmd("", g(s.dir, "diff", "--stat", z.a, z.z)...))
+		floor("log", dir, mid, "20")
+		f.rss["show"], f.rss["diff"], f.rss["log -n 20"] = f.show.rss, f.diff.rss, log20.rss
+		if n >= 1000 {
+			// main/1000's lineage: a create and an add for each of 1,000 stacks
+			lineage, err := pair("log of a 2,000-commit lineage vs git log --oneline", 1.5,
+				ours(dir, "stack", "log", "main/1000"), g(dir, "log", "--oneline", "main/1000"))
+			if err != nil {
+				return err
+			}
+			f.rss["log of 2,000"] = lineage.rss
+		}
+		if n >= 10000 {
+			list, err := pair("list vs git for-each-ref refs/tags/main/", 0.5, ours(dir, "stack", "list"), g(dir, "for-each-ref", "refs/tags/main/"))
+			if err != nil {
+				return err
+			}
+			f.rss["list"] = list.rss
+		}
+		addO, addR, addF, err := x.adds(dir, z)
 		if err != nil {
 			return err
 		}
-		z.list, z.listG, err = x.pair(x.cmd("", ours(s.dir, "stack", "list")...),
-			x.cmd("", g(s.dir, "for-each-ref", "refs/tags/main/")...))
-		if err != nil {
-			return err
-		}
-		if z.add, z.addG, err = x.adds(s.dir, z.z); err != nil {
-			return err
+		f.add = addO
+		f.rss["add"] = addO.rss
+		x.addRow(label("add vs hash-object, mktree ×2, commit-tree, tag -a, update-ref"), addO, addR, 0.5, addNote)
+		x.rows[len(x.rows)-1].floorRuns = addF
+		if n >= 10000 && n <= *fsckMax {
+			saved := *runs
+			if n >= 100000 {
+				*runs = min(*runs, 7) // git fsck takes seconds
+			}
+			_, err := pair("fsck vs git fsck", 1.2, ours(dir, "fsck"), g(dir, "fsck"))
+			*runs = saved
+			if err != nil {
+				return err
+			}
 		}
 	}
-	l, s := sz[1], sz[0]
-	x.addRow("show S --format control vs git show S:packages/one (10k)", l.show, l.showG, 1.0, "")
-	x.addRow("add vs hash-object+mktree×2+commit-tree+tag -a+update-ref (10k)", l.add, l.addG, 0.2, addNote)
-	x.addRow("diff A B (50 changes) vs git diff --stat (10k)", l.diff, l.diffG, 1.0, "")
-	x.addRow("list vs git for-each-ref refs/tags/main/ (10k)", l.list, l.listG, 1.5, "")
-	for _, g := range []struct {
-		name string
-		a, b series
-	}{{"show", l.show, s.show}, {"add", l.add, s.add}, {"diff", l.diff, s.diff}} {
-		x.addRow("growth: "+g.name+" at 10k vs at 100 stacks", g.a, g.b, 1.3, "")
+	step(fmt.Sprintf("version vs git version (%d runs each)", *runs))
+	vo, vr, err := x.pair(x.cmd("", x.bin, "version"), x.cmd("", "git", "version"))
+	if err != nil {
+		return err
 	}
-	for _, m := range []struct {
-		name string
-		s    series
-	}{{"show", l.show}, {"add", l.add}, {"diff", l.diff}, {"list", l.list}} {
-		mib := float64(m.s.rss) / (1 << 20)
-		x.rows = append(x.rows, row{figure: "peak RSS: " + m.name + " (10k)", ours: fmt.Sprintf("%.1f MiB", mib), ref: "64 MiB", ratio: mib / 64, target: 1.0})
+	x.addRow("version vs git version", vo, vr, 1.5, "")
+	x.rows[len(x.rows)-1].oArgv, x.rows[len(x.rows)-1].rArgv = []string{x.bin, "version"}, []string{"git", "version"}
+	small, large := sizes[0], sizes[len(sizes)-1]
+	for _, n := range sizes {
+		small, large = min(small, n), max(large, n)
+	}
+	if small != large {
+		for _, gr := range []struct {
+			name string
+			a, b series
+		}{{"show", all[large].show, all[small].show}, {"diff", all[large].diff, all[small].diff}, {"add", all[large].add, all[small].add}} {
+			x.addRow(fmt.Sprintf("growth: %s at %s vs at %s stacks", gr.name, thousands(large), thousands(small)), gr.a, gr.b, 1.1, "")
+		}
+	}
+	for _, name := range []string{"show", "diff", "add", "list", "log -n 20", "log of 2,000"} {
+		rss, ok := all[large].rss[name]
+		if !ok {
+			continue
+		}
+		mib := float64(rss) / (1 << 20)
+		x.rows = append(x.rows, row{figure: fmt.Sprintf("peak RSS: %s (%s stacks)", name, thousands(large)), ours: fmt.Sprintf("%.1f MiB", mib), ref: "64 MiB", ratio: mib / 64, target: 1.0})
 	}
 	return nil
 }
 
-const addNote = "C git writes no fsync by default; every add of ours fsyncs its objects and refs (SPEC §3)"
+// thousands writes n with commas: 100,000.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// cmdOK runs argv; exit codes in ok are not failures.
+func (x *b) cmdOK(argv []string, ok ...int) func() (sample, error) {
+	return func() (sample, error) {
+		v, _, err := x.exe("", argv, ok...)
+		return v, err
+	}
+}
+
+const addNote = "every add of ours fsyncs its new objects (at the same time) and their directories before git update-ref moves the refs; C git's plumbing fsyncs none (core.fsync's default), and its update-ref neither, as ours"
 
 // adds changes one package of stack id, with git-gachette in one copy of
 // the fixture and with C git plumbing in another.
-func (x *b) adds(fixture, id string) (o, r series, err error) {
-	copies := [2]string{}
+func (x *b) adds(fixture, id string) (o, r, fl series, err error) {
+	copies := [3]string{}
 	for i := range copies {
 		copies[i] = filepath.Join(x.tmp, fmt.Sprintf("add-%s-%d.git", filepath.Base(fixture), i))
 		if out, err := exec.Command("git", "clone", "-q", "--bare", "--local", fixture, copies[i]).CombinedOutput(); err != nil {
-			return o, r, fmt.Errorf("git clone: %v\n%s", err, out)
+			return o, r, fl, fmt.Errorf("git clone: %v\n%s", err, out)
 		}
 	}
+	// git's answers about a repository whose files changed in the last 2
+	// seconds are not kept (gitexec.ProbeCache): measure the steady state
+	time.Sleep(2100 * time.Millisecond)
 	gdir := copies[1]
 	git := func(stdin string, args ...string) (sample, string, error) {
 		return x.exe(stdin, append([]string{"git", "--git-dir", gdir}, args...))
@@ -320,11 +431,11 @@ func (x *b) adds(fixture, id string) (o, r series, err error) {
 	// favours C git).
 	_, listing, err := git("", "ls-tree", id+":packages")
 	if err != nil {
-		return o, r, err
+		return o, r, fl, err
 	}
 	_, parent, err := git("", "rev-parse", id+"^{commit}")
 	if err != nil {
-		return o, r, err
+		return o, r, fl, err
 	}
 	parent = strings.TrimSpace(parent)
 	lines := strings.Split(strings.TrimSpace(listing), "\n")
@@ -343,6 +454,7 @@ func (x *b) adds(fixture, id string) (o, r series, err error) {
 		var total sample
 		acc := func(s sample, out string, err error) (string, error) {
 			total.wall += s.wall
+			total.cpu += s.cpu
 			total.faults += s.faults
 			total.rss = max(total.rss, s.rss)
 			return strings.TrimSpace(out), err
@@ -378,7 +490,28 @@ func (x *b) adds(fixture, id string) (o, r series, err error) {
 		parent = commit
 		return total, nil
 	}
-	return x.pair(ours, ref)
+	k := 0
+	floor := func() (sample, error) {
+		k++
+		v := fmt.Sprintf("2.0.%d", k)
+		s, _, err := x.exe("", []string{x.floor, "add", copies[2], id, "dh-pkg-007", v, "dh-pkg-007_" + v + "_all.deb"})
+		return s, err
+	}
+	for n := 0; n <= *runs; n++ {
+		for _, f := range []struct {
+			run func() (sample, error)
+			s   *series
+		}{{ours, &o}, {ref, &r}, {floor, &fl}} {
+			v, err := f.run()
+			if err != nil {
+				return o, r, fl, err
+			}
+			if n > 0 {
+				f.s.add(v)
+			}
+		}
+	}
+	return o, r, fl, nil
 }
 
 // aptly: stack diff against aptly snapshot diff of two equivalent
@@ -766,7 +899,8 @@ func (x *b) print() {
 }
 
 // startups measures what a process costs before its work: an empty Go
-// program, git-gachette's `version`, and C git's `git version`.
+// program (the floor of any Go command), git-gachette's `version` and C
+// git's `git version`, side by side; and their instructions.
 func (x *b) startups() error {
 	step(fmt.Sprintf("start-up: an empty Go program, git-gachette version, git version (%d runs each)", *runs))
 	dir := filepath.Join(x.tmp, "empty")
@@ -776,55 +910,165 @@ func (x *b) startups() error {
 	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o644); err != nil {
 		return err
 	}
-	empty := filepath.Join(dir, "empty")
-	build := exec.Command("go", "build", "-o", empty, "main.go")
+	built := filepath.Join(dir, "empty.build")
+	build := exec.Command("go", "build", "-o", built, "main.go")
 	build.Dir = dir
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build of an empty program: %v\n%s", err, out)
 	}
-	for _, c := range []struct {
+	empty := filepath.Join(dir, "empty")
+	if err := copyFile(built, empty); err != nil {
+		return err
+	}
+	cmds := []struct {
 		name string
 		argv []string
-	}{{"empty Go program", []string{empty}}, {"git-gachette version", []string{x.bin, "version"}}, {"git version", []string{"git", "version"}}} {
-		var s series
-		for i := 0; i <= *runs; i++ {
+	}{{"empty Go program", []string{empty}}, {"git-gachette version", []string{x.bin, "version"}}, {"git version", []string{"git", "version"}}}
+	s := make([]series, len(cmds))
+	for i := 0; i <= *runs; i++ {
+		for k, c := range cmds {
 			v, _, err := x.exe("", c.argv)
 			if err != nil {
 				return err
 			}
 			if i > 0 {
-				s.add(v)
+				s[k].add(v)
 			}
 		}
-		x.startup = append(x.startup, startup{name: c.name, wall: median(s.walls), faults: s.medianFaults()})
+	}
+	for k, c := range cmds {
+		x.startup = append(x.startup, startup{name: c.name, wall: median(s[k].walls), faults: s[k].medianFaults(), instr: x.instructions(c.argv)})
 	}
 	return nil
 }
 
-// why prints, for each target not met, the figures of this run that
-// explain it: the page faults and start-up cost against the work itself.
-func (x *b) why() {
-	fmt.Println("\nWhy some targets are not met (figures of this run; the README's performance section has the profile):")
-	var ours time.Duration
-	for _, s := range x.startup {
-		fmt.Printf("  start-up: %-22s %9s  %5d page faults\n", s.name, ms(s.wall), s.faults)
-		if s.name == "git-gachette version" {
-			ours = s.wall
+// instructions counts the instructions of one run of argv with callgrind
+// (valgrind), all threads: repeatable whatever the load of the machine.
+// 0 when valgrind is not installed or fails.
+func (x *b) instructions(argv []string) int64 {
+	if _, err := exec.LookPath("valgrind"); err != nil {
+		return 0
+	}
+	for try := 0; try < 3; try++ {
+		cmd := exec.Command("valgrind", append([]string{"--tool=callgrind", "--callgrind-out-file=/dev/null"}, argv...)...)
+		// callgrind loses track of Go's preemption signals now and then
+		cmd.Env = append(append([]string(nil), x.env...), "GODEBUG=asyncpreemptoff=1")
+		var errb strings.Builder
+		cmd.Stderr = &errb
+		cmd.Run()
+		for _, l := range strings.Split(errb.String(), "\n") {
+			if _, v, ok := strings.Cut(l, "Collected : "); ok {
+				if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil {
+					return n
+				}
+			}
 		}
 	}
+	return 0
+}
+
+// why prints, for each target not met, the figures of this run that
+// explain it: wall and CPU time, page faults and instructions of ours and
+// of the reference, against the start-up floor (an empty Go program and
+// git-gachette version against git version).
+func (x *b) why() {
+	fmt.Println("\nWhy some targets are not met (figures of this run; medians; instructions counted by callgrind, one run):")
+	floor := map[string]startup{}
+	for _, s := range x.startup {
+		floor[s.name] = s
+		fmt.Printf("  start-up: %-22s %9s  %5d page faults  %s\n", s.name, ms(s.wall), s.faults, instr(s.instr))
+	}
+	empty, gitv := floor["empty Go program"], floor["git version"]
+	fmt.Printf("  An empty Go program costs %s more than git version (%d page faults more): the Go runtime's start\n"+
+		"  (threads, signal handlers, heap) before any work; git-gachette version costs %s more than that.\n",
+		ms(empty.wall-gitv.wall), empty.faults-gitv.faults, ms(floor["git-gachette version"].wall-empty.wall))
 	for _, r := range x.rows {
 		if r.ratio <= r.target || len(r.o.walls) == 0 {
 			continue
 		}
 		o, ref := median(r.o.walls), median(r.r.walls)
-		work := o - ours
-		fmt.Printf("  %s: ours %s (%d page faults) vs %s (%d); after git-gachette's start-up, %s of work = %.2f× the reference\n",
-			r.figure, ms(o), r.o.medianFaults(), ms(ref), r.r.medianFaults(), ms(work), float64(work)/float64(ref))
+		fmt.Printf("  %s:\n    ours %s wall, %s CPU, %d page faults%s; reference %s wall, %s CPU, %d page faults%s\n",
+			r.figure, ms(o), ms(median(r.o.cpus)), r.o.medianFaults(), x.instrOf(r.oArgv, ref), ms(ref), ms(median(r.r.cpus)), r.r.medianFaults(), x.instrOf(r.rArgv, ref))
+		fmt.Printf("    less the start-up difference (empty Go program - git version): ours %s = %.2f× the reference\n",
+			ms(o-(empty.wall-gitv.wall)), float64(o-(empty.wall-gitv.wall))/float64(ref))
+		if len(r.floorRuns.walls) > 0 {
+			f := median(r.floorRuns.walls)
+			fmt.Printf("    floor (the same objects, fsyncs and git update-ref from a Go program with nothing else: no cached answer,\n"+
+				"    no identity asked, no CLI; testdata/bench/floor), measured with them: %s (%d page faults) = %.2f× the reference\n",
+				ms(f), r.floorRuns.medianFaults(), float64(f)/float64(ref))
+		}
+		if len(r.floorArgv) > 0 {
+			fo, fr, err := x.pair(x.cmdOK(r.floorArgv), x.cmdOK(r.rArgv))
+			if err == nil {
+				f, fref := median(fo.walls), median(fr.walls)
+				fmt.Printf("    floor (the same reads and output in a Go program with nothing else: no git, no cached answer, no CLI;\n"+
+					"    testdata/bench/floor), side by side again: %s (%d page faults) vs %s = %.2f×; less the start-up difference %.2f×\n",
+					ms(f), fo.medianFaults(), ms(fref), float64(f)/float64(fref), float64(f-(empty.wall-gitv.wall))/float64(fref))
+			}
+		}
 	}
-	fmt.Println(`  Starting the git-gachette binary (go-git's transports, x/crypto/ssh, cobra and semver's init linked in)
-  costs more on a machine where page faults are slow than C git's whole command; the work itself is
-  measured in-process by: go test ./stackrepo -run XXX -bench . -benchtime 20x
-  What it would take: a small reader binary without transports and ssh, or a long-running helper.`)
+}
+
+// instrOf counts argv's instructions when it is short enough to run under
+// callgrind (the reference took under 200 ms).
+func (x *b) instrOf(argv []string, ref time.Duration) string {
+	if len(argv) == 0 || ref > 200*time.Millisecond {
+		return ""
+	}
+	return ", " + instr(x.instructions(argv))
+}
+
+func instr(n int64) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.2f M instructions", float64(n)/1e6)
+}
+
+// build builds git-gachette as the README installs
+// them, and the floor program, and copies them into place.
+func (x *b) build() error {
+	out := filepath.Join(x.tmp, "build")
+	x.floor = filepath.Join(x.tmp, "floor", "floor")
+	for _, prog := range []string{"git-gachette", "floor"} {
+		pkg, to := "./cmd/"+prog, filepath.Join(filepath.Dir(x.bin), prog)
+		if prog == "floor" {
+			pkg, to = "./testdata/bench/floor", x.floor
+		}
+		cmd := exec.Command("go", "build", "-o", filepath.Join(out, prog), pkg)
+		if o, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("go build (run this from the repository's top): %v\n%s", err, o)
+		}
+		if err := copyFile(filepath.Join(out, prog), to); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copyFile copies an executable, written and synced, to a new file.
+func copyFile(from, to string) error {
+	if err := os.MkdirAll(filepath.Dir(to), 0o755); err != nil {
+		return err
+	}
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func yes(b bool) string {

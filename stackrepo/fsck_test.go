@@ -1,0 +1,65 @@
+package stackrepo
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// TestFsckQuickAgrees: with its quick path (each tree and stanza checked
+// once), Fsck reports exactly what checking every stack in full reports,
+// on stacks that share trees and stanzas with broken ones. (From branch
+// i13's b2d38f7, on go-git's object types.)
+func TestFsckQuickAgrees(t *testing.T) {
+	r := NewMemory()
+	must[*Result](t)(r.Create(id("main/1"), nil, testIdent))
+	must[*Result](t)(r.Add(id("main/1"), []Package{pkg("dh-a", "1"), pkg("dh-b", "1")}, testIdent))
+	from := id("main/1")
+	must[*Result](t)(r.Create(id("main/2"), &from, testIdent)) // shares main/1's tree
+	must[*Result](t)(r.Add(id("main/2"), []Package{pkg("dh-c", "1")}, testIdent))
+	s1 := must[*Stack](t)(r.Stack(id("main/1")))
+
+	blob := func(s string) plumbing.Hash { return must[plumbing.Hash](t)(r.writeBlob([]byte(s))) }
+	tree := func(entries ...object.TreeEntry) plumbing.Hash {
+		return must[plumbing.Hash](t)(r.writeObject(&object.Tree{Entries: entries}))
+	}
+	stack := func(name string, entries ...object.TreeEntry) {
+		root := tree(object.TreeEntry{Name: "packages", Mode: filemode.Dir, Hash: tree(entries...)})
+		c := must[plumbing.Hash](t)(r.writeObject(&object.Commit{TreeHash: root, Author: testIdent.Author, Committer: testIdent.Committer,
+			Message: "main/" + name + ": add\n\nGachette-Stack: main/" + name + "\nGachette-Action: add\nGachette-Format: 1\n"}))
+		tg := must[plumbing.Hash](t)(r.writeObject(&object.Tag{Name: "main/" + name, Tagger: testIdent.Committer, Message: "m\n", TargetType: plumbing.CommitObject, Target: c}))
+		if err := r.refs.Update("test", RefUpdate{Name: "refs/tags/main/" + name, New: tg}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	good := s1.entries[0]
+	// a stanza that names another package, under both names
+	wrong := object.TreeEntry{Name: "dh-x", Mode: filemode.Regular, Hash: good.Hash}
+	stack("3", good, wrong)
+	// the good stanza again, under its own name, after the wrong one
+	stack("4", good)
+	// a stanza that does not parse; a missing one; a tree where a file is
+	stack("5", good, object.TreeEntry{Name: "dh-z", Mode: filemode.Regular, Hash: blob("Package: dh-z\nnot a field\n")})
+	stack("6", object.TreeEntry{Name: "dh-gone", Mode: filemode.Regular, Hash: plumbing.NewHash("0123456789012345678901234567890123456789")})
+	stack("7", object.TreeEntry{Name: "dh-dir", Mode: filemode.Dir, Hash: tree()})
+	// a bad package name; a group-writable file (git's old 100664)
+	stack("8", object.TreeEntry{Name: "DH", Mode: filemode.Regular, Hash: blob("Package: DH\nVersion: 1\nFilename: f.deb\n")})
+	stack("9", object.TreeEntry{Name: good.Name, Mode: filemode.Deprecated, Hash: good.Hash})
+	// the same tree as a good stack, in a stack named otherwise
+	stack("10", s1.entries...)
+
+	quick := must[*FsckReport](t)(r.Fsck())
+	fsckQuick = false
+	defer func() { fsckQuick = true }()
+	full := must[*FsckReport](t)(r.Fsck())
+	if !reflect.DeepEqual(quick, full) {
+		t.Fatalf("quick:\n%+v\nfull:\n%+v", quick, full)
+	}
+	t.Logf("%d stacks, %d packages, problems: %+v", full.Stacks, full.Packages, full.Problems)
+	if len(full.Problems) < 5 {
+		t.Fatalf("too few problems: %+v", full.Problems)
+	}
+}
