@@ -705,11 +705,21 @@ func TestBuildTimeoutCoversTheCheck(t *testing.T) {
 func timersOf(t *testing.T) []string {
 	t.Helper()
 	var left []string
-	for _, p := range processesLike("gachette-timer") {
-		f := strings.Fields(p)
-		relay := f[len(f)-1]
-		if _, err := os.Stat("/proc/" + relay); err != nil {
-			left = append(left, p)
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err != nil {
+			continue
+		}
+		// sh -c SCRIPT gachette-timer RELAY: the timer itself, not a host
+		// script (of another test, running beside this one) whose text
+		// names it
+		argv := strings.Split(strings.TrimSuffix(string(cmdline), "\x00"), "\x00")
+		if len(argv) != 5 || argv[1] != "-c" || argv[3] != "gachette-timer" {
+			continue
+		}
+		if _, err := os.Stat("/proc/" + argv[4]); err != nil {
+			left = append(left, e.Name()+": "+strings.Join(argv, " "))
 		}
 	}
 	return left
