@@ -289,9 +289,13 @@ func (r *Repo) branchFromRemote(rm Remote, d string, theirs plumbing.Hash) (*Ref
 	if err != nil {
 		return nil, "", fmt.Sprintf("domain branch %s kept: %v", d, err)
 	}
-	if wt, ok := held[name]; ok {
-		return nil, "", fmt.Sprintf("domain branch %s not moved: the work tree %s has it checked out (git-gachette never moves a checked-out branch); "+
-			"its stacks are here all the same", d, wt)
+	if h, ok := held[name]; ok {
+		how := "has it checked out"
+		if h.State != "" {
+			how = "is in the middle of a " + h.State + " of it"
+		}
+		return nil, "", fmt.Sprintf("domain branch %s not moved: the work tree %s %s (git-gachette never moves a checked-out branch); "+
+			"its stacks are here all the same", d, h.WorkTree, how)
 	}
 	return &RefUpdate{Name: name, Old: mine, New: theirs}, d, ""
 }
