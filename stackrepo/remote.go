@@ -173,7 +173,7 @@ func (r *Repo) remoteGit(ctx context.Context, opt RemoteOptions, args ...string)
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
 	cmd.WaitDelay = 10 * time.Second
 	var stdout bytes.Buffer
-	msgs := &messageWriter{out: opt.Messages}
+	msgs := &messageWriter{out: opt.Messages, secrets: r.urlSecrets(args)}
 	cmd.Stdout, cmd.Stderr = &stdout, msgs
 	err := cmd.Run()
 	msgs.flush()
@@ -215,6 +215,43 @@ type messageWriter struct {
 	out     io.Writer
 	partial []byte
 	rest    strings.Builder
+	// secrets are user:password@ strings git may print without their
+	// URL's scheme (git:// has no credentials, so git names
+	// "alice:pw@host" as a host it cannot find): see urlSecrets.
+	secrets []string
+}
+
+// urlSecrets returns the user:password@ of every URL git may use or print
+// for this run: those in its arguments and those in git's configuration
+// (remote.*.url and pushurl, url.<base>.insteadOf bases, …).
+func (r *Repo) urlSecrets(args []string) []string {
+	var out []string
+	add := func(s string) {
+		for {
+			i := strings.Index(s, "://")
+			if i < 0 {
+				return
+			}
+			s = s[i+3:]
+			auth := s
+			if end := strings.IndexAny(auth, "/ \t\n'\"<>"); end >= 0 {
+				auth = auth[:end]
+			}
+			if at := strings.LastIndexByte(auth, '@'); at > 0 && strings.Contains(auth[:at], ":") {
+				out = append(out, auth[:at+1])
+			}
+		}
+	}
+	for _, a := range args {
+		add(a)
+	}
+	if r.cfg != nil {
+		for _, e := range r.cfg.Entries {
+			add(e.Key)
+			add(e.Value)
+		}
+	}
+	return out
 }
 
 func (w *messageWriter) Write(p []byte) (int, error) {
@@ -241,6 +278,10 @@ func (w *messageWriter) flush() {
 }
 
 func (w *messageWriter) line(raw string) {
+	for _, s := range w.secrets {
+		user, _, _ := strings.Cut(s, ":")
+		raw = strings.ReplaceAll(raw, s, user+"@")
+	}
 	line := strings.TrimRight(Redact(raw), " \t")
 	switch {
 	case line == "":
