@@ -128,6 +128,19 @@ func (a *app) run(args []string) int {
 	return exitFailure
 }
 
+// emptyFlags refuses an empty --stacks, --remote, --domain or --host
+// (--stacks "$UNSET" in a script): an empty value is no repository, remote,
+// domain or host, and quietly taking the default instead could write to
+// or publish from the wrong place.
+func emptyFlags(cmd *cobra.Command) error {
+	for _, name := range []string{"stacks", "remote", "domain", "host"} {
+		if f := cmd.Flags().Lookup(name); f != nil && f.Changed && f.Value.String() == "" {
+			return &usageError{fmt.Errorf("--%s is empty: give it a value, or leave the flag out for the default", name)}
+		}
+	}
+	return nil
+}
+
 // isCobraUsage recognises cobra's own errors about flags and arguments.
 func isCobraUsage(err error) bool {
 	s := err.Error()
@@ -168,10 +181,11 @@ Run it as "git gachette <command>" once git-gachette is on your PATH.`,
 	}
 	root.SetVersionTemplate("git-gachette {{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
-	root.PersistentPreRun = func(cmd *cobra.Command, args []string) {
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		if a.signals != nil {
 			a.signals.decide(cmd.Name())
 		}
+		return emptyFlags(cmd)
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.flags.stacks, "stacks", "", "stacks repository (default: gachette.stacks, else the repository you stand in)")
