@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -67,10 +70,12 @@ func (r *Repo) Fetch(ctx context.Context, rm Remote, opt RemoteOptions) (*FetchR
 		return nil, fmt.Errorf("fetch needs a repository on disk")
 	}
 	ns := rm.namespace()
+	locks := r.lockFiles(ns)
 	run := r.remoteGit(ctx, opt, "fetch", "--no-tags", "--prune", "--no-write-fetch-head", "-q", "--", rm.arg,
 		"+refs/tags/*:"+ns+"tags/*", "+refs/heads/*:"+ns+"heads/*", "+refs/gachette/channels/*:"+ns+"channels/*")
 	if ctx.Err() != nil {
-		return nil, fmt.Errorf("fetch from %s interrupted: %w; nothing was recorded here: fetch again", rm, ctx.Err())
+		r.removeNewLocks(ns, locks)
+		return nil, &InterruptedError{Op: "fetch from " + rm.String(), Left: "nothing was recorded here: fetch again", Err: ctx.Err()}
 	}
 	if run.err != nil {
 		return nil, r.remoteError("fetch", rm, run)
@@ -83,7 +88,7 @@ func (r *Repo) Fetch(ctx context.Context, rm Remote, opt RemoteOptions) (*FetchR
 		}
 		if len(ups) > 0 {
 			if ctx.Err() != nil {
-				return nil, fmt.Errorf("fetch from %s interrupted: %w; nothing was recorded here: fetch again", rm, ctx.Err())
+				return nil, &InterruptedError{Op: "fetch from " + rm.String(), Left: "nothing was recorded here: fetch again", Err: ctx.Err()}
 			}
 			err = r.refs.Update("gachette: fetch from "+rm.String(), ups...)
 		}
@@ -254,6 +259,34 @@ func (r *Repo) notAStack(id StackID, h plumbing.Hash) string {
 		return strings.TrimPrefix(err.Error(), "stack "+id.String()+": ")
 	}
 	return ""
+}
+
+// lockFiles lists the ref lock files under the fetch namespace ns.
+func (r *Repo) lockFiles(ns string) map[string]bool {
+	out := map[string]bool{}
+	root := filepath.Join(r.Dir, filepath.FromSlash(strings.TrimSuffix(ns, "/")))
+	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".lock") {
+			out[path] = true
+		}
+		return nil
+	})
+	return out
+}
+
+// removeNewLocks removes the lock files under ns that were not there
+// before a git fetch that git-gachette stopped (Ctrl-C): git (2.39)
+// interrupted in the middle of its ref transaction leaves one behind,
+// which would make every later fetch of the remote fail. Only git
+// fetch, run by git-gachette, writes in ns; a concurrent fetch of the
+// same remote whose lock goes fails on it and says so (nothing is lost:
+// ns only mirrors the remote).
+func (r *Repo) removeNewLocks(ns string, before map[string]bool) {
+	for path := range r.lockFiles(ns) {
+		if !before[path] {
+			os.Remove(path)
+		}
+	}
 }
 
 func (r *Repo) isCommit(h plumbing.Hash) bool {

@@ -551,7 +551,7 @@ func (p *pusher) run(ctx context.Context, atomic bool, tags []*pushTag, plans []
 	}
 	run := p.r.remoteGit(ctx, p.opt, args...)
 	if ctx.Err() != nil {
-		return nil, fmt.Errorf("push to %s interrupted: %w; what the remote received, if anything, is not sealed here: push again to finish and seal it", p.rm, ctx.Err())
+		return nil, &InterruptedError{Op: "push to " + p.rm.String(), Left: "what the remote received, if anything, is not sealed here: push again to finish and seal it", Err: ctx.Err()}
 	}
 	st := parsePorcelain(run.stdout)
 	if run.err != nil && len(st) == 0 {
@@ -720,7 +720,7 @@ func (p *pusher) refresh(ctx context.Context, domains []string) error {
 	}
 	run := p.r.remoteGit(ctx, p.opt, args...)
 	if ctx.Err() != nil {
-		return fmt.Errorf("push to %s interrupted: %w", p.rm, ctx.Err())
+		return &InterruptedError{Op: "push to " + p.rm.String(), Err: ctx.Err()}
 	}
 	if run.err != nil {
 		return p.r.remoteError("fetch", p.rm, run)

@@ -156,10 +156,11 @@ type gitRun struct {
 	err  error
 }
 
-// remoteGit runs git (push, fetch) against a remote: in its own process
-// group, so that Ctrl-C reaches git-gachette, which then stops git and
-// everything git started (ssh, remote helpers) with SIGTERM, letting git
-// remove its lock files. Server messages and warnings go to
+// remoteGit runs git (push, fetch) against a remote: without a terminal,
+// in its own process group, so that a signal to ours reaches
+// git-gachette, which then stops git and everything git started (ssh,
+// remote helpers) with SIGTERM, letting git remove its lock files; on a
+// terminal (opt.Interactive), in ours, so that git can prompt. Server messages and warnings go to
 // opt.Messages as they come; git's other messages are kept for errors.
 func (r *Repo) remoteGit(ctx context.Context, opt RemoteOptions, args ...string) gitRun {
 	cmd := r.git.Command(ctx, args...)
@@ -169,8 +170,17 @@ func (r *Repo) remoteGit(ctx context.Context, opt RemoteOptions, args ...string)
 	if !opt.Interactive && !hasEnv(cmd.Env, "GIT_TERMINAL_PROMPT") {
 		cmd.Env = append(cmd.Env, "GIT_TERMINAL_PROMPT=0")
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+	if opt.Interactive {
+		// On a terminal git stays in the foreground process group: a
+		// prompt (a password, ssh's host key question) turns echo off,
+		// which stops a process of a background group (SIGTTOU). Ctrl-C
+		// then reaches git and what it started as it reaches us; git
+		// removes its lock files on it.
+		cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	} else {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+	}
 	cmd.WaitDelay = 10 * time.Second
 	var stdout bytes.Buffer
 	msgs := &messageWriter{out: opt.Messages, secrets: r.urlSecrets(args)}
@@ -178,6 +188,14 @@ func (r *Repo) remoteGit(ctx context.Context, opt RemoteOptions, args ...string)
 	err := cmd.Run()
 	msgs.flush()
 	rest := msgs.rest.String()
+	if opt.Interactive && killedBy(err, syscall.SIGINT, syscall.SIGTERM) {
+		// the terminal's Ctrl-C reached git and git-gachette at once: let
+		// ours arrive, so that it is told as an interruption
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
 	if ctx.Err() != nil {
 		return gitRun{stdout: stdout.Bytes(), rest: rest, err: ctx.Err()}
 	}
@@ -190,6 +208,41 @@ func (r *Repo) remoteGit(ctx context.Context, opt RemoteOptions, args ...string)
 		err = &gitexec.Error{Args: args, Stderr: strings.TrimSpace(rest), ExitCode: code, Err: err}
 	}
 	return gitRun{stdout: stdout.Bytes(), rest: rest, err: err}
+}
+
+// InterruptedError says a push or fetch was stopped by a signal (Ctrl-C),
+// and what that left.
+type InterruptedError struct {
+	Op   string // "push to origin"
+	Left string // what it left, and what to do
+	Err  error  // the context's error
+}
+
+func (e *InterruptedError) Error() string {
+	if e.Left == "" {
+		return e.Op + " interrupted"
+	}
+	return e.Op + " interrupted; " + e.Left
+}
+
+func (e *InterruptedError) Unwrap() error { return e.Err }
+
+// killedBy reports whether err is a process ending by one of sigs.
+func killedBy(err error, sigs ...syscall.Signal) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	if !ok || !ws.Signaled() {
+		return false
+	}
+	for _, s := range sigs {
+		if ws.Signal() == s {
+			return true
+		}
+	}
+	return false
 }
 
 // hasEnv reports whether env sets name (to anything, even empty).
