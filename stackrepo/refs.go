@@ -267,7 +267,26 @@ func (p packedRefs) each(prefix string, fn func(name string, h plumbing.Hash)) {
 
 // List returns the references under prefix (a full name prefix such as
 // "refs/tags/main/"), loose ones overriding packed ones, sorted by name.
+// A loose ref that vanishes between the directory listing and its read
+// was moved into packed-refs (git pack-refs) or deleted: as git does, the
+// refs are read again, packed-refs first.
 func (f *fileRefs) List(prefix string) ([]Ref, error) {
+	for attempt := 1; ; attempt++ {
+		refs, err := f.list(prefix)
+		var vanished *vanishedRefError
+		if !errors.As(err, &vanished) || attempt == 5 {
+			return refs, err
+		}
+	}
+}
+
+// vanishedRefError is a loose ref listed a moment ago and gone when read.
+type vanishedRefError struct{ err error }
+
+func (e *vanishedRefError) Error() string { return e.err.Error() }
+func (e *vanishedRefError) Unwrap() error { return e.err }
+
+func (f *fileRefs) list(prefix string) ([]Ref, error) {
 	p, err := f.readPacked()
 	if err != nil {
 		return nil, err
@@ -275,6 +294,7 @@ func (f *fileRefs) List(prefix string) ([]Ref, error) {
 	var refs []Ref
 	p.each(prefix, func(name string, h plumbing.Hash) { refs = append(refs, Ref{Name: name, Hash: h}) })
 	p.release()
+	packedSorted := slices.IsSortedFunc(refs, compareRefs)
 	// Loose references (usually few) override packed ones.
 	loose := map[string]plumbing.Hash{}
 	base := prefix
@@ -301,6 +321,12 @@ func (f *fileRefs) List(prefix string) ([]Ref, error) {
 			return nil
 		}
 		b, err := os.ReadFile(path)
+		if errors.Is(err, os.ErrNotExist) {
+			if _, ok := slices.BinarySearchFunc(refs, name, func(r Ref, n string) int { return strings.Compare(r.Name, n) }); ok && packedSorted {
+				return nil // packed already: the packed value stands
+			}
+			return &vanishedRefError{fmt.Errorf("read %s: %w", name, err)}
+		}
 		if err != nil {
 			return fmt.Errorf("read %s: %w", name, err)
 		}
