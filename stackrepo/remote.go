@@ -397,6 +397,10 @@ func (r *Repo) remoteError(op string, rm Remote, run gitRun) error {
 	switch {
 	case strings.Contains(msg, "does not appear to be a git repository") && rm.isName() && strings.Contains(msg, "'"+rm.arg+"'"):
 		return &NoSuchRemoteError{Name: rm.arg, Dir: r.Dir}
+	case sshFailed(msg):
+		// ssh's own failure (a missing identity file or ssh config file
+		// says "No such file or directory" too): git's words as they are
+		e.Hint = "check that you can reach it with git: git ls-remote " + rm.String()
 	case strings.Contains(msg, "does not appear to be a git repository"), strings.Contains(msg, "not found"),
 		strings.Contains(msg, "repository not exported"), strings.Contains(msg, "no such repository"), strings.Contains(msg, "No such file or directory"):
 		e.Git = "repository not found (git: " + gitMsg + ")"
@@ -407,11 +411,23 @@ func (r *Repo) remoteError(op string, rm Remote, run gitRun) error {
 		e.Hint = "git does not trust the server's certificate: give git the authority that signed it (git config http.sslCAInfo /path/to/ca.pem, or GIT_SSL_CAINFO)"
 	case strings.Contains(msg, "Authentication failed"), strings.Contains(msg, "403"), strings.Contains(msg, "401"):
 		e.Hint = "the server refused the credentials git gave: check them (git credential reject forgets stored ones)"
-	case strings.Contains(msg, "Permission denied"), strings.Contains(msg, "Host key verification failed"), strings.Contains(msg, "Could not resolve hostname"),
-		strings.Contains(msg, "Connection refused"), strings.Contains(msg, "Could not read from remote repository"):
+	case strings.Contains(msg, "Could not read from remote repository"):
 		e.Hint = "check that you can reach it with git: git ls-remote " + rm.String()
 	}
 	return e
+}
+
+// sshFailed reports whether git's messages are ssh failing to reach or
+// log in to the server, rather than the server's answer.
+func sshFailed(msg string) bool {
+	for _, m := range []string{"Permission denied", "Host key verification failed", "Could not resolve hostname", "Connection refused",
+		"Connection timed out", "No route to host", "no such identity", "Can't open user config file", "REMOTE HOST IDENTIFICATION HAS CHANGED",
+		"kex_exchange_identification", "Connection closed by"} {
+		if strings.Contains(msg, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // refStatus is one line of git push --porcelain: what became of one ref.
