@@ -38,7 +38,7 @@ type FetchResult struct {
 
 // SkippedTag is a tag of the remote that is not a stack.
 type SkippedTag struct {
-	Tag    string // its name, without refs/tags/, control characters escaped
+	Tag    string // its name, without refs/tags/, as the remote has it (escape it to print it)
 	Reason string
 }
 
@@ -147,6 +147,7 @@ func (r *Repo) reconcile(rm Remote, ns string) (*FetchResult, []RefUpdate, int, 
 
 	var pubUps, tagUps, branchUps, chanUps []RefUpdate
 	domains := map[string]bool{}
+	checked := map[string]bool{}
 	var heads, chans []Ref
 	for _, ref := range seen {
 		rest := ref.Name[len(ns):]
@@ -164,7 +165,7 @@ func (r *Repo) reconcile(rm Remote, ns string) (*FetchResult, []RefUpdate, int, 
 		}
 		d, n, ok := strings.Cut(name, "/")
 		if !ok || CheckName("domain", d) != nil || CheckName("stack", n) != nil {
-			res.Skipped = append(res.Skipped, SkippedTag{Tag: escapeControl(name), Reason: "not named <domain>/<stack>, each one name of letters, digits, '.', '_', '+' and '-'"})
+			res.Skipped = append(res.Skipped, SkippedTag{Tag: name, Reason: "not named <domain>/<stack>, each one name of letters, digits, '.', '_', '+' and '-'"})
 			continue
 		}
 		id := StackID{Domain: d, Name: n}
@@ -182,8 +183,8 @@ func (r *Repo) reconcile(rm Remote, ns string) (*FetchResult, []RefUpdate, int, 
 			domains[d] = true
 			res.Differ = append(res.Differ, id)
 		default:
-			if why := r.notAStack(id, ref.Hash); why != "" {
-				res.Skipped = append(res.Skipped, SkippedTag{Tag: escapeControl(name), Reason: why})
+			if why := r.notAStack(id, ref.Hash, checked); why != "" {
+				res.Skipped = append(res.Skipped, SkippedTag{Tag: name, Reason: why})
 				continue
 			}
 			domains[d] = true
@@ -210,7 +211,7 @@ func (r *Repo) reconcile(rm Remote, ns string) (*FetchResult, []RefUpdate, int, 
 	for _, c := range chans {
 		d, env, ok := strings.Cut(c.Name, "/")
 		if !ok || CheckName("domain", d) != nil || CheckName("channel", env) != nil {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("channel %s of %s skipped: not named <domain>/<env>", escapeControl(c.Name), rm))
+			res.Warnings = append(res.Warnings, fmt.Sprintf("channel %s of %s skipped: not named <domain>/<env>", c.Name, rm))
 			continue
 		}
 		name := "refs/gachette/channels/" + c.Name
@@ -235,8 +236,9 @@ func (r *Repo) reconcile(rm Remote, ns string) (*FetchResult, []RefUpdate, int, 
 
 // notAStack says why the remote's tag h for id is not a stack ("" when it
 // is one): a lightweight tag, a tag of something other than a commit, a
-// commit not written by git-gachette, a malformed tree.
-func (r *Repo) notAStack(id StackID, h plumbing.Hash) string {
+// commit not written by git-gachette, a malformed tree, a stanza that is
+// not valid. checked holds the stanzas (name and blob) found valid.
+func (r *Repo) notAStack(id StackID, h plumbing.Hash, checked map[string]bool) string {
 	raw, err := r.readRaw(h)
 	if err != nil {
 		return objectError(h, "tag", err).Error()
@@ -255,8 +257,22 @@ func (r *Repo) notAStack(id StackID, h plumbing.Hash) string {
 	if tag.TargetType != plumbing.CommitObject {
 		return fmt.Sprintf("an annotated tag of %s %s, not of a commit", article(tag.TargetType), tag.Target)
 	}
-	if _, err := r.stackAt(id, h, tag.Target); err != nil {
+	s, err := r.stackAt(id, h, tag.Target)
+	if err != nil {
 		return strings.TrimPrefix(err.Error(), "stack "+id.String()+": ")
+	}
+	// Every stanza is read as show and diff read it, so that nothing
+	// fetched is refused later; a stanza shared by stacks (most are,
+	// along a lineage) is read once.
+	for _, e := range s.entries {
+		key := e.Name + "\x00" + e.Hash.String()
+		if checked[key] {
+			continue
+		}
+		if _, err := r.readPackage(s, e); err != nil {
+			return strings.TrimPrefix(err.Error(), "stack "+id.String()+": ")
+		}
+		checked[key] = true
 	}
 	return ""
 }

@@ -80,7 +80,7 @@ type RejectedError struct {
 func (e *RejectedError) Error() string {
 	parts := make([]string, len(e.Refs))
 	for i, rj := range e.Refs {
-		parts[i] = rj.Ref + " (" + escapeControl(rj.Reason) + ")"
+		parts[i] = rj.Ref + " (" + semverx.Escape(rj.Reason) + ")"
 	}
 	what := "nothing was pushed: the remote takes a push as one transaction"
 	if !e.Atomic {

@@ -340,7 +340,7 @@ func (w *messageWriter) line(raw string) {
 	case line == "":
 	case strings.HasPrefix(line, "remote:"), strings.HasPrefix(line, "warning:"), strings.HasPrefix(line, "Warning:"):
 		if w.out != nil {
-			fmt.Fprintln(w.out, escapeControl(line))
+			fmt.Fprintln(w.out, semverx.Escape(line))
 		}
 	case strings.HasPrefix(line, "hint:"), strings.HasPrefix(line, "error: failed to push some refs"),
 		strings.HasPrefix(line, "error: atomic push failed for ref"), line == "Everything up-to-date":
@@ -350,27 +350,6 @@ func (w *messageWriter) line(raw string) {
 			w.rest.WriteByte('\n')
 		}
 	}
-}
-
-// escapeControl shows control characters (but tabs) of a server's message
-// as escapes: data from elsewhere is never control (SPEC §4).
-func escapeControl(s string) string {
-	if strings.IndexFunc(s, func(r rune) bool { return r != '\t' && (unicode.IsControl(r) || isBidi(r)) }) < 0 {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if r != '\t' && (unicode.IsControl(r) || isBidi(r)) {
-			fmt.Fprintf(&b, "\\u%04x", r)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-func isBidi(r rune) bool {
-	return r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0x200e || r == 0x200f || r == 0x061c
 }
 
 // remoteError turns git failing as a whole (nothing per ref) into an

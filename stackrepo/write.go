@@ -372,7 +372,7 @@ func (r *Repo) add(id StackID, pkgs []Package, ident Identity, since *Stack) (*R
 	seen := map[string]bool{}
 	for _, p := range pkgs {
 		if err := p.Validate(); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("stack %s: %w", id, err)
 		}
 		if seen[p.Name] {
 			return nil, fmt.Errorf("package %s is given twice", p.Name)

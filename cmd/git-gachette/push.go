@@ -140,7 +140,7 @@ func (a *app) runPush(args []string, remoteArg string, asJSON bool) error {
 			a.info("%s is up to date (%d stacks)", rm, len(res.UpToDate))
 		}
 		for _, w := range res.Warnings {
-			fmt.Fprintf(a.stderr, "warning: %s\n", w)
+			a.warn("%s", w)
 		}
 	}
 	return err
