@@ -109,10 +109,10 @@ type pushTag struct {
 
 // pusher is one push in progress.
 type pusher struct {
-	r    *Repo
-	rm   Remote
-	opt  RemoteOptions
-	res  *PushResult
+	r   *Repo
+	rm  Remote
+	opt RemoteOptions
+	res *PushResult
 	// tags are the stacks to send; known are those the remote has at the
 	// same tag objects, as last seen (see split).
 	tags, known []*pushTag
