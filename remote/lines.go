@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/ops-hero/git-gachette/semverx"
 )
 
 // Output of any size, with lines of any length, goes through in bounded
@@ -85,44 +86,13 @@ func showTo(w io.Writer) func(line []byte, cut int) {
 			}
 			line = line[:i]
 		}
-		out = appendEscaped(out, line)
+		out = semverx.AppendEscaped(out, line)
 		if total > showLine {
 			out = fmt.Appendf(out, "… (a line of %d bytes, shortened)", total)
 		}
 		out = append(out, '\n')
 		w.Write(out)
 	}
-}
-
-// appendEscaped appends line to out with what a terminal would obey
-// written out instead: C0 and C1 control characters but tab (ESC as \e,
-// CR as \r, the others as \xNN or \uNNNN), bidirectional controls (which
-// reorder what is shown) as \uNNNN, and bytes that are not UTF-8 as \xNN.
-// Builder output then cannot set the terminal's title, erase or rewrite
-// what was printed (a line's prefix), or pass for git-gachette's own
-// messages.
-func appendEscaped(out, line []byte) []byte {
-	for len(line) > 0 {
-		r, n := utf8.DecodeRune(line)
-		switch {
-		case r == utf8.RuneError && n == 1:
-			out = fmt.Appendf(out, `\x%02x`, line[0])
-		case r == '\t':
-			out = append(out, '\t')
-		case r == 0x1b:
-			out = append(out, `\e`...)
-		case r == '\r':
-			out = append(out, `\r`...)
-		case r < 0x20 || r == 0x7f:
-			out = fmt.Appendf(out, `\x%02x`, r)
-		case r >= 0x80 && r <= 0x9f, unicode.Is(unicode.Bidi_Control, r), r == '\u2028', r == '\u2029':
-			out = fmt.Appendf(out, `\u%04x`, r)
-		default:
-			out = append(out, line[:n]...)
-		}
-		line = line[n:]
-	}
-	return out
 }
 
 // lineWriter is an io.Writer that shows whole lines on w (see showTo).

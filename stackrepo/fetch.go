@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -35,7 +38,7 @@ type FetchResult struct {
 
 // SkippedTag is a tag of the remote that is not a stack.
 type SkippedTag struct {
-	Tag    string // its name, without refs/tags/, control characters escaped
+	Tag    string // its name, without refs/tags/, as the remote has it (escape it to print it)
 	Reason string
 }
 
@@ -67,10 +70,12 @@ func (r *Repo) Fetch(ctx context.Context, rm Remote, opt RemoteOptions) (*FetchR
 		return nil, fmt.Errorf("fetch needs a repository on disk")
 	}
 	ns := rm.namespace()
+	locks := r.lockFiles(ns)
 	run := r.remoteGit(ctx, opt, "fetch", "--no-tags", "--prune", "--no-write-fetch-head", "-q", "--", rm.arg,
 		"+refs/tags/*:"+ns+"tags/*", "+refs/heads/*:"+ns+"heads/*", "+refs/gachette/channels/*:"+ns+"channels/*")
 	if ctx.Err() != nil {
-		return nil, fmt.Errorf("fetch from %s interrupted: %w; nothing was recorded here: fetch again", rm, ctx.Err())
+		r.removeNewLocks(ns, locks)
+		return nil, &InterruptedError{Op: "fetch from " + rm.String(), Left: "nothing was recorded here: fetch again", Err: ctx.Err()}
 	}
 	if run.err != nil {
 		return nil, r.remoteError("fetch", rm, run)
@@ -83,7 +88,7 @@ func (r *Repo) Fetch(ctx context.Context, rm Remote, opt RemoteOptions) (*FetchR
 		}
 		if len(ups) > 0 {
 			if ctx.Err() != nil {
-				return nil, fmt.Errorf("fetch from %s interrupted: %w; nothing was recorded here: fetch again", rm, ctx.Err())
+				return nil, &InterruptedError{Op: "fetch from " + rm.String(), Left: "nothing was recorded here: fetch again", Err: ctx.Err()}
 			}
 			err = r.refs.Update("gachette: fetch from "+rm.String(), ups...)
 		}
@@ -142,6 +147,7 @@ func (r *Repo) reconcile(rm Remote, ns string) (*FetchResult, []RefUpdate, int, 
 
 	var pubUps, tagUps, branchUps, chanUps []RefUpdate
 	domains := map[string]bool{}
+	checked := map[string]bool{}
 	var heads, chans []Ref
 	for _, ref := range seen {
 		rest := ref.Name[len(ns):]
@@ -159,7 +165,7 @@ func (r *Repo) reconcile(rm Remote, ns string) (*FetchResult, []RefUpdate, int, 
 		}
 		d, n, ok := strings.Cut(name, "/")
 		if !ok || CheckName("domain", d) != nil || CheckName("stack", n) != nil {
-			res.Skipped = append(res.Skipped, SkippedTag{Tag: escapeControl(name), Reason: "not named <domain>/<stack>, each one name of letters, digits, '.', '_', '+' and '-'"})
+			res.Skipped = append(res.Skipped, SkippedTag{Tag: name, Reason: "not named <domain>/<stack>, each one name of letters, digits, '.', '_', '+' and '-'"})
 			continue
 		}
 		id := StackID{Domain: d, Name: n}
@@ -177,8 +183,8 @@ func (r *Repo) reconcile(rm Remote, ns string) (*FetchResult, []RefUpdate, int, 
 			domains[d] = true
 			res.Differ = append(res.Differ, id)
 		default:
-			if why := r.notAStack(id, ref.Hash); why != "" {
-				res.Skipped = append(res.Skipped, SkippedTag{Tag: escapeControl(name), Reason: why})
+			if why := r.notAStack(id, ref.Hash, checked); why != "" {
+				res.Skipped = append(res.Skipped, SkippedTag{Tag: name, Reason: why})
 				continue
 			}
 			domains[d] = true
@@ -205,7 +211,7 @@ func (r *Repo) reconcile(rm Remote, ns string) (*FetchResult, []RefUpdate, int, 
 	for _, c := range chans {
 		d, env, ok := strings.Cut(c.Name, "/")
 		if !ok || CheckName("domain", d) != nil || CheckName("channel", env) != nil {
-			res.Warnings = append(res.Warnings, fmt.Sprintf("channel %s of %s skipped: not named <domain>/<env>", escapeControl(c.Name), rm))
+			res.Warnings = append(res.Warnings, fmt.Sprintf("channel %s of %s skipped: not named <domain>/<env>", c.Name, rm))
 			continue
 		}
 		name := "refs/gachette/channels/" + c.Name
@@ -230,8 +236,9 @@ func (r *Repo) reconcile(rm Remote, ns string) (*FetchResult, []RefUpdate, int, 
 
 // notAStack says why the remote's tag h for id is not a stack ("" when it
 // is one): a lightweight tag, a tag of something other than a commit, a
-// commit not written by git-gachette, a malformed tree.
-func (r *Repo) notAStack(id StackID, h plumbing.Hash) string {
+// commit not written by git-gachette, a malformed tree, a stanza that is
+// not valid. checked holds the stanzas (name and blob) found valid.
+func (r *Repo) notAStack(id StackID, h plumbing.Hash, checked map[string]bool) string {
 	raw, err := r.readRaw(h)
 	if err != nil {
 		return objectError(h, "tag", err).Error()
@@ -250,10 +257,52 @@ func (r *Repo) notAStack(id StackID, h plumbing.Hash) string {
 	if tag.TargetType != plumbing.CommitObject {
 		return fmt.Sprintf("an annotated tag of %s %s, not of a commit", article(tag.TargetType), tag.Target)
 	}
-	if _, err := r.stackAt(id, h, tag.Target); err != nil {
+	s, err := r.stackAt(id, h, tag.Target)
+	if err != nil {
 		return strings.TrimPrefix(err.Error(), "stack "+id.String()+": ")
 	}
+	// Every stanza is read as show and diff read it, so that nothing
+	// fetched is refused later; a stanza shared by stacks (most are,
+	// along a lineage) is read once.
+	for _, e := range s.entries {
+		key := e.Name + "\x00" + e.Hash.String()
+		if checked[key] {
+			continue
+		}
+		if _, err := r.readPackage(s, e); err != nil {
+			return strings.TrimPrefix(err.Error(), "stack "+id.String()+": ")
+		}
+		checked[key] = true
+	}
 	return ""
+}
+
+// lockFiles lists the ref lock files under the fetch namespace ns.
+func (r *Repo) lockFiles(ns string) map[string]bool {
+	out := map[string]bool{}
+	root := filepath.Join(r.Dir, filepath.FromSlash(strings.TrimSuffix(ns, "/")))
+	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".lock") {
+			out[path] = true
+		}
+		return nil
+	})
+	return out
+}
+
+// removeNewLocks removes the lock files under ns that were not there
+// before a git fetch that git-gachette stopped (Ctrl-C): git (2.39)
+// interrupted in the middle of its ref transaction leaves one behind,
+// which would make every later fetch of the remote fail. Only git
+// fetch, run by git-gachette, writes in ns; a concurrent fetch of the
+// same remote whose lock goes fails on it and says so (nothing is lost:
+// ns only mirrors the remote).
+func (r *Repo) removeNewLocks(ns string, before map[string]bool) {
+	for path := range r.lockFiles(ns) {
+		if !before[path] {
+			os.Remove(path)
+		}
+	}
 }
 
 func (r *Repo) isCommit(h plumbing.Hash) bool {
@@ -289,9 +338,13 @@ func (r *Repo) branchFromRemote(rm Remote, d string, theirs plumbing.Hash) (*Ref
 	if err != nil {
 		return nil, "", fmt.Sprintf("domain branch %s kept: %v", d, err)
 	}
-	if wt, ok := held[name]; ok {
-		return nil, "", fmt.Sprintf("domain branch %s not moved: the work tree %s has it checked out (git-gachette never moves a checked-out branch); "+
-			"its stacks are here all the same", d, wt)
+	if h, ok := held[name]; ok {
+		how := "has it checked out"
+		if h.State != "" {
+			how = "is in the middle of a " + h.State + " of it"
+		}
+		return nil, "", fmt.Sprintf("domain branch %s not moved: the work tree %s %s (git-gachette never moves a checked-out branch); "+
+			"its stacks are here all the same", d, h.WorkTree, how)
 	}
 	return &RefUpdate{Name: name, Old: mine, New: theirs}, d, ""
 }

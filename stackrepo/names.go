@@ -124,7 +124,8 @@ func CheckFileName(s string) error {
 }
 
 // checkField validates a free-form stanza value (source URL, ref, host):
-// one line of printable characters, no leading or trailing space.
+// one line of printable characters (no control or bidirectional control
+// character), no leading or trailing space.
 func checkField(field, s string) error {
 	if len(s) > 4096 {
 		return fmt.Errorf("%s %q is longer than 4096 bytes", field, semverx.ShortenTo(s, 40))
@@ -136,7 +137,9 @@ func checkField(field, s string) error {
 		return fmt.Errorf("%s %q is not valid UTF-8", field, semverx.ShortenTo(s, 60))
 	}
 	for i, r := range s {
-		if r < 0x20 || r == 0x7f {
+		// a terminal obeys C0 and C1 controls; bidirectional controls
+		// make a value read as another (https://x/\u202egpj.exe)
+		if r < 0x20 || r == 0x7f || semverx.IsTerminalControl(r) {
 			return fmt.Errorf("%s %q has %s at position %d; a stanza field is one line of printable text", field, semverx.ShortenTo(s, 60), describeRune(r), i+1)
 		}
 	}

@@ -41,6 +41,9 @@ type PushResult struct {
 	// remote keeps what it accepted.
 	Changed  []StackID
 	Warnings []string
+	// Contacted is false when the remote had everything, as last pushed
+	// or fetched, and no git push ran.
+	Contacted bool
 }
 
 // Rejection is a ref that a push did not update.
@@ -80,7 +83,7 @@ type RejectedError struct {
 func (e *RejectedError) Error() string {
 	parts := make([]string, len(e.Refs))
 	for i, rj := range e.Refs {
-		parts[i] = rj.Ref + " (" + escapeControl(rj.Reason) + ")"
+		parts[i] = rj.Ref + " (" + semverx.Escape(rj.Reason) + ")"
 	}
 	what := "nothing was pushed: the remote takes a push as one transaction"
 	if !e.Atomic {
@@ -106,11 +109,13 @@ type pushTag struct {
 
 // pusher is one push in progress.
 type pusher struct {
-	r    *Repo
-	rm   Remote
-	opt  RemoteOptions
-	res  *PushResult
-	tags []*pushTag
+	r   *Repo
+	rm  Remote
+	opt RemoteOptions
+	res *PushResult
+	// tags are the stacks to send; known are those the remote has at the
+	// same tag objects, as last seen (see split).
+	tags, known []*pushTag
 	// chans are the channels of the pushed domains, as read at the start.
 	chans []Ref
 	ns    string
@@ -121,6 +126,8 @@ type pusher struct {
 	unpinned bool
 	// warned keeps branch warnings from repeating across attempts.
 	warned map[string]bool
+	// created counts the refs the push created here.
+	created int
 }
 
 // maxLeaseTries bounds how often a push tries again after the remote's
@@ -164,7 +171,16 @@ func (r *Repo) Push(ctx context.Context, rm Remote, ids []StackID, opt RemoteOpt
 		return nil, err
 	}
 	p := &pusher{r: r, rm: rm, opt: opt, res: &PushResult{Remote: rm.String(), Atomic: true}, tags: tags, chans: chans, ns: rm.namespace(), warned: map[string]bool{}}
+	if err := p.split(); err != nil {
+		return nil, err
+	}
 	err = p.push(ctx)
+	if p.created >= packRefsAfter {
+		// as fetch does: thousands of loose refs would slow every listing
+		if _, perr := r.git.Output(context.Background(), nil, "pack-refs", "--all"); perr != nil {
+			p.res.Warnings = append(p.res.Warnings, fmt.Sprintf("git pack-refs --all failed (the push itself is complete): %v", perr))
+		}
+	}
 	if len(p.res.Changed) > 0 {
 		err = errors.Join(err, &ChangedError{Remote: rm.String(), Stacks: idStrings(p.res.Changed)})
 	}
@@ -298,7 +314,62 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
+// split sets aside the stacks and channels that the remote has as they
+// are here, as last seen (the namespace, which fetch mirrors and push
+// records): they are not sent again, so that a push of a domain of
+// thousands of stacks with nothing new runs no git push and writes no
+// ref. A remote whose refs were removed behind git-gachette's back gets
+// them again after a fetch.
+func (p *pusher) split() error {
+	names := make([]string, 0, len(p.tags)+len(p.chans))
+	for _, t := range p.tags {
+		names = append(names, p.ns+"tags/"+t.id.String())
+	}
+	for _, c := range p.chans {
+		names = append(names, p.ns+"channels/"+strings.TrimPrefix(c.Name, "refs/gachette/channels/"))
+	}
+	seen, err := p.r.lookupMany(names)
+	if err != nil {
+		return err
+	}
+	send := p.tags[:0:0]
+	for _, t := range p.tags {
+		if seen[p.ns+"tags/"+t.id.String()] == t.tag {
+			p.known = append(p.known, t)
+		} else {
+			send = append(send, t)
+		}
+	}
+	p.tags = send
+	chans := p.chans[:0:0]
+	for _, c := range p.chans {
+		if seen[p.ns+"channels/"+strings.TrimPrefix(c.Name, "refs/gachette/channels/")] != c.Hash {
+			chans = append(chans, c)
+		}
+	}
+	p.chans = chans
+	return nil
+}
+
+// all is every stack of the push: sent, or known to the remote.
+func (p *pusher) all() []*pushTag {
+	return append(p.known[:len(p.known):len(p.known)], p.tags...)
+}
+
 func (p *pusher) push(ctx context.Context) error {
+	if len(p.known) > 0 {
+		// sealed now if they are not yet: the remote has them
+		st := make(map[string]refStatus, len(p.known))
+		for _, t := range p.known {
+			st[t.id.TagRef()] = refStatus{flag: '='}
+		}
+		if err := p.landed(p.known, st, nil); err != nil {
+			return err
+		}
+	}
+	if len(p.tags) == 0 && len(p.chans) == 0 && len(p.planBranches(p.known, false)) == 0 {
+		return nil // nothing new: no git push
+	}
 	if len(p.tags) > maxExplicit {
 		unpin, err := p.pin()
 		if err != nil {
@@ -367,7 +438,7 @@ var errNoAtomic = errors.New("the remote does not support atomic push")
 // is a branch lease: the remote's branch moved since it was last seen.
 func (p *pusher) atomic(ctx context.Context) error {
 	for attempt := 1; ; attempt++ {
-		plans := p.planBranches(p.tags, attempt == maxLeaseTries)
+		plans := p.planBranches(p.all(), attempt == maxLeaseTries)
 		st, err := p.run(ctx, true, p.tags, plans, p.chans)
 		if err != nil {
 			return err
@@ -468,7 +539,7 @@ func (p *pusher) inPhases(ctx context.Context) error {
 	}
 	// The branches, to the newest stacks that landed.
 	for attempt := 1; attempt <= maxLeaseTries; attempt++ {
-		plans := p.planBranches(landed, attempt == maxLeaseTries)
+		plans := p.planBranches(append(p.known[:len(p.known):len(p.known)], landed...), attempt == maxLeaseTries)
 		if len(plans) == 0 {
 			break
 		}
@@ -549,9 +620,10 @@ func (p *pusher) run(ctx context.Context, atomic bool, tags []*pushTag, plans []
 	for _, c := range chans {
 		args = append(args, c.Hash.String()+":"+c.Name)
 	}
+	p.res.Contacted = true
 	run := p.r.remoteGit(ctx, p.opt, args...)
 	if ctx.Err() != nil {
-		return nil, fmt.Errorf("push to %s interrupted: %w; what the remote received, if anything, is not sealed here: push again to finish and seal it", p.rm, ctx.Err())
+		return nil, &InterruptedError{Op: "push to " + p.rm.String(), Left: "what the remote received, if anything, is not sealed here: push again to finish and seal it", Err: ctx.Err()}
 	}
 	st := parsePorcelain(run.stdout)
 	if run.err != nil && len(st) == 0 {
@@ -580,7 +652,14 @@ func (p *pusher) movedChannels(st map[string]refStatus) {
 func (p *pusher) landed(tags []*pushTag, st map[string]refStatus, moved []branchPlan) error {
 	var pub []string
 	for _, t := range tags {
-		pub = append(pub, t.id.publishedRef())
+		pub = append(pub, t.id.publishedRef(), p.ns+"tags/"+t.id.String())
+	}
+	var chans []Ref
+	for _, c := range p.chans {
+		if s, ok := st[c.Name]; ok && s.accepted() {
+			chans = append(chans, c)
+			pub = append(pub, p.ns+"channels/"+strings.TrimPrefix(c.Name, "refs/gachette/channels/"))
+		}
 	}
 	var unpin []RefUpdate
 	if p.pinned != "" && !p.unpinned && len(tags) > 0 {
@@ -593,11 +672,20 @@ func (p *pusher) landed(tags []*pushTag, st map[string]refStatus, moved []branch
 		}
 		var ups []RefUpdate
 		for _, t := range tags {
+			// what the remote now has, for the next push (see split)
+			if seen := p.ns + "tags/" + t.id.String(); cur[seen] != t.tag {
+				ups = append(ups, RefUpdate{Name: seen, Old: cur[seen], New: t.tag})
+			}
 			if cur[t.id.publishedRef()] == t.tag {
 				continue
 			}
 			ups = append(ups, RefUpdate{Name: t.id.TagRef(), Old: t.tag, New: t.tag},
 				RefUpdate{Name: t.id.publishedRef(), Old: cur[t.id.publishedRef()], New: t.tag})
+		}
+		for _, c := range chans {
+			if seen := p.ns + "channels/" + strings.TrimPrefix(c.Name, "refs/gachette/channels/"); cur[seen] != c.Hash {
+				ups = append(ups, RefUpdate{Name: seen, Old: cur[seen], New: c.Hash})
+			}
 		}
 		for _, b := range moved {
 			name := p.ns + "heads/" + b.domain
@@ -617,6 +705,11 @@ func (p *pusher) landed(tags []*pushTag, st map[string]refStatus, moved []branch
 		switch {
 		case err == nil:
 			p.unpinned = p.unpinned || len(unpin) > 0
+			for _, u := range ups {
+				if u.Old.IsZero() {
+					p.created++
+				}
+			}
 			for _, t := range tags {
 				if st[t.id.TagRef()].flag == '=' {
 					p.res.UpToDate = append(p.res.UpToDate, t.id)
@@ -638,7 +731,6 @@ func (p *pusher) landed(tags []*pushTag, st map[string]refStatus, moved []branch
 				if t.id.TagRef() == changed.Name {
 					p.res.Changed = append(p.res.Changed, t.id)
 					tags = append(tags[:i:i], tags[i+1:]...)
-					pub = append(pub[:i:i], pub[i+1:]...)
 					break
 				}
 			}
@@ -720,7 +812,7 @@ func (p *pusher) refresh(ctx context.Context, domains []string) error {
 	}
 	run := p.r.remoteGit(ctx, p.opt, args...)
 	if ctx.Err() != nil {
-		return fmt.Errorf("push to %s interrupted: %w", p.rm, ctx.Err())
+		return &InterruptedError{Op: "push to " + p.rm.String(), Err: ctx.Err()}
 	}
 	if run.err != nil {
 		return p.r.remoteError("fetch", p.rm, run)

@@ -367,6 +367,11 @@ func (f *fileRefs) List(prefix string) ([]Ref, error) {
 			}
 			return fmt.Errorf("read %s: %w", name, err)
 		}
+		if bytes.HasPrefix(b, []byte("ref: ")) {
+			// a symbolic ref (git clone's refs/remotes/origin/HEAD)
+			// names a ref that is listed on its own
+			return nil
+		}
 		h, err := parseLoose(name, b)
 		if err != nil {
 			return err

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -500,4 +501,64 @@ func TestListLooseRefVanishes(t *testing.T) {
 	if len(refs) != 2 || refs[0].Hash.String() != a || refs[1].Name != "refs/tags/main/2" || refs[1].Hash.String() != b {
 		t.Fatalf("%+v", refs)
 	}
+}
+
+// A loose ref that git pack-refs moves into packed-refs while List reads
+// it (gone from its directory, not yet in the packed-refs List read) is
+// read again, as git does: List never fails on it nor misses it.
+func TestListDuringPackRefs(t *testing.T) {
+	dir := t.TempDir()
+	r := must[*Repo](t)(Init(filepath.Join(dir, "s.git"), "main"))
+	defer r.Close()
+	must[*Result](t)(r.Create(id("main/0"), nil, testIdent))
+	tag := must[*Stack](t)(r.Stack(id("main/0"))).Tag
+	const n = 300
+	for round := 0; round < 15; round++ {
+		var in strings.Builder
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&in, "update refs/tags/x/%d %s\n", i, tag)
+		}
+		cmd := exec.Command("git", "-C", r.Dir, "update-ref", "--stdin")
+		cmd.Stdin = strings.NewReader(in.String())
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("update-ref: %v\n%s", err, out)
+		}
+		pack := exec.Command("git", "-C", r.Dir, "pack-refs", "--all", "--prune")
+		if err := pack.Start(); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			refs, err := r.refs.List("refs/tags/x/")
+			if err != nil {
+				pack.Wait()
+				t.Fatalf("round %d: List during pack-refs: %v", round, err)
+			}
+			if len(refs) != n {
+				pack.Wait()
+				t.Fatalf("round %d: List during pack-refs: %d refs, want %d", round, len(refs), n)
+			}
+			if done, _ := processDone(pack); done {
+				break
+			}
+		}
+		cmd = exec.Command("git", "-C", r.Dir, "update-ref", "--stdin")
+		in.Reset()
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&in, "delete refs/tags/x/%d\n", i)
+		}
+		cmd.Stdin = strings.NewReader(in.String())
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("update-ref: %v\n%s", err, out)
+		}
+	}
+}
+
+// processDone waits for cmd if it has exited, without blocking otherwise.
+func processDone(cmd *exec.Cmd) (bool, error) {
+	var ws syscall.WaitStatus
+	pid, err := syscall.Wait4(cmd.Process.Pid, &ws, syscall.WNOHANG, nil)
+	if err != nil || pid == 0 {
+		return false, err
+	}
+	return true, nil
 }

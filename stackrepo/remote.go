@@ -156,10 +156,11 @@ type gitRun struct {
 	err  error
 }
 
-// remoteGit runs git (push, fetch) against a remote: in its own process
-// group, so that Ctrl-C reaches git-gachette, which then stops git and
-// everything git started (ssh, remote helpers) with SIGTERM, letting git
-// remove its lock files. Server messages and warnings go to
+// remoteGit runs git (push, fetch) against a remote: without a terminal,
+// in its own process group, so that a signal to ours reaches
+// git-gachette, which then stops git and everything git started (ssh,
+// remote helpers) with SIGTERM, letting git remove its lock files; on a
+// terminal (opt.Interactive), in ours, so that git can prompt. Server messages and warnings go to
 // opt.Messages as they come; git's other messages are kept for errors.
 func (r *Repo) remoteGit(ctx context.Context, opt RemoteOptions, args ...string) gitRun {
 	cmd := r.git.Command(ctx, args...)
@@ -169,15 +170,32 @@ func (r *Repo) remoteGit(ctx context.Context, opt RemoteOptions, args ...string)
 	if !opt.Interactive && !hasEnv(cmd.Env, "GIT_TERMINAL_PROMPT") {
 		cmd.Env = append(cmd.Env, "GIT_TERMINAL_PROMPT=0")
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+	if opt.Interactive {
+		// On a terminal git stays in the foreground process group: a
+		// prompt (a password, ssh's host key question) turns echo off,
+		// which stops a process of a background group (SIGTTOU). Ctrl-C
+		// then reaches git and what it started as it reaches us; git
+		// removes its lock files on it.
+		cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	} else {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+	}
 	cmd.WaitDelay = 10 * time.Second
 	var stdout bytes.Buffer
-	msgs := &messageWriter{out: opt.Messages}
+	msgs := &messageWriter{out: opt.Messages, secrets: r.urlSecrets(args)}
 	cmd.Stdout, cmd.Stderr = &stdout, msgs
 	err := cmd.Run()
 	msgs.flush()
 	rest := msgs.rest.String()
+	if opt.Interactive && killedBy(err, syscall.SIGINT, syscall.SIGTERM) {
+		// the terminal's Ctrl-C reached git and git-gachette at once: let
+		// ours arrive, so that it is told as an interruption
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
 	if ctx.Err() != nil {
 		return gitRun{stdout: stdout.Bytes(), rest: rest, err: ctx.Err()}
 	}
@@ -190,6 +208,41 @@ func (r *Repo) remoteGit(ctx context.Context, opt RemoteOptions, args ...string)
 		err = &gitexec.Error{Args: args, Stderr: strings.TrimSpace(rest), ExitCode: code, Err: err}
 	}
 	return gitRun{stdout: stdout.Bytes(), rest: rest, err: err}
+}
+
+// InterruptedError says a push or fetch was stopped by a signal (Ctrl-C),
+// and what that left.
+type InterruptedError struct {
+	Op   string // "push to origin"
+	Left string // what it left, and what to do
+	Err  error  // the context's error
+}
+
+func (e *InterruptedError) Error() string {
+	if e.Left == "" {
+		return e.Op + " interrupted"
+	}
+	return e.Op + " interrupted; " + e.Left
+}
+
+func (e *InterruptedError) Unwrap() error { return e.Err }
+
+// killedBy reports whether err is a process ending by one of sigs.
+func killedBy(err error, sigs ...syscall.Signal) bool {
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		return false
+	}
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	if !ok || !ws.Signaled() {
+		return false
+	}
+	for _, s := range sigs {
+		if ws.Signal() == s {
+			return true
+		}
+	}
+	return false
 }
 
 // hasEnv reports whether env sets name (to anything, even empty).
@@ -215,6 +268,43 @@ type messageWriter struct {
 	out     io.Writer
 	partial []byte
 	rest    strings.Builder
+	// secrets are user:password@ strings git may print without their
+	// URL's scheme (git:// has no credentials, so git names
+	// "alice:pw@host" as a host it cannot find): see urlSecrets.
+	secrets []string
+}
+
+// urlSecrets returns the user:password@ of every URL git may use or print
+// for this run: those in its arguments and those in git's configuration
+// (remote.*.url and pushurl, url.<base>.insteadOf bases, …).
+func (r *Repo) urlSecrets(args []string) []string {
+	var out []string
+	add := func(s string) {
+		for {
+			i := strings.Index(s, "://")
+			if i < 0 {
+				return
+			}
+			s = s[i+3:]
+			auth := s
+			if end := strings.IndexAny(auth, "/ \t\n'\"<>"); end >= 0 {
+				auth = auth[:end]
+			}
+			if at := strings.LastIndexByte(auth, '@'); at > 0 && strings.Contains(auth[:at], ":") {
+				out = append(out, auth[:at+1])
+			}
+		}
+	}
+	for _, a := range args {
+		add(a)
+	}
+	if r.cfg != nil {
+		for _, e := range r.cfg.Entries {
+			add(e.Key)
+			add(e.Value)
+		}
+	}
+	return out
 }
 
 func (w *messageWriter) Write(p []byte) (int, error) {
@@ -241,12 +331,16 @@ func (w *messageWriter) flush() {
 }
 
 func (w *messageWriter) line(raw string) {
+	for _, s := range w.secrets {
+		user, _, _ := strings.Cut(s, ":")
+		raw = strings.ReplaceAll(raw, s, user+"@")
+	}
 	line := strings.TrimRight(Redact(raw), " \t")
 	switch {
 	case line == "":
 	case strings.HasPrefix(line, "remote:"), strings.HasPrefix(line, "warning:"), strings.HasPrefix(line, "Warning:"):
 		if w.out != nil {
-			fmt.Fprintln(w.out, escapeControl(line))
+			fmt.Fprintln(w.out, semverx.Escape(line))
 		}
 	case strings.HasPrefix(line, "hint:"), strings.HasPrefix(line, "error: failed to push some refs"),
 		strings.HasPrefix(line, "error: atomic push failed for ref"), line == "Everything up-to-date":
@@ -256,27 +350,6 @@ func (w *messageWriter) line(raw string) {
 			w.rest.WriteByte('\n')
 		}
 	}
-}
-
-// escapeControl shows control characters (but tabs) of a server's message
-// as escapes: data from elsewhere is never control (SPEC §4).
-func escapeControl(s string) string {
-	if strings.IndexFunc(s, func(r rune) bool { return r != '\t' && (unicode.IsControl(r) || isBidi(r)) }) < 0 {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if r != '\t' && (unicode.IsControl(r) || isBidi(r)) {
-			fmt.Fprintf(&b, "\\u%04x", r)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-func isBidi(r rune) bool {
-	return r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 || r == 0x200e || r == 0x200f || r == 0x061c
 }
 
 // remoteError turns git failing as a whole (nothing per ref) into an
@@ -303,6 +376,10 @@ func (r *Repo) remoteError(op string, rm Remote, run gitRun) error {
 	switch {
 	case strings.Contains(msg, "does not appear to be a git repository") && rm.isName() && strings.Contains(msg, "'"+rm.arg+"'"):
 		return &NoSuchRemoteError{Name: rm.arg, Dir: r.Dir}
+	case sshFailed(msg):
+		// ssh's own failure (a missing identity file or ssh config file
+		// says "No such file or directory" too): git's words as they are
+		e.Hint = "check that you can reach it with git: git ls-remote " + rm.String()
 	case strings.Contains(msg, "does not appear to be a git repository"), strings.Contains(msg, "not found"),
 		strings.Contains(msg, "repository not exported"), strings.Contains(msg, "no such repository"), strings.Contains(msg, "No such file or directory"):
 		e.Git = "repository not found (git: " + gitMsg + ")"
@@ -313,11 +390,23 @@ func (r *Repo) remoteError(op string, rm Remote, run gitRun) error {
 		e.Hint = "git does not trust the server's certificate: give git the authority that signed it (git config http.sslCAInfo /path/to/ca.pem, or GIT_SSL_CAINFO)"
 	case strings.Contains(msg, "Authentication failed"), strings.Contains(msg, "403"), strings.Contains(msg, "401"):
 		e.Hint = "the server refused the credentials git gave: check them (git credential reject forgets stored ones)"
-	case strings.Contains(msg, "Permission denied"), strings.Contains(msg, "Host key verification failed"), strings.Contains(msg, "Could not resolve hostname"),
-		strings.Contains(msg, "Connection refused"), strings.Contains(msg, "Could not read from remote repository"):
+	case strings.Contains(msg, "Could not read from remote repository"):
 		e.Hint = "check that you can reach it with git: git ls-remote " + rm.String()
 	}
 	return e
+}
+
+// sshFailed reports whether git's messages are ssh failing to reach or
+// log in to the server, rather than the server's answer.
+func sshFailed(msg string) bool {
+	for _, m := range []string{"Permission denied", "Host key verification failed", "Could not resolve hostname", "Connection refused",
+		"Connection timed out", "No route to host", "no such identity", "Can't open user config file", "REMOTE HOST IDENTIFICATION HAS CHANGED",
+		"kex_exchange_identification", "Connection closed by"} {
+		if strings.Contains(msg, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // refStatus is one line of git push --porcelain: what became of one ref.

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -205,5 +206,41 @@ func TestPushManyPinned(t *testing.T) {
 	}
 	if left := must[[]Ref](t)(r.refs.List(pinPrefix)); len(left) > 0 {
 		t.Fatalf("pinned refs left: %v", left)
+	}
+}
+
+// On a terminal, git push and fetch run in git-gachette's own process
+// group, the terminal's foreground one: a prompt for a password or a host
+// key turns echo off, which stops a background process (SIGTTOU). Without
+// a terminal they run in a group of their own, which Ctrl-C does not reach
+// half-way through (git-gachette stops them itself).
+func TestRemoteGitProcessGroup(t *testing.T) {
+	dir := t.TempDir()
+	r := must[*Repo](t)(Init(filepath.Join(dir, "stacks.git"), "main"))
+	defer r.Close()
+	must[*Result](t)(r.Create(id("main/1"), nil, testIdent))
+	ssh := filepath.Join(dir, "ssh")
+	out := filepath.Join(dir, "pgid")
+	if err := os.WriteFile(ssh, []byte("#!/bin/sh\nps -o pgid= -p $$ > \"$PGID_FILE\"\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GIT_SSH_COMMAND", ssh)
+	t.Setenv("PGID_FILE", out)
+	rm := must[Remote](t)(ParseRemote("ssh://example.invalid/stacks.git"))
+	for _, interactive := range []bool{true, false} {
+		os.Remove(out)
+		_, perr := r.Push(context.Background(), rm, []StackID{id("main/1")}, RemoteOptions{Interactive: interactive})
+		if err := perr; err == nil || !strings.Contains(err.Error(), "push failed") {
+			t.Logf("push: %v", err)
+			t.Fatal("push to a remote that is not there succeeded")
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatalf("interactive %v: the ssh stand-in did not run: %v (push: %v)", interactive, err, perr)
+		}
+		same := strings.TrimSpace(string(b)) == fmt.Sprint(syscall.Getpgrp())
+		if same != interactive {
+			t.Errorf("interactive %v: git's ssh ran in process group %s, git-gachette's is %d", interactive, strings.TrimSpace(string(b)), syscall.Getpgrp())
+		}
 	}
 }

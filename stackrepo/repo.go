@@ -285,9 +285,11 @@ func (r *Repo) Config() *gitexec.Config { return r.cfg }
 // checkedOut returns the branches that a work tree of the repository has
 // checked out, and where, as git worktree list says (the main work tree
 // and every linked one, even one whose directory is gone: git keeps its
-// branch too).
-func (r *Repo) checkedOut() (map[string]string, error) {
-	out := map[string]string{}
+// branch too), with the branches a work tree is rebasing or bisecting:
+// git holds those as checked out as well (git branch -f refuses to move
+// them), though worktree list does not show them.
+func (r *Repo) checkedOut() (map[string]holder, error) {
+	out := map[string]holder{}
 	if r.git == nil {
 		return out, nil
 	}
@@ -301,13 +303,74 @@ func (r *Repo) checkedOut() (map[string]string, error) {
 		return nil, fmt.Errorf("which branches work trees have checked out: %w", err)
 	}
 	var wt string
+	var detached []string
 	for _, field := range strings.Split(string(b), "\x00") {
 		switch k, v, _ := strings.Cut(field, " "); k {
 		case "worktree":
 			wt = v
 		case "branch":
-			out[v] = wt
+			out[v] = holder{WorkTree: wt}
+		case "detached":
+			detached = append(detached, wt)
 		}
+	}
+	if len(detached) == 0 {
+		return out, nil
+	}
+	// git has no read-only question for "is this branch being rebased or
+	// bisected somewhere" (its branch_checked_out): read what git's
+	// wt_status_check_rebase and wt_status_check_bisect read, in the git
+	// directory of each detached work tree.
+	dirs, err := r.workTreeGitDirs(detached)
+	if err != nil {
+		return nil, err
+	}
+	for i, gd := range dirs {
+		if gd == "" {
+			continue
+		}
+		for _, f := range []string{"rebase-merge/head-name", "rebase-apply/head-name"} {
+			if b, err := os.ReadFile(filepath.Join(gd, f)); err == nil {
+				if ref := strings.TrimSpace(string(b)); strings.HasPrefix(ref, "refs/heads/") {
+					out[ref] = holder{WorkTree: detached[i], State: "rebase"}
+				}
+			}
+		}
+		if b, err := os.ReadFile(filepath.Join(gd, "BISECT_START")); err == nil {
+			if name := strings.TrimSpace(string(b)); name != "" {
+				out["refs/heads/"+name] = holder{WorkTree: detached[i], State: "bisect"}
+			}
+		}
+	}
+	return out, nil
+}
+
+// holder is a work tree that has a branch checked out, and whether it is
+// in the middle of a rebase or bisect of it ("" when simply on it).
+type holder struct {
+	WorkTree string
+	State    string
+}
+
+// workTreeGitDirs returns the git directory of each work tree named (as
+// git worktree list names them), "" where it cannot be told.
+func (r *Repo) workTreeGitDirs(workTrees []string) ([]string, error) {
+	args := []string{"rev-parse", "--path-format=absolute", "--git-dir"}
+	out := make([]string, len(workTrees))
+	for i, wt := range workTrees {
+		if _, err := os.Stat(wt); err != nil {
+			continue // gone: nothing can be rebased or bisected there
+		}
+		env := r.git.Env
+		if env == nil {
+			env = os.Environ()
+		}
+		g := &gitexec.Git{Dir: wt, Env: gitexec.WithoutRepoEnv(env)}
+		b, err := g.Output(context.Background(), nil, args...)
+		if err != nil {
+			return nil, fmt.Errorf("which branches work trees are rebasing or bisecting: %w", err)
+		}
+		out[i] = strings.TrimSpace(string(b))
 	}
 	return out, nil
 }

@@ -28,16 +28,51 @@ type Result struct {
 	Attempts int
 }
 
-// CheckedOutError says a write would move a branch a work tree has checked out.
+// CheckedOutError says a write would move a branch a work tree has checked
+// out (or is rebasing or bisecting: git holds those as checked out too).
 type CheckedOutError struct {
 	Branch   string
 	WorkTree string
+	// State is "rebase" or "bisect" when the work tree is in the middle of
+	// one on the branch, else "".
+	State string
 }
 
 func (e *CheckedOutError) Error() string {
+	branch := strings.TrimPrefix(e.Branch, "refs/heads/")
+	switch e.State {
+	case "rebase":
+		return fmt.Sprintf("the work tree %s is in the middle of a rebase of %s, so git holds %s as checked out there (git branch -f refuses to move it too), "+
+			"and git-gachette will not move it; finish or abort the rebase first (git -C %s rebase --continue, or --abort)",
+			e.WorkTree, branch, branch, e.WorkTree)
+	case "bisect":
+		return fmt.Sprintf("the work tree %s is in the middle of a bisect of %s, so git holds %s as checked out there (git branch -f refuses to move it too), "+
+			"and git-gachette will not move it; end the bisect first (git -C %s bisect reset)",
+			e.WorkTree, branch, branch, e.WorkTree)
+	}
 	return fmt.Sprintf("the work tree %s has %s checked out, and git-gachette will not move it under that work tree "+
 		"(git refuses a push into a checked-out branch the same way); switch it to another branch (git -C %s switch --detach) "+
-		"or keep stacks in a bare repository (git gachette init)", e.WorkTree, strings.TrimPrefix(e.Branch, "refs/heads/"), e.WorkTree)
+		"or keep stacks in a bare repository (git gachette init)", e.WorkTree, branch, e.WorkTree)
+}
+
+// NotStackBranchError says a domain branch exists but does not point at a
+// stack of its domain: it is someone's own branch (a project's main), and
+// git-gachette does not take it over.
+type NotStackBranchError struct {
+	Branch string
+	Domain string
+	Commit plumbing.Hash
+	// Repo is the stacks repository (its git directory).
+	Repo string
+}
+
+func (e *NotStackBranchError) Error() string {
+	branch := strings.TrimPrefix(e.Branch, "refs/heads/")
+	return fmt.Sprintf("the branch %s of %s points at %s, which is not a stack of domain %s: it looks like a branch of your own "+
+		"(is this a project repository?), and git-gachette will not move it; "+
+		"name the stacks repository (--stacks DIR, or git config gachette.stacks DIR; git gachette init DIR makes one), "+
+		"or use another domain (-d DOMAIN)",
+		branch, e.Repo, e.Commit.String()[:12], e.Domain)
 }
 
 // plan is what a change computes from the current state of a stack.
@@ -234,8 +269,13 @@ func (r *Repo) branchUpdate(id StackID, cur *Stack, create bool, commit plumbing
 	if err != nil {
 		return nil, err
 	}
-	if wt, ok := held[name]; ok {
-		return nil, &CheckedOutError{Branch: name, WorkTree: wt}
+	if h, ok := held[name]; ok {
+		return nil, &CheckedOutError{Branch: name, WorkTree: h.WorkTree, State: h.State}
+	}
+	if create && !b.IsZero() {
+		if _, ok := r.stackAtCommit(id.Domain, b); !ok {
+			return nil, &NotStackBranchError{Branch: name, Domain: id.Domain, Commit: b, Repo: r.Dir}
+		}
 	}
 	return &RefUpdate{Name: name, Old: b, New: commit}, nil
 }
@@ -332,7 +372,7 @@ func (r *Repo) add(id StackID, pkgs []Package, ident Identity, since *Stack) (*R
 	seen := map[string]bool{}
 	for _, p := range pkgs {
 		if err := p.Validate(); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("stack %s: %w", id, err)
 		}
 		if seen[p.Name] {
 			return nil, fmt.Errorf("package %s is given twice", p.Name)

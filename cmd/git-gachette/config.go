@@ -105,6 +105,11 @@ func (a *app) runConfigInit(file string, local bool) error {
 	case file == "":
 		file = globalConfigFile(a.env)
 	}
+	// git writes a config file that is a symbolic link (dotfiles) through
+	// the link, at its target: so does this
+	if target, err := filepath.EvalSymlinks(file); err == nil {
+		file = target
+	}
 	if _, err := os.Stat(file); err == nil {
 		out, err := (&gitexec.Git{}).Output(ctx, nil, "config", "--file", file, "--includes", "--list", "-z", "--show-origin", "--show-scope")
 		if err != nil {
@@ -125,6 +130,9 @@ func (a *app) runConfigInit(file string, local bool) error {
 		return err
 	}
 	content := string(old)
+	if strings.Contains(content, templateFirstLine) {
+		return fmt.Errorf("%s has the [gachette] template already; nothing written. Edit it with: git config --file %s --edit", file, file)
+	}
 	if content != "" && !strings.HasSuffix(content, "\n") {
 		content += "\n"
 	}
@@ -163,9 +171,13 @@ func globalConfigFile(env func(string) string) string {
 	return gitconfig
 }
 
+// templateFirstLine starts the template: a file that has it has the
+// template (its settings are comments, which git config does not list).
+const templateFirstLine = "# git-gachette settings; git gachette config show prints the effective ones.\n"
+
 func configTemplate() string {
 	var b strings.Builder
-	b.WriteString("# git-gachette settings; git gachette config show prints the effective ones.\n[gachette]\n")
+	b.WriteString(templateFirstLine + "[gachette]\n")
 	for _, s := range knownSettings {
 		def := s.def
 		if def == "" {

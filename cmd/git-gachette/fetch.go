@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -107,10 +106,10 @@ func (a *app) runFetch(remoteArg string, asJSON bool) error {
 	}
 	a.info("fetched from %s: %d new, %d already here", rm, len(res.New), len(res.Known))
 	for _, s := range res.Skipped {
-		fmt.Fprintf(a.stderr, "warning: skipped tag %s of %s: %s; it is not a stack and was not created here\n", s.Tag, rm, s.Reason)
+		a.warn("skipped tag %s of %s: %s; it is not a stack and was not created here", s.Tag, rm, s.Reason)
 	}
 	for _, w := range res.Warnings {
-		fmt.Fprintf(a.stderr, "warning: %s\n", w)
+		a.warn("%s", w)
 	}
 	return err
 }

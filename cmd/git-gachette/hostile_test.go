@@ -63,7 +63,7 @@ func hostileCases(wd string) []hostileCase {
 		{name: "bump: empty", args: []string{"stack", "create", "--bump", ""}, want: `stack create needs a STACK name or --bump`},
 
 		// domains
-		{name: "domain: empty flag", args: []string{"stack", "list", "--domain", ""}, want: `domain name is empty`},
+		{name: "domain: empty flag", args: []string{"stack", "list", "--domain", ""}, want: `--domain is empty: give it a value`},
 		{name: "domain: full-width", args: []string{"stack", "list", "--domain", "ｍａｉｎ"}, want: `domain name "ｍａｉｎ" is not valid: the non-ASCII character`},
 		{name: "domain: slash", args: []string{"stack", "list", "--domain", "a/b"}, want: `domain name "a/b" is not valid`},
 		{name: "domain: 10 KB", args: []string{"stack", "list", "--domain", tenKB}, want: `domain name "a{20,}…" is longer than 100 bytes`},

@@ -137,10 +137,14 @@ func (a *app) runPush(args []string, remoteArg string, asJSON bool) error {
 			a.info("pushed channel %s to %s", c, rm)
 		}
 		if len(res.Pushed) == 0 && len(res.Branches) == 0 && len(res.Channels) == 0 && err == nil {
-			a.info("%s is up to date (%d stacks)", rm, len(res.UpToDate))
+			if res.Contacted {
+				a.info("%s is up to date (%d stacks)", rm, len(res.UpToDate))
+			} else {
+				a.info("%s is up to date (%d stacks, as last pushed or fetched)", rm, len(res.UpToDate))
+			}
 		}
 		for _, w := range res.Warnings {
-			fmt.Fprintf(a.stderr, "warning: %s\n", w)
+			a.warn("%s", w)
 		}
 	}
 	return err

@@ -10,9 +10,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
+	"github.com/ops-hero/git-gachette/semverx"
 	"github.com/ops-hero/git-gachette/stackrepo"
 	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
 )
@@ -115,17 +117,30 @@ func (a *app) run(args []string) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintf(a.stderr, "git-gachette: %v\n", ee.err)
+			fmt.Fprintf(a.stderr, "git-gachette: %s\n", semverx.EscapeLines(ee.err.Error()))
 		}
 		return ee.code
 	}
-	fmt.Fprintf(a.stderr, "git-gachette: %v\n", err)
+	fmt.Fprintf(a.stderr, "git-gachette: %s\n", semverx.EscapeLines(err.Error()))
 	var ue *usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
 		fmt.Fprintf(a.stderr, "Run '%s --help' for usage.\n", userPath(findCommand(root, args)))
 		return exitUsage
 	}
 	return exitFailure
+}
+
+// emptyFlags refuses an empty --stacks, --remote, --domain or --host
+// (--stacks "$UNSET" in a script): an empty value is no repository, remote,
+// domain or host, and quietly taking the default instead could write to
+// or publish from the wrong place.
+func emptyFlags(cmd *cobra.Command) error {
+	for _, name := range []string{"stacks", "remote", "domain", "host"} {
+		if f := cmd.Flags().Lookup(name); f != nil && f.Changed && f.Value.String() == "" {
+			return &usageError{fmt.Errorf("--%s is empty: give it a value, or leave the flag out for the default", name)}
+		}
+	}
+	return nil
 }
 
 // isCobraUsage recognises cobra's own errors about flags and arguments.
@@ -168,10 +183,11 @@ Run it as "git gachette <command>" once git-gachette is on your PATH.`,
 	}
 	root.SetVersionTemplate("git-gachette {{.Version}}\n")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
-	root.PersistentPreRun = func(cmd *cobra.Command, args []string) {
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		if a.signals != nil {
 			a.signals.decide(cmd.Name())
 		}
+		return emptyFlags(cmd)
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.flags.stacks, "stacks", "", "stacks repository (default: gachette.stacks, else the repository you stand in)")
@@ -417,8 +433,43 @@ func (a *app) info(format string, args ...any) {
 	}
 }
 
+// warn prints a warning to stderr, even with --quiet; what it quotes from
+// elsewhere (a remote's names and messages) is escaped for the terminal.
+func (a *app) warn(format string, args ...any) {
+	fmt.Fprintf(a.stderr, "warning: %s\n", semverx.EscapeLines(fmt.Sprintf(format, args...)))
+}
+
+// printJSON prints v as indented JSON. Strings keep their exact value,
+// but what a terminal would obey is written as a JSON escape (\u202e),
+// which every JSON reader turns back into the character: encoding/json
+// escapes C0 controls only.
 func (a *app) printJSON(v any) error {
-	enc := json.NewEncoder(a.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = a.stdout.Write(append(escapeJSON(data), '\n'))
+	return err
+}
+
+// escapeJSON writes DEL, C1 and bidirectional controls of encoded JSON as
+// \uNNNN escapes (outside strings, JSON has none of them).
+func escapeJSON(data []byte) []byte {
+	var out []byte
+	for i := 0; i < len(data); {
+		r, n := utf8.DecodeRune(data[i:])
+		if r == 0x7f || r >= 0x80 && semverx.IsTerminalControl(r) {
+			if out == nil {
+				out = append(make([]byte, 0, len(data)+16), data[:i]...)
+			}
+			out = fmt.Appendf(out, `\u%04x`, r)
+		} else if out != nil {
+			out = append(out, data[i:i+n]...)
+		}
+		i += n
+	}
+	if out == nil {
+		return data
+	}
+	return out
 }

@@ -55,7 +55,7 @@ func (a *app) runStackAdd(stack string, o addOptions) error {
 		return err
 	}
 	if err := o.pkg.Validate(); err != nil {
-		return err
+		return fmt.Errorf("stack %s: %w", id, err)
 	}
 	r, ident, err := a.openForWrite()
 	if err != nil {

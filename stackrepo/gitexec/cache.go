@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,13 +27,15 @@ import (
 //   - the question: the directory asked about (real path), --git-dir,
 //     the user and groups, the git binary (path and file), and every
 //     environment variable git reads for it (all GIT_*, HOME,
-//     XDG_CONFIG_HOME): a different value is a different cache entry;
+//     XDG_CONFIG_HOME, SUDO_UID): a different value is a different cache
+//     entry;
 //   - the search for the repository: every directory git looked at on
 //     its way up (a .git or a HEAD appearing there changes its mtime;
 //     a .git, HEAD or commondir there that did not make a repository yet
 //     is witnessed too),
 //     the .git entry it found (a gitfile's content), the git directory's
-//     HEAD (also what includeIf "onbranch:" reads), commondir, objects and
+//     HEAD (also what includeIf "onbranch:" reads, with the symbolic refs
+//     it goes through when such a condition is set), commondir, objects and
 //     refs, and the shallow file; the ownership of the repository
 //     (safe.directory);
 //   - every configuration file git reads or would read: the system file
@@ -48,7 +51,10 @@ import (
 // RacyWindow before git was asked (a change within the same timestamp
 // tick would not show), as git's racy-index rule; nor is an answer that
 // is an error other than "not in a repository". Anything unreadable in
-// the cache is a miss.
+// the cache is a miss, and so is anything the cache may not have written
+// itself: an entry that is not a regular file of this user's, writable by
+// no one else, in a directory of this user's that no one else may write
+// in, of at most maxCacheEntry bytes, with its witnesses.
 type ProbeCache struct {
 	// Dir holds the entries, one file each.
 	Dir string
@@ -113,7 +119,9 @@ type cacheEntry struct {
 
 // cachedEnv are the variables, besides GIT_*, that change what git
 // answers here.
-var cachedEnv = []string{"HOME", "XDG_CONFIG_HOME"}
+// SUDO_UID: git run by root trusts a repository that SUDO_UID owns
+// (safe.directory).
+var cachedEnv = []string{"HOME", "XDG_CONFIG_HOME", "SUDO_UID"}
 
 // key is the question Probe asks, in full, and the start directory (real
 // path); ok is false when it cannot be known (then nothing is cached).
@@ -184,14 +192,59 @@ func (c *ProbeCache) file(key string) string {
 	return filepath.Join(c.Dir, hex.EncodeToString(sum[:16]))
 }
 
-// lookup returns the kept answer to key if every witness still holds.
-func (c *ProbeCache) lookup(key string) (*Probe, bool) {
-	b, err := os.ReadFile(c.file(key))
+// maxCacheEntry bounds what is read of an entry: a larger one is a miss.
+const maxCacheEntry = 8 << 20
+
+// trustedDir reports whether the cache directory is this user's alone: a
+// directory others may write in could hold an entry they made (renamed
+// over ours), and an entry is served as git's own answer.
+func (c *ProbeCache) trustedDir() bool {
+	var st syscall.Stat_t
+	if err := syscall.Lstat(c.Dir, &st); err != nil {
+		return false
+	}
+	return st.Mode&syscall.S_IFMT == syscall.S_IFDIR && int(st.Uid) == os.Geteuid() && st.Mode&0o022 == 0
+}
+
+// readEntry reads an entry only if it is a regular file (opened without
+// following a symbolic link and without blocking, so a FIFO or a device
+// is never waited on or read), this user's, writable by no one else, and
+// no larger than maxCacheEntry.
+func (c *ProbeCache) readEntry(path string) ([]byte, bool) {
+	if !c.trustedDir() {
+		return nil, false
+	}
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NOCTTY|syscall.O_NONBLOCK|syscall.O_NOFOLLOW, 0)
 	if err != nil {
+		return nil, false
+	}
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG ||
+		int(st.Uid) != os.Geteuid() || st.Mode&0o022 != 0 || st.Size > maxCacheEntry {
+		return nil, false
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxCacheEntry+1))
+	if err != nil || len(b) > maxCacheEntry {
+		return nil, false
+	}
+	return b, true
+}
+
+// lookup returns the kept answer to key if every witness still holds. An
+// entry has at least the git binary as its first witness: one without is
+// not one the cache wrote.
+func (c *ProbeCache) lookup(key, gitBin string) (*Probe, bool) {
+	b, ok := c.readEntry(c.file(key))
+	if !ok {
 		return nil, false
 	}
 	var e cacheEntry
 	if json.Unmarshal(b, &e) != nil || e.Version != cacheVersion || e.Key != key {
+		return nil, false
+	}
+	if len(e.Witnesses) == 0 || e.Witnesses[0].Path != gitBin || e.Witnesses[0].Kind != "file" {
 		return nil, false
 	}
 	for _, w := range e.Witnesses {
@@ -221,7 +274,7 @@ func (c *ProbeCache) probe(ctx context.Context, g *Git) (*Probe, error) {
 	if !ok {
 		return g.probe(ctx)
 	}
-	if p, ok := c.lookup(key); ok {
+	if p, ok := c.lookup(key, gitBin); ok {
 		return p, nil
 	}
 	asked := time.Now()
@@ -260,7 +313,7 @@ func (c *ProbeCache) probe(ctx context.Context, g *Git) (*Probe, error) {
 // else, so errors are dropped here.
 func (c *ProbeCache) store(key string, e cacheEntry) {
 	b, err := json.Marshal(e)
-	if err != nil || os.MkdirAll(c.Dir, 0o700) != nil {
+	if err != nil || os.MkdirAll(c.Dir, 0o700) != nil || !c.trustedDir() {
 		return
 	}
 	f, err := os.CreateTemp(c.Dir, ".tmp-")
@@ -360,6 +413,9 @@ func (g *Git) witnesses(ctx context.Context, p *Probe, start, gitBin string) ([]
 			stampOf(filepath.Join(r.CommonDir, "objects"), "id"),
 			stampOf(filepath.Join(r.CommonDir, "refs"), "id"),
 			stampOf(filepath.Join(r.CommonDir, "shallow"), "file"))
+		if hasOnbranch(p.Config) {
+			ws = append(ws, symbolicChain(r)...)
+		}
 	}
 
 	// the configuration files
@@ -403,6 +459,38 @@ func (g *Git) witnesses(ctx context.Context, p *Probe, start, gitBin string) ([]
 		ws = append(ws, stampOf(path, "file"))
 	}
 	return ws, true
+}
+
+// hasOnbranch reports whether an includeIf "onbranch:" condition is
+// configured: then git's answer depends on the branch HEAD names, through
+// every symbolic ref on the way.
+func hasOnbranch(c *Config) bool {
+	for _, e := range c.Entries {
+		if strings.HasPrefix(e.Key, "includeif.onbranch:") {
+			return true
+		}
+	}
+	return false
+}
+
+// symbolicChain witnesses the loose refs that HEAD's branch resolves
+// through (refs/heads/alias -> refs/heads/b1), and the last one, which
+// could become symbolic: git follows symbolic refs to name the branch
+// onbranch matches. Symbolic refs are loose files in the files backend
+// (packed-refs holds none); a ref that is not loose is witnessed absent.
+func symbolicChain(r *Repository) []stamp {
+	var ws []stamp
+	b, err := os.ReadFile(filepath.Join(r.GitDir, "HEAD"))
+	for depth := 0; err == nil && depth < 5; depth++ {
+		ref, ok := strings.CutPrefix(strings.TrimSpace(string(b)), "ref: ")
+		if !ok || !strings.HasPrefix(ref, "refs/") || strings.Contains(ref, "..") {
+			break
+		}
+		path := filepath.Join(r.CommonDir, filepath.FromSlash(ref))
+		ws = append(ws, stampOf(path, "file"))
+		b, err = os.ReadFile(path)
+	}
+	return ws
 }
 
 func isTrue(s string) bool {

@@ -6,7 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -99,6 +101,14 @@ func TestProbeCache(t *testing.T) {
 		}, func(p *Probe) bool { return p.Config.Value("gachette.arch") == "" }},
 		{"HEAD, for onbranch", func() { gitIn(t, env, r, "switch", "-q", "-c", "lane") },
 			func(p *Probe) bool { return p.Config.Value("gachette.arch") == "lane" }},
+		{"HEAD through a symbolic branch, for onbranch", func() {
+			gitIn(t, env, r, "branch", "other")
+			gitIn(t, env, r, "symbolic-ref", "refs/heads/alias", "refs/heads/lane")
+			gitIn(t, env, r, "symbolic-ref", "HEAD", "refs/heads/alias")
+		}, func(p *Probe) bool { return p.Config.Value("gachette.arch") == "lane" }},
+		{"that symbolic branch retargeted (HEAD unchanged)", func() {
+			gitIn(t, env, r, "symbolic-ref", "refs/heads/alias", "refs/heads/other")
+		}, func(p *Probe) bool { return p.Config.Value("gachette.arch") == "" }},
 		{"the global file", func() { gitIn(t, env, r, "config", "--global", "gachette.builder", "command") },
 			func(p *Probe) bool { return p.Config.Value("gachette.builder") == "command" }},
 		{"a .git between, not yet a repository", func() {
@@ -135,6 +145,93 @@ func TestProbeCache(t *testing.T) {
 	g.Env = append(env, "GIT_CONFIG_PARAMETERS='gachette.domain'='cli'")
 	if p, n := probe(); n == 0 || p.Config.Value("gachette.domain") != "cli" {
 		t.Errorf("git -c: %d git runs, domain %q", n, p.Config.Value("gachette.domain"))
+	}
+	// so is another SUDO_UID: git run by root trusts a repository owned
+	// by SUDO_UID (safe.directory)
+	g.Env = append(env, "SUDO_UID=4242")
+	if _, n := probe(); n == 0 {
+		t.Errorf("SUDO_UID set: served the answer given without it")
+	}
+}
+
+// TestProbeCacheUntrusted: an entry the cache did not write itself, or
+// that others could have written, is a miss, whatever it holds; so is
+// one that is not a regular file (never opened blocking, never read
+// without bound) or that has no witnesses.
+func TestProbeCacheUntrusted(t *testing.T) {
+	_, env := isolated(t)
+	dir := t.TempDir()
+	gitIn(t, env, dir, "init", "-q", "--bare", "b.git")
+	gitIn(t, env, filepath.Join(dir, "b.git"), "config", "gachette.domain", "real")
+	env, runs := countingGit(t, env)
+	t.Setenv("PATH", strings.TrimPrefix(env[len(env)-1], "PATH="))
+	cacheDir := filepath.Join(t.TempDir(), "cache")
+	cache := &ProbeCache{Dir: cacheDir, RacyWindow: time.Nanosecond}
+	g := &Git{Dir: filepath.Join(dir, "b.git"), Env: env, Cache: cache}
+	time.Sleep(20 * time.Millisecond)
+	probe := func() (string, int) {
+		t.Helper()
+		before := runs()
+		p, err := g.Probe(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Config.Value("gachette.domain"), runs() - before
+	}
+	if _, n := probe(); n == 0 {
+		t.Fatal("first probe ran no git")
+	}
+	if _, n := probe(); n != 0 {
+		t.Fatal("not served from the cache")
+	}
+	key, _, _, _ := g.cacheKey()
+	file := cache.file(key)
+	good, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := strings.Replace(string(good), `"Value":"real"`, `"Value":"forged"`, 1)
+	if forged == string(good) {
+		t.Fatalf("no domain in the entry: %s", good)
+	}
+	write := func(content string, mode os.FileMode) {
+		t.Helper()
+		os.Remove(file)
+		if err := os.WriteFile(file, []byte(content), mode); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(file, mode)
+	}
+	noWitnesses := regexp.MustCompile(`"witnesses":\[.*\]`).ReplaceAllString(strings.Replace(string(good), `"Value":"real"`, `"Value":"forged"`, 1), `"witnesses":[]`)
+	for _, c := range []struct {
+		name  string
+		set   func()
+		unset func()
+	}{
+		{"an entry others may write", func() { write(forged, 0o666) }, nil},
+		{"an entry the group may write", func() { write(forged, 0o620) }, nil},
+		{"an entry in a directory others may write", func() { write(forged, 0o600); os.Chmod(cacheDir, 0o777) }, func() { os.Chmod(cacheDir, 0o700) }},
+		{"an entry without witnesses", func() { write(noWitnesses, 0o600) }, nil},
+		{"a FIFO", func() { os.Remove(file); syscall.Mkfifo(file, 0o600) }, nil},
+		{"a symbolic link to /dev/zero", func() { os.Remove(file); os.Symlink("/dev/zero", file) }, nil},
+		{"an entry beyond the size cap", func() { write(forged+strings.Repeat(" ", maxCacheEntry), 0o600) }, nil},
+		{"an entry of another user", func() {
+			if os.Geteuid() != 0 {
+				t.Log("not root: an entry of another user is not tried")
+				os.Remove(file)
+				return
+			}
+			write(forged, 0o600)
+			os.Chown(file, 4242, 4242)
+		}, nil},
+	} {
+		c.set()
+		if v, n := probe(); n == 0 || v != "real" {
+			t.Errorf("%s: served (domain %q, %d git runs)", c.name, v, n)
+		}
+		if c.unset != nil {
+			c.unset()
+		}
 	}
 }
 
