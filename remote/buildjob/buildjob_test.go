@@ -160,12 +160,18 @@ func TestRequestsCheckedFirst(t *testing.T) {
 			_, err := Prepare(ctx, PrepareRequest{Config: c, Key: "app", URL: "/src", Ref: "--upload-pack=x"})
 			return err
 		}, "--upload-pack=x"},
-		{"build debs path", func() error { _, err := Build(ctx, BuildRequest{Config: c, Key: "app", DebsPath: "/tmp/../x"}); return err }, `must not contain ".."`},
+		{"build debs path", func() error {
+			_, err := Build(ctx, BuildRequest{Config: c, Key: "app", DebsPath: "/tmp/../x"})
+			return err
+		}, `must not contain ".."`},
 		{"build version", func() error {
 			_, err := Build(ctx, BuildRequest{Config: c, Key: "app", Versions: remote.Versions{App: "1.0;touch x"}})
 			return err
 		}, "--app-version"},
-		{"lint key", func() error { _, err := Lint(ctx, LintRequest{Config: c, Key: "../x", Missile: ".missile.yml"}); return err }, "key"},
+		{"lint key", func() error {
+			_, err := Lint(ctx, LintRequest{Config: c, Key: "../x", Missile: ".missile.yml"})
+			return err
+		}, "key"},
 		{"quick missile", func() error {
 			_, err := Quick(ctx, QuickRequest{Config: c, Projects: []Project{{Name: "app", URL: "/src", Missile: "../m"}},
 				Open: func() (*stackrepo.Repo, stackrepo.Identity, error) { panic("opened") }})
