@@ -10,6 +10,7 @@ import (
 	"github.com/ops-hero/git-gachette/remote"
 	"github.com/ops-hero/git-gachette/remote/buildjob"
 	"github.com/ops-hero/git-gachette/semverx"
+	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
 )
 
 // hostUse is which commands on build hosts read a setting.
@@ -81,6 +82,15 @@ func (a *app) hostConfig(use hostUse) (buildjob.Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// bool reads the value as git reads a boolean.
+func (v value) bool() (bool, error) {
+	b, err := gitexec.ParseBool(v.Value)
+	if err != nil {
+		return false, fmt.Errorf("%s = %q (from %s) is not a boolean; use true or false", v.Key, v.Value, v.Origin)
+	}
+	return b, nil
 }
 
 // hostList is the build hosts gachette.host lists (several separated by

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -14,15 +13,6 @@ type value struct {
 	Key    string `json:"key"`
 	Value  string `json:"value"`
 	Origin string `json:"origin"`
-}
-
-// bool reads the value as git reads a boolean.
-func (v value) bool() (bool, error) {
-	b, err := gitexec.ParseBool(v.Value)
-	if err != nil {
-		return false, fmt.Errorf("%s = %q (from %s) is not a boolean; use true or false", v.Key, v.Value, v.Origin)
-	}
-	return b, nil
 }
 
 // settings are every gachette.* setting (SPEC §7), resolved once by
