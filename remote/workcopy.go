@@ -33,9 +33,9 @@ func WorkingCopy(workdir, key string) string {
 	return strings.TrimSuffix(workdir, "/") + "/working_copy/" + key
 }
 
-// CheckPrepare checks prepare's arguments, as Prepare does before it runs
+// checkPrepare checks prepare's arguments, as Prepare does before it runs
 // anything; an empty ref is the default (HEAD).
-func CheckPrepare(workdir, key, url, ref string) error {
+func checkPrepare(workdir, key, url, ref string) error {
 	checks := []error{CheckHostPath("workdir", workdir), CheckKey(key), CheckURL(url)}
 	if ref != "" {
 		checks = append(checks, CheckRef(ref))
@@ -55,7 +55,7 @@ func Prepare(ctx context.Context, ex Executor, workdir, key, url, ref, baseVersi
 	if ref == "" {
 		ref = "HEAD"
 	}
-	if err := CheckPrepare(workdir, key, url, ref); err != nil {
+	if err := checkPrepare(workdir, key, url, ref); err != nil {
 		return nil, err
 	}
 	shown := RedactPassword(url)

@@ -2,16 +2,16 @@ package main
 
 import (
 	"fmt"
-	"path"
-	"sync"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ops-hero/git-gachette/remote"
+	"github.com/ops-hero/git-gachette/remote/buildjob"
 )
 
 type buildOptions struct {
+	key, debsPath    string
 	missile          string
 	versions         remote.Versions
 	webCallback      string
@@ -40,11 +40,11 @@ not on the host). The build runs on that commit's tree, exactly.`,
   git gachette build app --app-version 2.1.0 --web-callback https://ci.example.com/hook`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			debs := ""
+			o.key = args[0]
 			if len(args) == 2 {
-				debs = args[1]
+				o.debsPath = args[1]
 			}
-			return a.runBuild(args[0], debs, o)
+			return a.runBuild(o)
 		},
 	}
 	f := cmd.Flags()
@@ -59,110 +59,35 @@ not on the host). The build runs on that commit's tree, exactly.`,
 	return cmd
 }
 
-func (a *app) runBuild(key, debsPath string, o buildOptions) error {
-	if err := a.load(); err != nil {
-		return err
-	}
-	hosts, err := a.hostList()
+// buildJSON is build's --json output (keys in the order they were printed
+// from a map).
+type buildJSON struct {
+	Commit   string       `json:"commit"`
+	DebsPath string       `json:"debs_path"`
+	Host     string       `json:"host"`
+	Key      string       `json:"key"`
+	Packages []remote.Deb `json:"packages"`
+	Reused   bool         `json:"reused"`
+}
+
+func (a *app) runBuild(o buildOptions) error {
+	c, err := a.hostConfig(forBuild)
 	if err != nil {
 		return err
 	}
-	if err := a.checkSettings(buildSettings...); err != nil {
-		return err
-	}
-	if err := remote.CheckKey(key); err != nil {
-		return err
-	}
-	if debsPath == "" {
-		debsPath = a.hostPath("debsPath")
-	} else if err := remote.CheckHostPath("debs path", debsPath); err != nil {
-		return err
-	}
-	req := a.buildRequest(key, debsPath, o.missile)
-	req.Versions, req.WebCallback, req.ExtraDescription = o.versions, o.webCallback, o.extraDescription
-	if err := req.Validate(); err != nil {
-		return err
-	}
-	conns := a.newConnections()
-	defer conns.close()
 	ctx, stop := a.interruptible()
 	defer stop()
-	ex, err := conns.get(ctx, hosts[0])
+	res, err := buildjob.Build(ctx, buildjob.BuildRequest{Config: c, Key: o.key, DebsPath: o.debsPath, Missile: o.missile,
+		Versions: o.versions, WebCallback: o.webCallback, ExtraDescription: o.extraDescription})
 	if err != nil {
 		return interrupted(ctx, err)
-	}
-	mu := &sync.Mutex{}
-	log := a.remoteOutput(mu, "    ")
-	defer log.flush()
-	rec, version, err := a.loadPrepared(ex.Host(), req.Workdir, key, a.settings.get("baseVersion").Value)
-	if err != nil {
-		return err
-	}
-	fillVersions(&req.Versions, version)
-	req.Commit = rec.Commit
-	a.info("==> build %s (%s, version %s) on %s", key, req.Builder, req.Versions.App, ex.Host())
-	res, err := remote.Build(ctx, ex, req, log)
-	log.flush()
-	if err != nil {
-		return interrupted(ctx, err)
-	}
-	// nothing records them, but they are what was asked for
-	if err := res.Keep(); err != nil {
-		return err
-	}
-	if res.Reused {
-		a.info("==> reused %s built before from commit %s with the same settings", count(len(res.Debs), "package"), rec.Commit)
 	}
 	if o.json {
-		return a.printJSON(map[string]any{"key": key, "host": ex.Host(), "commit": rec.Commit, "debs_path": debsPath, "reused": res.Reused, "packages": res.Debs})
+		return a.printJSON(buildJSON{Commit: res.Commit, DebsPath: res.DebsPath, Host: res.Host, Key: o.key, Packages: res.Debs, Reused: res.Reused})
 	}
-	return a.printDebs(res.Debs)
-}
-
-// hostPath reads a path setting for the build host, cleaned lexically
-// (a/b/../c is a/c), as a user who wrote it expects.
-func (a *app) hostPath(key string) string {
-	return cleanHostPath(a.settings.get(key).Value)
-}
-
-func cleanHostPath(p string) string {
-	if p == "" {
-		return p
-	}
-	return path.Clean(p)
-}
-
-// buildRequest fills a build request from the settings (checked before:
-// checkSettings).
-func (a *app) buildRequest(key, debsPath, missile string) remote.BuildRequest {
-	timeout, _ := buildTimeout(a.settings.get("buildTimeout").Value)
-	return remote.BuildRequest{
-		Timeout:   timeout,
-		Key:       key,
-		Workdir:   a.hostPath("workdir"),
-		DebsPath:  cleanHostPath(debsPath),
-		Builder:   a.settings.get("builder").Value,
-		Trebuchet: a.settings.get("trebuchet").Value,
-		Command:   a.settings.get("buildCommand").Value,
-		Missile:   missile,
-		Arch:      a.settings.get("arch").Value,
-		BuildUser: a.settings.get("buildUser").Value,
-	}
-}
-
-// fillVersions gives every version not set the commit's version.
-func fillVersions(v *remote.Versions, version string) {
-	for _, p := range []*string{&v.App, &v.Env, &v.Service, &v.Static} {
-		if *p == "" {
-			*p = version
-		}
-	}
-}
-
-func (a *app) printDebs(debs []remote.Deb) error {
 	w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "PACKAGE\tVERSION\tARCH\tFILENAME\tSIZE")
-	for _, d := range debs {
+	for _, d := range res.Debs {
 		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%d\n", d.Name, d.Version, d.Architecture, d.Filename, d.Size)
 	}
 	return w.Flush()

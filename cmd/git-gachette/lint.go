@@ -2,16 +2,19 @@ package main
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ops-hero/git-gachette/remote"
+	"github.com/ops-hero/git-gachette/remote/buildjob"
 )
 
+type lintOptions struct {
+	key, missile string
+	json         bool
+}
+
 func (a *app) newLintCmd() *cobra.Command {
-	var missile string
-	var asJSON bool
+	var o lintOptions
 	cmd := &cobra.Command{
 		Use:   "lint KEY [--missile F]",
 		Short: "List the packages a build of a prepared working copy would make",
@@ -20,43 +23,38 @@ func (a *app) newLintCmd() *cobra.Command {
   git gachette lint app --missile deploy/.missile.yml --json`,
 		Args: exactArgs("KEY"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runLint(args[0], missile, asJSON)
+			o.key = args[0]
+			return a.runLint(o)
 		},
 	}
-	cmd.Flags().StringVar(&missile, "missile", ".missile.yml", "trebuchet's build description, relative to the working copy")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	cmd.Flags().StringVar(&o.missile, "missile", ".missile.yml", "trebuchet's build description, relative to the working copy")
+	cmd.Flags().BoolVar(&o.json, "json", false, "print as JSON")
 	return cmd
 }
 
-func (a *app) runLint(key, missile string, asJSON bool) error {
-	hosts, err := a.hostList()
+// lintJSON is lint's --json output (keys in the order they were printed
+// from a map).
+type lintJSON struct {
+	Host     string   `json:"host"`
+	Key      string   `json:"key"`
+	Packages []string `json:"packages"`
+}
+
+func (a *app) runLint(o lintOptions) error {
+	c, err := a.hostConfig(forLint)
 	if err != nil {
 		return err
 	}
-	if err := a.checkSettings("workdir", "trebuchet", "forwardAgent"); err != nil {
-		return err
-	}
-	if err := remote.CheckKey(key); err != nil {
-		return err
-	}
-	conns := a.newConnections()
-	defer conns.close()
 	ctx, stop := a.interruptible()
 	defer stop()
-	ex, err := conns.get(ctx, hosts[0])
+	res, err := buildjob.Lint(ctx, buildjob.LintRequest{Config: c, Key: o.key, Missile: o.missile})
 	if err != nil {
 		return interrupted(ctx, err)
 	}
-	log := a.remoteOutput(&sync.Mutex{}, "    ")
-	names, err := remote.Lint(ctx, ex, a.hostPath("workdir"), key, a.settings.get("trebuchet").Value, missile, log)
-	log.flush()
-	if err != nil {
-		return interrupted(ctx, err)
+	if o.json {
+		return a.printJSON(lintJSON{Key: o.key, Host: res.Host, Packages: res.Packages})
 	}
-	if asJSON {
-		return a.printJSON(map[string]any{"key": key, "host": ex.Host(), "packages": nonNilStrings(names)})
-	}
-	for _, n := range names {
+	for _, n := range res.Packages {
 		fmt.Fprintln(a.stdout, n)
 	}
 	return nil

@@ -2,15 +2,19 @@ package main
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/spf13/cobra"
 
-	"github.com/ops-hero/git-gachette/remote"
+	"github.com/ops-hero/git-gachette/remote/buildjob"
 )
 
+type prepareOptions struct {
+	key, url, ref string
+	json          bool
+}
+
 func (a *app) newPrepareCmd() *cobra.Command {
-	var asJSON bool
+	var o prepareOptions
 	cmd := &cobra.Command{
 		Use:   "prepare KEY URL [REF]",
 		Short: "Make a working copy of a project at a branch, tag or commit on the build host",
@@ -24,50 +28,43 @@ id; without it, the remote's default branch.`,
   git gachette --host local prepare app ~/src/app v1.4.0`,
 		Args: cobra.RangeArgs(2, 3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref := ""
+			o.key, o.url = args[0], args[1]
 			if len(args) == 3 {
-				ref = args[2]
+				o.ref = args[2]
 			}
-			return a.runPrepare(args[0], args[1], ref, asJSON)
+			return a.runPrepare(o)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	cmd.Flags().BoolVar(&o.json, "json", false, "print the result as JSON")
 	return cmd
 }
 
-func (a *app) runPrepare(key, url, ref string, asJSON bool) error {
-	if err := a.load(); err != nil {
-		return err
-	}
-	hosts, err := a.hostList()
+// prepareJSON is prepare's --json output (keys in the order they were
+// printed from a map).
+type prepareJSON struct {
+	Commit  string `json:"commit"`
+	Dir     string `json:"dir"`
+	Host    string `json:"host"`
+	Key     string `json:"key"`
+	Ref     string `json:"ref"`
+	URL     string `json:"url"`
+	Version string `json:"version"`
+}
+
+func (a *app) runPrepare(o prepareOptions) error {
+	c, err := a.hostConfig(forPrepare)
 	if err != nil {
 		return err
 	}
-	if err := a.checkSettings("workdir", "baseVersion", "forwardAgent"); err != nil {
-		return err
-	}
-	if err := remote.CheckPrepare(a.hostPath("workdir"), key, url, ref); err != nil {
-		return err
-	}
-	conns := a.newConnections()
-	defer conns.close()
 	ctx, stop := a.interruptible()
 	defer stop()
-	ex, err := conns.get(ctx, hosts[0])
+	res, err := buildjob.Prepare(ctx, buildjob.PrepareRequest{Config: c, Key: o.key, URL: o.url, Ref: o.ref})
 	if err != nil {
 		return interrupted(ctx, err)
 	}
-	a.info("==> prepare %s on %s", key, ex.Host())
-	log := a.remoteOutput(&sync.Mutex{}, "    ")
-	a.forgetPrepared(ex.Host(), a.hostPath("workdir"), key)
-	co, err := remote.Prepare(ctx, ex, a.hostPath("workdir"), key, url, ref, a.settings.get("baseVersion").Value, log)
-	log.flush()
-	if err != nil {
-		return interrupted(ctx, err)
-	}
-	a.savePrepared(ex.Host(), a.hostPath("workdir"), co)
-	if asJSON {
-		return a.printJSON(map[string]string{"key": key, "url": remote.RedactPassword(url), "ref": co.Ref, "host": ex.Host(), "dir": co.Dir, "commit": co.Commit, "version": co.Version})
+	co := res.Checkout
+	if o.json {
+		return a.printJSON(prepareJSON{Key: o.key, URL: co.URL, Ref: co.Ref, Host: res.Host, Dir: co.Dir, Commit: co.Commit, Version: co.Version})
 	}
 	a.info("%s is at %s (version %s)", co.Dir, co.Commit, co.Version)
 	_, err = fmt.Fprintln(a.stdout, co.Commit)

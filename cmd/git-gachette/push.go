@@ -159,7 +159,7 @@ func (a *app) remote(arg string) (stackrepo.Remote, string, error) {
 	}
 	origin := "flag --remote"
 	if arg == "" {
-		v := a.settings.get("remote")
+		v := a.settings.Remote
 		arg, origin = v.Value, v.Origin
 	}
 	rm, err := stackrepo.ParseRemote(arg)

@@ -303,7 +303,7 @@ func (a *app) load() error {
 		}
 		a.here, a.cfg = here, here.Config
 	}
-	a.settings = newSettings(a.cfg, a.env, a.root, named)
+	a.settings = resolveSettings(a.cfg, a.env, a.root, named)
 	return nil
 }
 
@@ -351,9 +351,9 @@ func (a *app) domain() (string, error) {
 	if err := a.load(); err != nil {
 		return "", err
 	}
-	d := a.settings.get("domain").Value
+	d := a.settings.Domain.Value
 	if err := stackrepo.CheckName("domain", d); err != nil {
-		return "", fmt.Errorf("%w (from %s)", err, a.settings.get("domain").Origin)
+		return "", fmt.Errorf("%w (from %s)", err, a.settings.Domain.Origin)
 	}
 	return d, nil
 }
