@@ -347,6 +347,17 @@ func (g *Git) witnesses(ctx context.Context, p *Probe, start, gitBin string) ([]
 		return val, found
 	}
 	home, _ := get("HOME")
+	// the ceiling directories as written (git also compares them with
+	// symbolic links resolved: a directory it stops at that is not named
+	// here is walked past, which only adds witnesses)
+	ceiling := map[string]bool{}
+	if list, ok := get("GIT_CEILING_DIRECTORIES"); ok {
+		for _, c := range filepath.SplitList(list) {
+			if filepath.IsAbs(c) {
+				ceiling[filepath.Clean(c)] = true
+			}
+		}
+	}
 
 	// the search for the repository: from start up to where git found it
 	// (the top of the work tree, or the git directory itself), each
@@ -398,6 +409,11 @@ func (g *Git) witnesses(ctx context.Context, p *Probe, start, gitBin string) ([]
 				if top != "" {
 					return nil, false
 				}
+				break
+			}
+			if top == "" && ceiling[filepath.Dir(d)] {
+				// git does not look in a ceiling directory
+				// (GIT_CEILING_DIRECTORIES) nor above it
 				break
 			}
 		}

@@ -54,6 +54,9 @@ func TestProbeCache(t *testing.T) {
 	gitIn(t, env, r, "config", "--global", "includeIf.onbranch:lane.path", "lane.inc")
 	gitIn(t, env, r, "config", "gachette.domain", "first")
 
+	// git looks for a repository up to dir, not above it: what changes
+	// above (other tests' temporary directories in /tmp) is not a witness
+	env = append(env, "GIT_CEILING_DIRECTORIES="+dir)
 	env, runs := countingGit(t, env)
 	// PATH is the process's here: the cache finds git where exec does
 	t.Setenv("PATH", strings.TrimPrefix(env[len(env)-1], "PATH="))
@@ -139,6 +142,13 @@ func TestProbeCache(t *testing.T) {
 		if p2, n := probe(); n != 0 || !c.check(p2) {
 			t.Errorf("%s changed, asked again: %d git runs", c.name, n)
 		}
+	}
+
+	// above the ceiling, nothing is asked about
+	os.WriteFile(filepath.Join(filepath.Dir(dir), "above-the-ceiling"), nil, 0o644)
+	settle()
+	if p, n := probe(); n != 0 || p.RepoErr == nil {
+		t.Errorf("a change above GIT_CEILING_DIRECTORIES: %d git runs, err %v", n, p.RepoErr)
 	}
 
 	// another environment is another question
