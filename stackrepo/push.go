@@ -133,6 +133,9 @@ type pusher struct {
 	// there, by name, at the tag objects sent.
 	pns   string
 	marks map[string]plumbing.Hash
+	// learned is where the remote's domain branches are, as git said
+	// after a lease failed (zero: the remote has none).
+	learned map[string]plumbing.Hash
 }
 
 // pushingPrefix holds a mark per stack a push sent, or was about to send,
@@ -965,11 +968,15 @@ func (p *pusher) planBranches(tags []*pushTag, warn bool) []branchPlan {
 	var plans []branchPlan
 	for _, d := range sortedKeys(byDomain) {
 		newest := p.r.newestTag(byDomain[d])
-		expect := p.remoteBranch(d)
+		expect, seen := p.remoteBranch(d)
 		switch remote, ok := p.r.stackAtCommit(d, expect); {
 		case expect.IsZero():
-		case expect == newest.commit:
+		case expect == newest.commit && seen:
 			continue
+		case expect == newest.commit:
+			// only git's remote-tracking branch says so, and it may be
+			// stale (a remote whose URL changed): pushed with that lease,
+			// it is up to date or git says where the branch really is
 		case ok && remote == newest.id.Name:
 			// the remote's branch is at another commit of this stack
 		case ok && p.r.newerStack(remote, expect, newest):
@@ -990,20 +997,24 @@ func (p *pusher) planBranches(tags []*pushTag, warn bool) []branchPlan {
 	return plans
 }
 
-// remoteBranch is the remote's domain branch as last seen: recorded
-// under the namespace by fetch and push, else git's remote-tracking
-// branch of a named remote, else absent.
-func (p *pusher) remoteBranch(d string) plumbing.Hash {
-	names := []string{p.ns + "heads/" + d}
-	if p.rm.isName() {
-		names = append(names, "refs/remotes/"+p.rm.arg+"/"+d)
+// remoteBranch is the remote's domain branch as last seen: as git said
+// after a lease failed in this push, else recorded under the namespace by
+// fetch and push, else git's remote-tracking branch of a named remote
+// (which a remote whose URL changed leaves stale: seen is false), else
+// absent.
+func (p *pusher) remoteBranch(d string) (h plumbing.Hash, seen bool) {
+	if h, ok := p.learned[d]; ok {
+		return h, true
 	}
-	for _, name := range names {
-		if h, err := p.r.refs.Lookup(name); err == nil {
-			return h
+	if h, err := p.r.refs.Lookup(p.ns + "heads/" + d); err == nil {
+		return h, true
+	}
+	if p.rm.isName() {
+		if h, err := p.r.refs.Lookup("refs/remotes/" + p.rm.arg + "/" + d); err == nil {
+			return h, false
 		}
 	}
-	return plumbing.ZeroHash
+	return plumbing.ZeroHash, true
 }
 
 // refresh learns where the remote's branches of domains are now: git
@@ -1022,6 +1033,16 @@ func (p *pusher) refresh(ctx context.Context, domains []string) error {
 		return p.r.remoteError("fetch", p.rm, run)
 	}
 	p.r.reopen()
+	if p.learned == nil {
+		p.learned = map[string]plumbing.Hash{}
+	}
+	for _, d := range domains {
+		h, err := p.r.refs.Lookup(p.ns + "heads/" + d)
+		if err != nil && !errors.Is(err, ErrRefNotFound) {
+			return err
+		}
+		p.learned[d] = h // zero: the remote has no such branch
+	}
 	return nil
 }
 
