@@ -230,6 +230,15 @@ func (r *Repo) reconcile(rm Remote, ns string) (*FetchResult, []RefUpdate, int, 
 				"look at both (git log --first-parent %s %s) and promote again where it should be", c.Name, rm, name, ns+"channels/"+c.Name))
 		}
 	}
+	// Marks of an interrupted push to this remote are settled: the
+	// remote, as just fetched, has each such stack (sealed above) or not.
+	marks, err := r.refs.List(rm.pushingNS())
+	if err != nil {
+		return res, nil, 0, err
+	}
+	for _, m := range marks {
+		chanUps = append(chanUps, RefUpdate{Name: m.Name, Old: m.Hash})
+	}
 	ups := append(append(append(pubUps, tagUps...), branchUps...), chanUps...)
 	return res, ups, len(pubUps) + len(tagUps), nil
 }

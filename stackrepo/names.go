@@ -2,6 +2,7 @@ package stackrepo
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -149,3 +150,16 @@ func checkField(field, s string) error {
 // checkPackageName and checkVersion wrap semverx so stackrepo errors read alike.
 func checkPackageName(name string) error { return semverx.CheckPackageName(name) }
 func checkVersion(v string) error        { return semverx.CheckDebianVersion(v) }
+
+// shellSafe matches a word a POSIX shell reads as it is (a leading ~/ is
+// expanded, as meant).
+var shellSafe = regexp.MustCompile(`^[A-Za-z0-9_./~+:@%,=-]+$`)
+
+// ShellWord is s as one word to paste into a shell, in a hint: as it is
+// when nothing in it is special to the shell, else in single quotes.
+func ShellWord(s string) string {
+	if shellSafe.MatchString(s) && !strings.HasPrefix(s, "-") {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

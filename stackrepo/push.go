@@ -128,7 +128,26 @@ type pusher struct {
 	warned map[string]bool
 	// created counts the refs the push created here.
 	created int
+	// pns holds the marks of this remote's stacks being pushed
+	// (refs/gachette/pushing/<remote>/<domain>/<stack>); marks are those
+	// there, by name, at the tag objects sent.
+	pns   string
+	marks map[string]plumbing.Hash
+	// learned is where the remote's domain branches are, as git said
+	// after a lease failed (zero: the remote has none).
+	learned map[string]plumbing.Hash
 }
+
+// pushingPrefix holds a mark per stack a push sent, or was about to send,
+// whose outcome is not recorded here yet
+// (refs/gachette/pushing/<remote>/<domain>/<stack>, at the tag object
+// sent). It is written before git push starts and deleted with the seal,
+// or once the remote's answer says it does not have the stack; a push
+// interrupted (or killed) in between leaves it, and while it is there the
+// stack does not change here: the remote may have it. The next push to
+// that remote sends the stack again, and the next fetch from it sees
+// whether it is there: either settles the mark.
+const pushingPrefix = "refs/gachette/pushing/"
 
 // maxLeaseTries bounds how often a push tries again after the remote's
 // domain branch moved under it (a concurrent push).
@@ -171,10 +190,17 @@ func (r *Repo) Push(ctx context.Context, rm Remote, ids []StackID, opt RemoteOpt
 		return nil, err
 	}
 	p := &pusher{r: r, rm: rm, opt: opt, res: &PushResult{Remote: rm.String(), Atomic: true}, tags: tags, chans: chans, ns: rm.namespace(), warned: map[string]bool{}}
+	p.pns = rm.pushingNS()
+	if err := p.unsettled(); err != nil {
+		return nil, err
+	}
 	if err := p.split(); err != nil {
 		return nil, err
 	}
 	err = p.push(ctx)
+	if outcomeKnown(err) {
+		p.unmark()
+	}
 	if p.created >= packRefsAfter {
 		// as fetch does: thousands of loose refs would slow every listing
 		if _, perr := r.git.Output(context.Background(), nil, "pack-refs", "--all"); perr != nil {
@@ -201,6 +227,173 @@ func (e *ChangedError) Error() string {
 	}
 	return fmt.Sprintf("stacks %s changed here while they were pushed: remote %s has them as they were when the push started, and they are not sealed here; "+
 		"to publish their new contents, make new stacks from them (git gachette stack create NEW --from STACK) and push those", strings.Join(e.Stacks, ", "), e.Remote)
+}
+
+// pushingNS is where marks of stacks being pushed to rm are kept.
+func (rm Remote) pushingNS() string {
+	return pushingPrefix + strings.TrimPrefix(rm.namespace(), "refs/gachette/remotes/")
+}
+
+// unsettled reads the marks an interrupted push to this remote left, and
+// adds their stacks to this push: sending them again settles them (the
+// remote has them as they are, or takes them now, and they are sealed; or
+// it refuses them, and they are not on it). A mark whose stack is gone
+// here is deleted when the push ends.
+func (p *pusher) unsettled() error {
+	marks, err := p.r.refs.List(p.pns)
+	if err != nil {
+		return err
+	}
+	p.marks = make(map[string]plumbing.Hash, len(marks))
+	have := map[StackID]bool{}
+	for _, t := range p.tags {
+		have[t.id] = true
+	}
+	for _, m := range marks {
+		p.marks[m.Name] = m.Hash
+		d, n, ok := strings.Cut(strings.TrimPrefix(m.Name, p.pns), "/")
+		id := StackID{Domain: d, Name: n}
+		if !ok || have[id] || CheckName("domain", d) != nil || CheckName("stack", n) != nil {
+			continue
+		}
+		have[id] = true
+		more, err := p.r.readPushTags([]StackID{id})
+		var nf *NotFoundError
+		switch {
+		case errors.As(err, &nf):
+		case err != nil:
+			return err
+		default:
+			p.tags = append(p.tags, more...)
+		}
+	}
+	return nil
+}
+
+// mark records, before git push starts, that the stacks of tags are being
+// pushed: each mark at the tag object sent (see pushingPrefix).
+func (p *pusher) markUpdates(tags []*pushTag) []RefUpdate {
+	var ups []RefUpdate
+	for _, t := range tags {
+		if name := p.pns + t.id.String(); p.marks[name] != t.tag {
+			ups = append(ups, RefUpdate{Name: name, Old: p.marks[name], New: t.tag})
+		}
+	}
+	return ups
+}
+
+// mark writes the marks of the stacks sent, in one ref transaction; a
+// concurrent push of the same stacks to the same remote may have written
+// some meanwhile: they are read again.
+func (p *pusher) mark() error {
+	for attempt := 1; ; attempt++ {
+		ups := p.markUpdates(p.tags)
+		if len(ups) == 0 {
+			return nil
+		}
+		err := p.r.refs.Update("gachette: push to "+p.rm.String()+" (mark the stacks sent)", ups...)
+		var changed *RefChangedError
+		switch {
+		case err == nil:
+			p.marked(ups)
+			return nil
+		case errors.As(err, &changed) && attempt < maxLeaseTries:
+			names := make([]string, len(p.tags))
+			for i, t := range p.tags {
+				names[i] = p.pns + t.id.String()
+			}
+			cur, lerr := p.r.lookupMany(names)
+			if lerr != nil {
+				return lerr
+			}
+			for _, n := range names {
+				if h, ok := cur[n]; ok {
+					p.marks[n] = h
+				} else {
+					delete(p.marks, n)
+				}
+			}
+		default:
+			return fmt.Errorf("push to %s: %w", p.rm, err)
+		}
+	}
+}
+
+// marked notes the marks ups wrote.
+func (p *pusher) marked(ups []RefUpdate) {
+	if p.marks == nil {
+		p.marks = map[string]plumbing.Hash{}
+	}
+	for _, u := range ups {
+		if strings.HasPrefix(u.Name, p.pns) {
+			if u.New.IsZero() {
+				delete(p.marks, u.Name)
+			} else {
+				p.marks[u.Name] = u.New
+			}
+		}
+	}
+}
+
+// unmark deletes the marks left once the remote's answer is known: their
+// stacks were refused, or changed here meanwhile, or are gone here.
+func (p *pusher) unmark() {
+	if len(p.marks) == 0 {
+		return
+	}
+	var err error
+	for attempt := 1; attempt <= maxLeaseTries; attempt++ {
+		// as they are now: a concurrent push of the same stacks may have
+		// settled some
+		cur, lerr := p.r.lookupMany(sortedKeys(p.marks))
+		if lerr != nil {
+			err = lerr
+			break
+		}
+		var ups []RefUpdate
+		for _, name := range sortedKeys(cur) {
+			ups = append(ups, RefUpdate{Name: name, Old: cur[name]})
+		}
+		if len(ups) == 0 {
+			p.marks = nil
+			return
+		}
+		if err = p.r.refs.Update("gachette: push to "+p.rm.String()+" (settled)", ups...); err == nil {
+			p.marks = nil
+			return
+		}
+		var changed *RefChangedError
+		if !errors.As(err, &changed) {
+			break
+		}
+	}
+	if err != nil {
+		p.res.Warnings = append(p.res.Warnings, fmt.Sprintf("the marks of the stacks this push sent could not be deleted (%v): "+
+			"those stacks stay unchangeable here until the next push or fetch of %s", err, p.rm))
+	}
+}
+
+// outcomeKnown reports whether a push that returned err knows what the
+// remote did with every stack it sent: it succeeded, or the remote (or
+// git, before sending) refused some, or git failed as a whole, saying so
+// (no such remote, no access: git updates no ref without reporting it).
+// Any other failure (interrupted, git killed, the seal failed) leaves the
+// marks in place.
+func outcomeKnown(err error) bool {
+	switch e := err.(type) {
+	case nil, *ConflictError, *RejectedError, *NoSuchRemoteError:
+		return true
+	case *RemoteError:
+		return !killedBy(e.Err, syscall.SIGKILL, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGPIPE, syscall.SIGSEGV, syscall.SIGABRT)
+	case interface{ Unwrap() []error }:
+		for _, x := range e.Unwrap() {
+			if !outcomeKnown(x) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // readPushTags reads the tag and commit of each stack once. Many stacks
@@ -376,6 +569,8 @@ func (p *pusher) push(ctx context.Context) error {
 			return err
 		}
 		defer unpin()
+	} else if err := p.mark(); err != nil {
+		return err
 	}
 	err := p.atomic(ctx)
 	if !errors.Is(err, errNoAtomic) {
@@ -409,9 +604,11 @@ func (p *pusher) pin() (unpin func(), err error) {
 			ups = append(ups, RefUpdate{Name: ref.Name, Old: ref.Hash})
 		}
 	}
-	if err := p.r.refs.Update("gachette: push to "+p.rm.String()+" (pin the tags sent)", ups...); err != nil {
+	marks := p.markUpdates(p.tags)
+	if err := p.r.refs.Update("gachette: push to "+p.rm.String()+" (pin the tags sent)", append(ups, marks...)...); err != nil {
 		return nil, fmt.Errorf("push to %s: %w", p.rm, err)
 	}
+	p.marked(marks)
 	return func() {
 		if !p.unpinned {
 			// A failure leaves refs the next large push deletes.
@@ -623,7 +820,7 @@ func (p *pusher) run(ctx context.Context, atomic bool, tags []*pushTag, plans []
 	p.res.Contacted = true
 	run := p.r.remoteGit(ctx, p.opt, args...)
 	if ctx.Err() != nil {
-		return nil, &InterruptedError{Op: "push to " + p.rm.String(), Left: "what the remote received, if anything, is not sealed here: push again to finish and seal it", Err: ctx.Err()}
+		return nil, &InterruptedError{Op: "push to " + p.rm.String(), Left: "the remote may have what was sent: its stacks may not change here until the next push (or fetch) of " + p.rm.String() + " settles them", Err: ctx.Err()}
 	}
 	st := parsePorcelain(run.stdout)
 	if run.err != nil && len(st) == 0 {
@@ -652,7 +849,7 @@ func (p *pusher) movedChannels(st map[string]refStatus) {
 func (p *pusher) landed(tags []*pushTag, st map[string]refStatus, moved []branchPlan) error {
 	var pub []string
 	for _, t := range tags {
-		pub = append(pub, t.id.publishedRef(), p.ns+"tags/"+t.id.String())
+		pub = append(pub, t.id.publishedRef(), p.ns+"tags/"+t.id.String(), p.pns+t.id.String())
 	}
 	var chans []Ref
 	for _, c := range p.chans {
@@ -697,6 +894,15 @@ func (p *pusher) landed(tags []*pushTag, st map[string]refStatus, moved []branch
 				ups = append(ups, RefUpdate{Name: name, Old: old, New: b.target.commit})
 			}
 		}
+		for _, t := range tags {
+			// the mark goes with the seal (a concurrent push of the
+			// stack may have deleted it already)
+			if name := p.pns + t.id.String(); !cur[name].IsZero() {
+				ups = append(ups, RefUpdate{Name: name, Old: cur[name]})
+			} else {
+				delete(p.marks, name)
+			}
+		}
 		ups = append(ups, unpin...)
 		if len(ups) > 0 {
 			err = p.r.refs.Update("gachette: push to "+p.rm.String(), ups...)
@@ -705,6 +911,7 @@ func (p *pusher) landed(tags []*pushTag, st map[string]refStatus, moved []branch
 		switch {
 		case err == nil:
 			p.unpinned = p.unpinned || len(unpin) > 0
+			p.marked(ups)
 			for _, u := range ups {
 				if u.Old.IsZero() {
 					p.created++
@@ -761,11 +968,15 @@ func (p *pusher) planBranches(tags []*pushTag, warn bool) []branchPlan {
 	var plans []branchPlan
 	for _, d := range sortedKeys(byDomain) {
 		newest := p.r.newestTag(byDomain[d])
-		expect := p.remoteBranch(d)
+		expect, seen := p.remoteBranch(d)
 		switch remote, ok := p.r.stackAtCommit(d, expect); {
 		case expect.IsZero():
-		case expect == newest.commit:
+		case expect == newest.commit && seen:
 			continue
+		case expect == newest.commit:
+			// only git's remote-tracking branch says so, and it may be
+			// stale (a remote whose URL changed): pushed with that lease,
+			// it is up to date or git says where the branch really is
 		case ok && remote == newest.id.Name:
 			// the remote's branch is at another commit of this stack
 		case ok && p.r.newerStack(remote, expect, newest):
@@ -786,20 +997,24 @@ func (p *pusher) planBranches(tags []*pushTag, warn bool) []branchPlan {
 	return plans
 }
 
-// remoteBranch is the remote's domain branch as last seen: recorded
-// under the namespace by fetch and push, else git's remote-tracking
-// branch of a named remote, else absent.
-func (p *pusher) remoteBranch(d string) plumbing.Hash {
-	names := []string{p.ns + "heads/" + d}
-	if p.rm.isName() {
-		names = append(names, "refs/remotes/"+p.rm.arg+"/"+d)
+// remoteBranch is the remote's domain branch as last seen: as git said
+// after a lease failed in this push, else recorded under the namespace by
+// fetch and push, else git's remote-tracking branch of a named remote
+// (which a remote whose URL changed leaves stale: seen is false), else
+// absent.
+func (p *pusher) remoteBranch(d string) (h plumbing.Hash, seen bool) {
+	if h, ok := p.learned[d]; ok {
+		return h, true
 	}
-	for _, name := range names {
-		if h, err := p.r.refs.Lookup(name); err == nil {
-			return h
+	if h, err := p.r.refs.Lookup(p.ns + "heads/" + d); err == nil {
+		return h, true
+	}
+	if p.rm.isName() {
+		if h, err := p.r.refs.Lookup("refs/remotes/" + p.rm.arg + "/" + d); err == nil {
+			return h, false
 		}
 	}
-	return plumbing.ZeroHash
+	return plumbing.ZeroHash, true
 }
 
 // refresh learns where the remote's branches of domains are now: git
@@ -818,6 +1033,16 @@ func (p *pusher) refresh(ctx context.Context, domains []string) error {
 		return p.r.remoteError("fetch", p.rm, run)
 	}
 	p.r.reopen()
+	if p.learned == nil {
+		p.learned = map[string]plumbing.Hash{}
+	}
+	for _, d := range domains {
+		h, err := p.r.refs.Lookup(p.ns + "heads/" + d)
+		if err != nil && !errors.Is(err, ErrRefNotFound) {
+			return err
+		}
+		p.learned[d] = h // zero: the remote has no such branch
+	}
 	return nil
 }
 

@@ -244,3 +244,18 @@ func TestRemoteGitProcessGroup(t *testing.T) {
 		}
 	}
 }
+
+// A push of no stacks pushes nothing: no git push runs (a bare "git push
+// <url>" would push what git's own push.default says).
+func TestPushNothing(t *testing.T) {
+	dir := t.TempDir()
+	r := must[*Repo](t)(Init(filepath.Join(dir, "stacks.git"), "main"))
+	defer r.Close()
+	must[*Result](t)(r.Create(id("main/1"), nil, testIdent))
+	t.Setenv("GIT_SSH_COMMAND", "false")
+	rm := must[Remote](t)(ParseRemote("ssh://example.invalid/stacks.git"))
+	res, err := r.Push(context.Background(), rm, nil, RemoteOptions{})
+	if err != nil || res.Contacted {
+		t.Fatalf("push of no stacks: contacted %v, %v", res != nil && res.Contacted, err)
+	}
+}

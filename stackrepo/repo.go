@@ -249,7 +249,11 @@ func Init(dir, domain string) (*Repo, error) {
 	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
 		if g, err := gitexec.At(dir, nil); err == nil {
 			if _, err := g.Repository(context.Background()); err == nil {
-				return nil, fmt.Errorf("%s is already a git repository; use it as it is (git config --global gachette.stacks %s)", dir, dir)
+				abs, aerr := filepath.Abs(dir)
+				if aerr != nil {
+					abs = dir
+				}
+				return nil, fmt.Errorf("%s is already a git repository; use it as it is (git config --global gachette.stacks %s)", dir, ShellWord(abs))
 			}
 		}
 		return nil, fmt.Errorf("%s exists and is not empty; choose a new directory", dir)

@@ -38,9 +38,20 @@ func (e *ExistsError) Error() string {
 type PublishedError struct {
 	ID    StackID
 	Where string
+	// Pushing is set when a push of the stack was interrupted: the remote
+	// (its name, or url-<digest>) may have it.
+	Pushing string
 }
 
 func (e *PublishedError) Error() string {
+	if e.Pushing != "" {
+		to, again := "", ""
+		if !strings.HasPrefix(e.Pushing, "url-") {
+			to, again = " to "+e.Pushing, " --remote "+e.Pushing
+		}
+		return fmt.Sprintf("stack %s may be on a remote: a push of it%s is under way, or was interrupted; if none is running, "+
+			"run git gachette push%s (or fetch) again to settle it, then it is published or free to change", e.ID, to, again)
+	}
 	return fmt.Sprintf("stack %s is published (%s) and cannot change in place; make a new stack from it: git gachette stack create NEW --from %s", e.ID, e.Where, e.ID)
 }
 

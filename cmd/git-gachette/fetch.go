@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -95,7 +96,11 @@ func (a *app) runFetch(remoteArg string, asJSON bool) error {
 	if res == nil || err != nil && !errors.As(err, &conflict) {
 		return err
 	}
-	for _, id := range res.New {
+	for i, id := range res.New {
+		if i == maxNamed {
+			a.info("… and %s more new stacks (git gachette stack list)", thousands(len(res.New)-maxNamed))
+			break
+		}
 		a.info("new stack %s", id)
 	}
 	for _, d := range res.Branches {
@@ -112,4 +117,17 @@ func (a *app) runFetch(remoteArg string, asJSON bool) error {
 		a.warn("%s", w)
 	}
 	return err
+}
+
+// maxNamed is how many new stacks a fetch names one by one; the rest are
+// counted (a first fetch can bring thousands).
+const maxNamed = 20
+
+// thousands writes n with a comma between groups of three digits (4,981).
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

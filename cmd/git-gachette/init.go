@@ -49,6 +49,6 @@ func (a *app) runInit(dir string) error {
 			abs = "~/" + rel
 		}
 	}
-	a.info("No default stacks repository is set; to make this one the default: git config --global gachette.stacks %s", abs)
+	a.info("No default stacks repository is set; to make this one the default: git config --global gachette.stacks %s", stackrepo.ShellWord(abs))
 	return nil
 }

@@ -268,7 +268,10 @@ func (a *app) load() error {
 		}
 		a.here, a.cfg = here, here.Config
 		if e, ok := here.Config.Get("gachette.stacks"); ok {
-			named.Value, named.Origin = e.Value, "git config ("+e.Where()+")"
+			named.Origin = "git config (" + e.Where() + ")"
+			if named.Value, err = stacksPath(ctx, here, e.Value); err != nil {
+				return fmt.Errorf("%w (from %s)", err, named.Origin)
+			}
 		}
 		if named.Value == "" {
 			a.stacks, a.stacksErr = here.Repo, hereError(here.RepoErr)
@@ -305,6 +308,26 @@ func (a *app) load() error {
 	}
 	a.settings = resolveSettings(a.cfg, a.env, a.root, named)
 	return nil
+}
+
+// stacksPath reads gachette.stacks as git reads a path setting: "~/" and
+// "~user/" expanded (git config --type=path), and a relative value taken
+// relative to the directory git runs its own commands in — the top of the
+// work tree you stand in, the git directory of a bare repository, else
+// the current directory — so that it names the same repository from any
+// subdirectory of a project.
+func stacksPath(ctx context.Context, here *gitexec.Probe, v string) (string, error) {
+	p, err := (&gitexec.Git{}).PathValue(ctx, "gachette.stacks", v)
+	if err != nil || p == "" || filepath.IsAbs(p) {
+		return p, err
+	}
+	switch {
+	case here.Repo != nil && here.Repo.WorkTree != "":
+		return filepath.Join(here.Repo.WorkTree, p), nil
+	case here.Repo != nil && here.Repo.Bare:
+		return filepath.Join(here.Repo.GitDir, p), nil
+	}
+	return filepath.Abs(p)
 }
 
 // probeCache is where git's answers about repositories and configuration

@@ -209,3 +209,19 @@ func (c *Config) Subsections(section, prefix string) []string {
 	}
 	return out
 }
+
+// PathValue reads value, the value of key, as git reads a path setting
+// (git config --type=path): a leading "~/" or "~user/" is a home
+// directory, "%(prefix)/" git's runtime prefix. Only such a value costs a
+// git command; any other is returned as it is. A relative result stays
+// relative: the caller decides what it is relative to.
+func (g *Git) PathValue(ctx context.Context, key, value string) (string, error) {
+	if !strings.HasPrefix(value, "~") && !strings.HasPrefix(value, "%(") {
+		return value, nil
+	}
+	out, err := g.Output(ctx, nil, "-c", key+"="+value, "config", "--type=path", "--get", key)
+	if err != nil {
+		return "", fmt.Errorf("%s = %q: %w", key, value, err)
+	}
+	return strings.TrimSuffix(string(out), "\n"), nil
+}
