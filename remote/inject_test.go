@@ -37,7 +37,7 @@ func testProject(t *testing.T) (workdir, url string) {
 	dir := t.TempDir()
 	url = filepath.Join(dir, "app")
 	workdir = filepath.Join(dir, "wd")
-	env := append(os.Environ(), "GIT_AUTHOR_NAME=T", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=T", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_NOSYSTEM=1")
+	env := gitEnv()
 	for _, args := range [][]string{{"init", "-q", url}, {"-C", url, "add", ".missile.yml"}, {"-C", url, "commit", "-q", "-m", "one"}, {"-C", url, "tag", "v1.0.0"}} {
 		if args[0] == "-C" && args[2] == "add" {
 			if err := os.WriteFile(filepath.Join(url, ".missile.yml"), []byte("packages:\n  - name: app\n    arch: all\n"), 0o644); err != nil {
