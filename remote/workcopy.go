@@ -108,7 +108,7 @@ func readDescribe(out io.Reader) (branch, commit, describe string, count int, er
 	sr := newSessionReader(out)
 	for {
 		rec, err := sr.next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {

@@ -137,12 +137,7 @@ func (f *fileRefs) readLoose(name string) (plumbing.Hash, error) {
 // isDirErr reports errors that mean "a directory is in the way" (reading a
 // directory, or a path whose parent is a file).
 func isDirErr(err error) bool {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		s := pe.Err.Error()
-		return strings.Contains(s, "is a directory") || strings.Contains(s, "not a directory")
-	}
-	return false
+	return errors.Is(err, syscall.EISDIR) || errors.Is(err, syscall.ENOTDIR)
 }
 
 func parseLoose(name string, b []byte) (plumbing.Hash, error) {
