@@ -26,12 +26,13 @@ func CommitVersion(describe string, count int, commit, base string) (string, err
 	if len(commit) < 7 || !isHexString(commit) {
 		return "", fmt.Errorf("commit %q is not a commit id", commit)
 	}
+	// checked whether or not this commit needs it (a tagged one does not)
+	if err := CheckBaseVersion(base); err != nil {
+		return "", err
+	}
 	short := commit[:7]
 	describe = strings.TrimSpace(describe)
 	if describe == "" {
-		if err := CheckBaseVersion(base); err != nil {
-			return "", err
-		}
 		return checked(fmt.Sprintf("%s+%d.g%s", base, count, short))
 	}
 	notDescribe := fmt.Errorf("git describe said %q, not <tag>-<n>-g<hash>", describe)

@@ -34,6 +34,9 @@ func TestCommitVersion(t *testing.T) {
 		{"", "xyz", "0.0.1"},
 		{"", c, "abc"},
 		{"", c, "1.0-1"},
+		// a tagged commit does not need the base version: refused all the same
+		{"v1.4.0-0-g1a2b3c4", c, "abc"},
+		{"v1.4.0-3-g1a2b3c4", c, "$(touch CANARY)"},
 	} {
 		if v, err := CommitVersion(bad.describe, 1, bad.commit, bad.base); err == nil {
 			t.Errorf("CommitVersion(%q, %q, %q) = %q, want an error", bad.describe, bad.commit, bad.base, v)
