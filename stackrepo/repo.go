@@ -22,7 +22,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage"
 	"github.com/go-git/go-git/v5/storage/filesystem"
-	"github.com/go-git/go-git/v5/storage/memory"
 	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
 )
 
@@ -55,11 +54,6 @@ type Repo struct {
 	fs   *filesystem.Storage
 	// objs reads objects on disk (see objectReader); nil in memory.
 	objs *objectReader
-}
-
-// NewMemory returns an empty repository in memory (go-git's memory storage).
-func NewMemory() *Repo {
-	return &Repo{st: memory.NewStorage(), refs: newMemRefs()}
 }
 
 // NotRepositoryError says a path named as the stacks repository is not a
@@ -272,12 +266,6 @@ func Init(dir, domain string) (*Repo, error) {
 	}
 	return Open(dir)
 }
-
-// Storer exposes the go-git storage (for transports).
-func (r *Repo) Storer() storage.Storer { return r.st }
-
-// Refs exposes the reference store.
-func (r *Repo) Refs() RefStore { return r.refs }
 
 // Config is git's configuration in the repository (nil in memory).
 func (r *Repo) Config() *gitexec.Config { return r.cfg }

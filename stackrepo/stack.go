@@ -71,15 +71,6 @@ type Stack struct {
 	entries  []object.TreeEntry // packages/*, sorted by name
 }
 
-// Names returns the names of the stack's packages, sorted.
-func (s *Stack) Names() []string {
-	out := make([]string, len(s.entries))
-	for i, e := range s.entries {
-		out[i] = e.Name
-	}
-	return out
-}
-
 // Len is the number of packages in the stack.
 func (s *Stack) Len() int { return len(s.entries) }
 
