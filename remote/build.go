@@ -26,7 +26,7 @@ const (
 	BuilderCommand   = "command"
 )
 
-// Versions are the versions passed to trebuchet (SPEC §7).
+// Versions are the versions passed to trebuchet.
 type Versions struct {
 	App, Env, Service, Static string
 }

@@ -21,7 +21,7 @@ import (
 )
 
 // What a stack records is what was built, whatever the builder does
-// (SPEC §8). Each test runs on this machine and over a real sshd.
+// (README, "What a builder can and cannot do to a stack"). Each test runs on this machine and over a real sshd.
 
 func fileSHA256(t testing.TB, f string) string {
 	t.Helper()

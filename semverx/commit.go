@@ -10,7 +10,7 @@ import (
 // versions: v1.4.0 and 1.4.0.
 var DescribeMatch = []string{"v[0-9]*", "[0-9]*"}
 
-// CommitVersion is the package version of a build at commit (SPEC §8):
+// CommitVersion is the package version of a build at commit:
 //
 //   - exactly on tag v1.4.0 → 1.4.0
 //   - 3 commits after it → 1.4.0+3.g1a2b3c4

@@ -259,7 +259,7 @@ func (w *messageWriter) line(raw string) {
 }
 
 // escapeControl shows control characters (but tabs) of a server's message
-// as escapes: data from elsewhere is never control (SPEC §4).
+// as escapes: data from elsewhere is never control.
 func escapeControl(s string) string {
 	if strings.IndexFunc(s, func(r rune) bool { return r != '\t' && (unicode.IsControl(r) || isBidi(r)) }) < 0 {
 		return s

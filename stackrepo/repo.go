@@ -1,5 +1,6 @@
-// Package stackrepo is the stacks repository of SPEC §4: stacks as commits
-// and annotated tags in a plain git repository. Where the repository is,
+// Package stackrepo is the stacks repository (README, "The stacks
+// repository"): stacks as commits and annotated tags in a plain git
+// repository. Where the repository is,
 // its configuration, who writes, and how refs change are git's answers
 // (package gitexec runs git); objects are read by our own reader and
 // written with go-git. It never touches an index or a work tree, never

@@ -12,7 +12,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
-// FormatVersion is the version of the stacks format (SPEC §3) this code
+// FormatVersion is the version of the stacks format (README, "The stacks repository") this code
 // reads and writes; it travels with the data as the Gachette-Format trailer.
 const FormatVersion = "1"
 

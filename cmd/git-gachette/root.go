@@ -17,7 +17,7 @@ import (
 	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
 )
 
-// Exit codes: 0 success, 1 failure, 2 usage error (SPEC §4).
+// Exit codes: 0 success, 1 failure, 2 usage error.
 const (
 	exitFailure = 1
 	exitUsage   = 2
@@ -252,7 +252,7 @@ func minArgs(first, rest string) cobra.PositionalArgs {
 }
 
 // load asks git, once, where the stacks repository is and what the
-// configuration says (SPEC §3, §7). The stacks repository is --stacks,
+// configuration says (README, "Configuration"). The stacks repository is --stacks,
 // else GACHETTE_STACKS, else gachette.stacks as git config reads it where
 // the user stands, else the repository git finds there (GIT_DIR, git
 // --git-dir and -C, gitfiles, worktrees, GIT_CEILING_DIRECTORIES and

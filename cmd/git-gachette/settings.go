@@ -9,7 +9,7 @@ import (
 	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
 )
 
-// setting is one gachette.* configuration key (SPEC §5).
+// setting is one gachette.* configuration key (README, "Configuration").
 type setting struct {
 	key    string // the name after "gachette."
 	flag   string // global or command flag that overrides it, if any
