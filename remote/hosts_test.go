@@ -135,7 +135,7 @@ func newProject(t testing.TB, h testHost, script string) *project {
 	p := &project{t: t, h: h, url: filepath.Join(dir, "app"), wd: filepath.Join(dir, "wd"), debs: filepath.Join(dir, "debs")}
 	git(t, dir, "init", "-q", "-b", "main", p.url)
 	p.commit(script, "one")
-	git(t, p.url, "tag", "v1.0.0")
+	git(t, p.url, "tag", "--no-sign", "v1.0.0")
 	return p
 }
 

@@ -38,7 +38,7 @@ func testProject(t *testing.T) (workdir, url string) {
 	url = filepath.Join(dir, "app")
 	workdir = filepath.Join(dir, "wd")
 	env := gitEnv()
-	for _, args := range [][]string{{"init", "-q", url}, {"-C", url, "add", ".missile.yml"}, {"-C", url, "commit", "-q", "-m", "one"}, {"-C", url, "tag", "v1.0.0"}} {
+	for _, args := range [][]string{{"init", "-q", url}, {"-C", url, "add", ".missile.yml"}, {"-C", url, "commit", "-q", "-m", "one"}, {"-C", url, "tag", "--no-sign", "v1.0.0"}} {
 		if args[0] == "-C" && args[2] == "add" {
 			if err := os.WriteFile(filepath.Join(url, ".missile.yml"), []byte("packages:\n  - name: app\n    arch: all\n"), 0o644); err != nil {
 				t.Fatal(err)

@@ -429,9 +429,9 @@ func TestTagsFollowTheRemote(t *testing.T) {
 		check("1.0.0+1.g")
 		git(t, p.url, "tag", "-d", "v1.0.0")
 		check("0.0.1+2.g")
-		git(t, p.url, "tag", "v2.0.0", "main~1")
+		git(t, p.url, "tag", "--no-sign", "v2.0.0", "main~1")
 		check("2.0.0+1.g")
-		git(t, p.url, "tag", "-f", "v2.0.0", "main")
+		git(t, p.url, "tag", "--no-sign", "-f", "v2.0.0", "main")
 		check("2.0.0")
 	})
 }

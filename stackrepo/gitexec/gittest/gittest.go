@@ -17,11 +17,13 @@ import (
 // ConfigEnv names a git config file included into every test home.
 const ConfigEnv = "GACHETTE_TEST_GITCONFIG"
 
-// Config is the text of a test home's .gitconfig: an identity, extra (more
+// Config is the text of a test home's .gitconfig: an identity, no editor,
+// extra (more
 // git config text, may be empty), then an include of $GACHETTE_TEST_GITCONFIG
 // if set, so that its values win.
 func Config(name, email, extra string) string {
-	c := fmt.Sprintf("[user]\n\tname = %s\n\temail = %s\n", name, email) + extra
+	// no editor: a git that wants a message fails instead of waiting
+	c := fmt.Sprintf("[user]\n\tname = %s\n\temail = %s\n[core]\n\teditor = false\n", name, email) + extra
 	if f := os.Getenv(ConfigEnv); f != "" {
 		c += fmt.Sprintf("[include]\n\tpath = %s\n", f)
 	}
