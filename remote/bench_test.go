@@ -31,7 +31,7 @@ func BenchmarkQuote(b *testing.B) {
 func twoCommitProject(tb testing.TB) string {
 	tb.Helper()
 	dir := filepath.Join(tb.TempDir(), "proj")
-	for _, args := range [][]string{{"init", "-q", "-b", "main", dir}, {"-C", dir, "commit", "-q", "--allow-empty", "-m", "one"}, {"-C", dir, "tag", "v1.0.0"},
+	for _, args := range [][]string{{"init", "-q", "-b", "main", dir}, {"-C", dir, "commit", "-q", "--allow-empty", "-m", "one"}, {"-C", dir, "tag", "--no-sign", "v1.0.0"},
 		{"-C", dir, "commit", "-q", "--allow-empty", "-m", "two"}} {
 		cmd := exec.Command("git", args...)
 		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=b", "GIT_AUTHOR_EMAIL=b@example.com", "GIT_COMMITTER_NAME=b", "GIT_COMMITTER_EMAIL=b@example.com")

@@ -26,7 +26,7 @@ const (
 	BuilderCommand   = "command"
 )
 
-// Versions are the versions passed to trebuchet (SPEC §7).
+// Versions are the versions passed to trebuchet.
 type Versions struct {
 	App, Env, Service, Static string
 }
@@ -293,7 +293,7 @@ func (r BuildRequest) runBuilder(ctx, bctx context.Context, ex Executor, staging
 	for len(recs) < maxDebs {
 		rec, err := sr.next()
 		if err != nil {
-			if err != io.EOF {
+			if !errors.Is(err, io.EOF) {
 				readErr = err
 			}
 			break

@@ -56,7 +56,7 @@ func (r BuildRequest) checkAndMove(ctx context.Context, ex Executor, staging, re
 	for {
 		rec, err := sr.next()
 		if err != nil {
-			if err != io.EOF {
+			if !errors.Is(err, io.EOF) {
 				readErr = err
 			}
 			break
@@ -151,7 +151,7 @@ func (p *pendingMove) end(word, want string) error {
 		for {
 			rec, err := p.sr.next()
 			if err != nil {
-				if err != io.EOF {
+				if !errors.Is(err, io.EOF) {
 					p.err = err
 				}
 				break

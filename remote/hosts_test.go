@@ -11,14 +11,17 @@ import (
 	"testing"
 
 	"github.com/ops-hero/git-gachette/remote/sshdtest"
+	"github.com/ops-hero/git-gachette/stackrepo/gitexec/gittest"
 )
 
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) != "" {
 		os.Exit(runChild())
 	}
+	cleanup := gittest.MustIsolate()
 	code := m.Run()
 	sshd.stop()
+	cleanup()
 	removeBuildUser()
 	os.Exit(code)
 }
@@ -53,8 +56,9 @@ func (s *sharedSSHD) start() error {
 			s.err = err
 			return
 		}
-		// submodules of the test projects are local paths
-		s.srv, s.err = sshdtest.Start(filepath.Join(dir, "sshd"), pub, "GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=protocol.file.allow", "GIT_CONFIG_VALUE_0=always")
+		// the build host's git runs with the test home, not the
+		// machine's; submodules of the test projects are local paths
+		s.srv, s.err = sshdtest.Start(filepath.Join(dir, "sshd"), pub, "HOME="+os.Getenv("HOME"), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=protocol.file.allow", "GIT_CONFIG_VALUE_0=always")
 		if s.err == nil {
 			_, s.err = s.srv.Client(s.home)
 		}
@@ -96,15 +100,18 @@ func forEachHost(t *testing.T, f func(t *testing.T, h testHost)) {
 	t.Run("ssh", func(t *testing.T) { f(t, testHost{"ssh", dialSSHD(t)}) })
 }
 
-// gitEnv is the environment of the git commands that make test projects.
-var gitEnv = append(CleanEnv(os.Environ()), "GIT_AUTHOR_NAME=T", "GIT_AUTHOR_EMAIL=t@example.com",
-	"GIT_COMMITTER_NAME=T", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_NOSYSTEM=1")
+// gitEnv is the environment of the git commands that make test projects:
+// the home TestMain made, without the GIT_* a test may have set.
+func gitEnv() []string {
+	return append(CleanEnv(os.Environ()), "GIT_CONFIG_NOSYSTEM=1", "GIT_AUTHOR_NAME=T", "GIT_AUTHOR_EMAIL=t@example.com",
+		"GIT_COMMITTER_NAME=T", "GIT_COMMITTER_EMAIL=t@example.com")
+}
 
 // git runs git with args in dir and returns its output.
 func git(t testing.TB, dir string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
-	cmd.Env = gitEnv
+	cmd.Env = gitEnv()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("git %v: %v\n%s", args, err, out)
@@ -128,7 +135,7 @@ func newProject(t testing.TB, h testHost, script string) *project {
 	p := &project{t: t, h: h, url: filepath.Join(dir, "app"), wd: filepath.Join(dir, "wd"), debs: filepath.Join(dir, "debs")}
 	git(t, dir, "init", "-q", "-b", "main", p.url)
 	p.commit(script, "one")
-	git(t, p.url, "tag", "v1.0.0")
+	git(t, p.url, "tag", "--no-sign", "v1.0.0")
 	return p
 }
 

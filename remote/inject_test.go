@@ -37,8 +37,8 @@ func testProject(t *testing.T) (workdir, url string) {
 	dir := t.TempDir()
 	url = filepath.Join(dir, "app")
 	workdir = filepath.Join(dir, "wd")
-	env := append(os.Environ(), "GIT_AUTHOR_NAME=T", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=T", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_NOSYSTEM=1")
-	for _, args := range [][]string{{"init", "-q", url}, {"-C", url, "add", ".missile.yml"}, {"-C", url, "commit", "-q", "-m", "one"}, {"-C", url, "tag", "v1.0.0"}} {
+	env := gitEnv()
+	for _, args := range [][]string{{"init", "-q", url}, {"-C", url, "add", ".missile.yml"}, {"-C", url, "commit", "-q", "-m", "one"}, {"-C", url, "tag", "--no-sign", "v1.0.0"}} {
 		if args[0] == "-C" && args[2] == "add" {
 			if err := os.WriteFile(filepath.Join(url, ".missile.yml"), []byte("packages:\n  - name: app\n    arch: all\n"), 0o644); err != nil {
 				t.Fatal(err)
@@ -65,107 +65,134 @@ func trebuchetStandIn(t *testing.T) string {
 }
 
 // TestInjection runs every payload through every value that reaches the
-// build host's shell: KEY, URL, REF, workdir, missile, debs path, each
-// version, web callback and extra description. Each run ends in a clear
-// error or a harmless literal; the canary never appears.
+// build host's shell: KEY, URL, REF, workdir, base version, missile, debs
+// path, each version, web callback and extra description. Each run must
+// end for the reason the case is about: the value refused by its own check
+// (the message names the value), or, where the value may be free text, the
+// payload reaching the program as one literal argument. The canary never
+// appears.
 func TestInjection(t *testing.T) {
 	workdir, url := testProject(t)
 	canary := filepath.Join(t.TempDir(), "CANARY")
 	ctx := context.Background()
 	base := BuildRequest{Key: "app", Workdir: workdir, DebsPath: filepath.Join(workdir, "debs"), Builder: BuilderTrebuchet,
 		Trebuchet: trebuchetStandIn(t), Missile: ".missile.yml", Arch: "all", Versions: Versions{App: "1.0.0"}}
-	fields := map[string]func(p string) error{
-		"key": func(p string) error {
-			_, err := Prepare(ctx, Local{}, workdir, p, url, "v1.0.0", "0.0.1", io.Discard)
+	// build is a build of r into debs of its own (a literal description
+	// makes another .deb than the last run's).
+	build := func(r BuildRequest, log io.Writer) error {
+		r.DebsPath = filepath.Join(t.TempDir(), "debs")
+		_, err := buildKept(ctx, Local{}, r, log)
+		return err
+	}
+	type field struct {
+		run func(p string, log io.Writer) error
+		// refused is how the value's own check starts its refusal
+		refused string
+		// literal reports whether the payload, taken as a literal,
+		// ended the run as it should (err: the run's error, log: its
+		// output); nil: the value must be refused
+		literal func(p string, err error, log string) bool
+	}
+	missing := func(p string, err error, log string) bool {
+		return err != nil && strings.Contains(log, "trebuchet: missile file "+p+" not found")
+	}
+	fields := map[string]field{
+		"key": {refused: `working copy key "`, run: func(p string, log io.Writer) error {
+			_, err := Prepare(ctx, Local{}, workdir, p, url, "v1.0.0", "0.0.1", log)
 			return err
-		},
-		"url": func(p string) error {
-			_, err := Prepare(ctx, Local{}, workdir, "app2", p, "v1.0.0", "0.0.1", io.Discard)
+		}},
+		"url": {refused: `repository URL "`, run: func(p string, log io.Writer) error {
+			_, err := Prepare(ctx, Local{}, workdir, "app2", p, "v1.0.0", "0.0.1", log)
 			return err
-		},
-		"ref": func(p string) error {
-			_, err := Prepare(ctx, Local{}, workdir, "app", url, p, "0.0.1", io.Discard)
+		}},
+		"ref": {refused: `ref "`, run: func(p string, log io.Writer) error {
+			_, err := Prepare(ctx, Local{}, workdir, "app", url, p, "0.0.1", log)
 			return err
-		},
-		"workdir": func(p string) error {
-			_, err := Prepare(ctx, Local{}, p, "app", url, "v1.0.0", "0.0.1", io.Discard)
+		}},
+		"workdir": {refused: `workdir "`, run: func(p string, log io.Writer) error {
+			_, err := Prepare(ctx, Local{}, p, "app", url, "v1.0.0", "0.0.1", log)
 			return err
-		},
-		"base": func(p string) error {
-			_, err := Prepare(ctx, Local{}, workdir, "app", url, "main", p, io.Discard)
+		}},
+		// v1.0.0 is tagged: the base version is not needed for the
+		// version, and is refused all the same
+		"base": {refused: `base version `, run: func(p string, log io.Writer) error {
+			_, err := Prepare(ctx, Local{}, workdir, "app", url, "v1.0.0", p, log)
 			return err
-		},
-		"missile": func(p string) error {
+		}},
+		"missile": {refused: `missile "`, literal: missing, run: func(p string, log io.Writer) error {
 			r := base
 			r.Missile = p
-			_, err := buildKept(ctx, Local{}, r, io.Discard)
-			return err
-		},
-		"debs": func(p string) error {
+			return build(r, log)
+		}},
+		"debs": {refused: `debs path "`, run: func(p string, log io.Writer) error {
 			r := base
 			r.DebsPath = p
-			_, err := buildKept(ctx, Local{}, r, io.Discard)
+			_, err := buildKept(ctx, Local{}, r, log)
 			return err
-		},
-		"arch": func(p string) error {
+		}},
+		"arch": {refused: `architecture "`, run: func(p string, log io.Writer) error {
 			r := base
 			r.Arch = p
-			_, err := buildKept(ctx, Local{}, r, io.Discard)
-			return err
-		},
-		"app-version": func(p string) error {
+			return build(r, log)
+		}},
+		"app-version": {refused: `--app-version: version "`, run: func(p string, log io.Writer) error {
 			r := base
 			r.Versions.App = p
-			_, err := buildKept(ctx, Local{}, r, io.Discard)
-			return err
-		},
-		"env-version": func(p string) error {
+			return build(r, log)
+		}},
+		"env-version": {refused: `--env-version: version "`, run: func(p string, log io.Writer) error {
 			r := base
 			r.Versions.Env = p
-			_, err := buildKept(ctx, Local{}, r, io.Discard)
-			return err
-		},
-		"web-callback": func(p string) error {
+			return build(r, log)
+		}},
+		"web-callback": {refused: `web callback "`, run: func(p string, log io.Writer) error {
 			r := base
 			r.WebCallback = p
-			_, err := buildKept(ctx, Local{}, r, io.Discard)
+			return build(r, log)
+		}},
+		"web-callback-url": {refused: `web callback "https://ci.example.com/`,
+			literal: func(p string, err error, log string) bool { return err == nil },
+			run: func(p string, log io.Writer) error {
+				r := base
+				r.WebCallback = "https://ci.example.com/" + p
+				return build(r, log)
+			}},
+		"extra-description": {refused: `extra description "`,
+			literal: func(p string, err error, log string) bool { return err == nil },
+			run: func(p string, log io.Writer) error {
+				r := base
+				r.ExtraDescription = p
+				return build(r, log)
+			}},
+		"lint-missile": {refused: `missile "`, literal: missing, run: func(p string, log io.Writer) error {
+			_, err := Lint(ctx, Local{}, workdir, "app", base.Trebuchet, p, log)
 			return err
-		},
-		"web-callback-url": func(p string) error {
-			r := base
-			r.WebCallback = "https://ci.example.com/" + p
-			_, err := buildKept(ctx, Local{}, r, io.Discard)
-			return err
-		},
-		"extra-description": func(p string) error {
-			r := base
-			r.ExtraDescription = p
-			_, err := buildKept(ctx, Local{}, r, io.Discard)
-			return err
-		},
-		"lint-missile": func(p string) error {
-			_, err := Lint(ctx, Local{}, workdir, "app", base.Trebuchet, p, io.Discard)
-			return err
-		},
-		"trebuchet": func(p string) error {
-			_, err := Lint(ctx, Local{}, workdir, "app", p, ".missile.yml", io.Discard)
-			return err
-		},
+		}},
+		"trebuchet": {refused: `trebuchet path "`,
+			literal: func(p string, err error, log string) bool {
+				return err != nil && strings.Contains(err.Error(), "command not found: is trebuchet installed on the build host as "+p+"?")
+			},
+			run: func(p string, log io.Writer) error {
+				_, err := Lint(ctx, Local{}, workdir, "app", p, ".missile.yml", log)
+				return err
+			}},
 	}
 	n := 0
-	for name, run := range fields {
+	for name, f := range fields {
 		for _, p := range payloads(canary) {
 			n++
-			err := run(p)
+			var log bytes.Buffer
+			err := f.run(p, &log)
 			if _, statErr := os.Stat(canary); statErr == nil {
 				t.Fatalf("%s = %q created the canary (err: %v)", name, p, err)
 			}
-			// free text and a URL's path may carry the payload as a literal
-			if err == nil && name != "extra-description" && name != "web-callback-url" {
+			switch {
+			case err != nil && strings.HasPrefix(err.Error(), f.refused):
+			case f.literal != nil && f.literal(p, err, log.String()):
+			case err == nil:
 				t.Errorf("%s = %q was accepted", name, p)
-			}
-			if err != nil && strings.TrimSpace(err.Error()) == "" {
-				t.Errorf("%s = %q: empty error", name, p)
+			default:
+				t.Errorf("%s = %q failed, but not as refused (%s…) or as a literal: %v\n%s", name, p, f.refused, err, log.String())
 			}
 		}
 	}

@@ -178,14 +178,14 @@ func newSessionReader(r io.Reader) *sessionReader {
 // is an error: it cannot be ours.
 func (s *sessionReader) next() (record, error) {
 	l, err := s.r.ReadSlice('\n')
-	if err == io.EOF && len(l) == 0 {
+	if errors.Is(err, io.EOF) && len(l) == 0 {
 		return record{}, io.EOF
 	}
 	if err != nil {
-		if err == bufio.ErrBufferFull {
+		if errors.Is(err, bufio.ErrBufferFull) {
 			return record{}, fmt.Errorf("unexpected output from the build host: a line longer than %d bytes", maxRecord)
 		}
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			return record{}, fmt.Errorf("unexpected output from the build host: %q", semverx.ShortenTo(string(l), 200))
 		}
 		return record{}, err

@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 )
 
-// BuiltLine is one "Built: {...}" line of trebuchet build (SPEC §7).
+// BuiltLine is one "Built: {...}" line of trebuchet build.
 type BuiltLine struct {
 	Name     string
 	Version  string
@@ -22,7 +22,7 @@ const builtPrefix = "Built: "
 // escapes allowed; a final "\r" is ignored. ok is false for any other
 // line (build chatter). The version may be empty: trebuchet reports an
 // empty string when the --*-version flag of the package's kind was not
-// given (SPEC §9).
+// given.
 func ParseBuilt(line string) (b BuiltLine, ok bool, err error) {
 	rest, found := strings.CutPrefix(strings.TrimRight(line, "\r"), builtPrefix)
 	if !found {

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// trebuchet's Built: lines as trebuchet 0.1.1 prints them (SPEC §9):
+// trebuchet's Built: lines as trebuchet 0.1.1 prints them:
 // a Python 2 dict repr, keys in any order, u'…' strings, escapes, "\r".
 func TestParseBuiltAsTrebuchetPrintsIt(t *testing.T) {
 	want := BuiltLine{Name: "dh-app", Version: "1.0", FileName: "dh-app-1.0-all.deb"}

@@ -8,7 +8,7 @@ import (
 
 // RedactPassword is s with the password of every URL in it removed, the
 // user name kept: https://deploy:secret@host/x.git is shown and recorded
-// as https://deploy@host/x.git (SPEC §3: a password in a URL is never
+// as https://deploy@host/x.git (a password in a URL is never
 // printed). The password is the userinfo after its first ':', up to the
 // last '@' before the host.
 func RedactPassword(s string) string {

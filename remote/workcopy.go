@@ -58,6 +58,10 @@ func Prepare(ctx context.Context, ex Executor, workdir, key, url, ref, baseVersi
 	if err := checkPrepare(workdir, key, url, ref); err != nil {
 		return nil, err
 	}
+	// checked here, whether or not the commit turns out to need it
+	if err := semverx.CheckBaseVersion(baseVersion); err != nil {
+		return nil, err
+	}
 	shown := RedactPassword(url)
 	co := &Checkout{Key: key, URL: shown, Ref: ref, Dir: WorkingCopy(workdir, key)}
 	var out bytes.Buffer
@@ -108,7 +112,7 @@ func readDescribe(out io.Reader) (branch, commit, describe string, count int, er
 	sr := newSessionReader(out)
 	for {
 		rec, err := sr.next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {

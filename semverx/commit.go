@@ -10,7 +10,7 @@ import (
 // versions: v1.4.0 and 1.4.0.
 var DescribeMatch = []string{"v[0-9]*", "[0-9]*"}
 
-// CommitVersion is the package version of a build at commit (SPEC §8):
+// CommitVersion is the package version of a build at commit:
 //
 //   - exactly on tag v1.4.0 → 1.4.0
 //   - 3 commits after it → 1.4.0+3.g1a2b3c4
@@ -26,12 +26,13 @@ func CommitVersion(describe string, count int, commit, base string) (string, err
 	if len(commit) < 7 || !isHexString(commit) {
 		return "", fmt.Errorf("commit %q is not a commit id", commit)
 	}
+	// checked whether or not this commit needs it (a tagged one does not)
+	if err := CheckBaseVersion(base); err != nil {
+		return "", err
+	}
 	short := commit[:7]
 	describe = strings.TrimSpace(describe)
 	if describe == "" {
-		if err := CheckBaseVersion(base); err != nil {
-			return "", err
-		}
 		return checked(fmt.Sprintf("%s+%d.g%s", base, count, short))
 	}
 	notDescribe := fmt.Errorf("git describe said %q, not <tag>-<n>-g<hash>", describe)

@@ -34,6 +34,9 @@ func TestCommitVersion(t *testing.T) {
 		{"", "xyz", "0.0.1"},
 		{"", c, "abc"},
 		{"", c, "1.0-1"},
+		// a tagged commit does not need the base version: refused all the same
+		{"v1.4.0-0-g1a2b3c4", c, "abc"},
+		{"v1.4.0-3-g1a2b3c4", c, "$(touch CANARY)"},
 	} {
 		if v, err := CommitVersion(bad.describe, 1, bad.commit, bad.base); err == nil {
 			t.Errorf("CommitVersion(%q, %q, %q) = %q, want an error", bad.describe, bad.commit, bad.base, v)
@@ -51,7 +54,7 @@ func TestCommitVersionsSortInHistoryOrder(t *testing.T) {
 		}
 	}
 	dir := t.TempDir()
-	env := append(os.Environ(), "GIT_AUTHOR_NAME=T", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=T", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_NOSYSTEM=1", "HOME="+dir)
+	env := append(os.Environ(), "GIT_AUTHOR_NAME=T", "GIT_AUTHOR_EMAIL=t@example.com", "GIT_COMMITTER_NAME=T", "GIT_COMMITTER_EMAIL=t@example.com", "GIT_CONFIG_NOSYSTEM=1")
 	git := func(args ...string) string {
 		cmd := exec.Command("git", append([]string{"-C", dir}, args...)...)
 		cmd.Env = env
@@ -67,7 +70,7 @@ func TestCommitVersionsSortInHistoryOrder(t *testing.T) {
 	for i := 1; i <= 40; i++ {
 		git("commit", "-q", "--allow-empty", "-m", fmt.Sprint(i))
 		if tag, ok := tags[i]; ok {
-			git("tag", tag)
+			git("tag", "--no-sign", tag)
 		}
 		args := []string{"describe", "--tags", "--long"}
 		for _, m := range DescribeMatch {

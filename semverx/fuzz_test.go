@@ -1,6 +1,7 @@
 package semverx
 
 import (
+	"errors"
 	"os/exec"
 	"strings"
 	"testing"
@@ -23,7 +24,8 @@ func FuzzCompareDebian(f *testing.F) {
 		}
 		for op, want := range map[string]bool{"lt": c < 0, "eq": c == 0, "gt": c > 0} {
 			err := exec.Command("dpkg", "--compare-versions", a, op, b).Run()
-			if _, isExit := err.(*exec.ExitError); err != nil && !isExit {
+			var ee *exec.ExitError
+			if err != nil && !errors.As(err, &ee) {
 				t.Fatalf("dpkg: %v", err)
 			}
 			if (err == nil) != want {

@@ -86,7 +86,7 @@ func TestBump(t *testing.T) {
 func TestSortNewestFirst(t *testing.T) {
 	names := []string{"1.9.0", "foo", "1.10.0", "bar", "2.0.0-rc1", "2.0.0", "124", "v3"}
 	dates := map[string]int64{"foo": 1, "bar": 2}
-	SortNewestFirst(names, func(n string) int64 { return dates[n] })
+	sortNewestFirst(names, func(n string) int64 { return dates[n] })
 	if got := strings.Join(names, " "); got != "124 v3 2.0.0 2.0.0-rc1 1.10.0 1.9.0 bar foo" {
 		t.Errorf("order %q", got)
 	}
@@ -142,9 +142,22 @@ func TestNewestFirstMatchesLibrary(t *testing.T) {
 			return want[i] > want[j]
 		})
 		got := slices.Clone(names)
-		SortNewestFirst(got, func(string) int64 { return 0 })
+		sortNewestFirst(got, func(string) int64 { return 0 })
 		if !slices.Equal(got, want) {
 			t.Fatalf("%q:\n got %q\nwant %q", names, got, want)
 		}
 	}
+}
+
+// sortNewestFirst sorts stack names newest first: semver names by descending
+// precedence (ties by name), then the others in the order that dateOf gives
+// (newest first, ties by name). Each name is parsed once, and dateOf is
+// only called for names that are not versions.
+func sortNewestFirst(names []string, dateOf func(string) int64) {
+	order := NewestFirst(names, func(i int) int64 { return dateOf(names[i]) })
+	sorted := make([]string, len(names))
+	for k, i := range order {
+		sorted[k] = names[i]
+	}
+	copy(names, sorted)
 }

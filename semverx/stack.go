@@ -175,21 +175,10 @@ func Bump(name string, part Part) (string, error) {
 	return prefix + strings.Join(s, "."), nil
 }
 
-// SortNewestFirst sorts stack names newest first: semver names by descending
-// precedence (ties by name), then the others in the order that dateOf gives
-// (newest first, ties by name). Each name is parsed once, and dateOf is
-// only called for names that are not versions.
-func SortNewestFirst(names []string, dateOf func(string) int64) {
-	order := NewestFirst(names, func(i int) int64 { return dateOf(names[i]) })
-	sorted := make([]string, len(names))
-	for k, i := range order {
-		sorted[k] = names[i]
-	}
-	copy(names, sorted)
-}
-
-// NewestFirst returns the indexes of names in SortNewestFirst's order;
-// dateOf(i) is the date of names[i], asked only when it is not a version.
+// NewestFirst returns the indexes of names newest first: semver names by
+// descending precedence (ties by name), then the others in the order that
+// dateOf gives (newest first, ties by name). dateOf(i) is the date of
+// names[i], asked only when it is not a version; each name is parsed once.
 // Plain numeric names ("124", "1.4.0") compare as numbers, without
 // building a semver.Version: listing 10,000 stacks sorts every name.
 func NewestFirst(names []string, dateOf func(i int) int64) []int {

@@ -12,7 +12,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 )
 
-// Partial and shallow clones (SPEC §3): objects are read in-process, but a
+// Partial and shallow clones: objects are read in-process, but a
 // partial clone lacks some by design, and a shallow clone lacks the
 // history before its boundary. Both are git's business: missing objects
 // are fetched the way git fetches them, and walks stop where git's shallow

@@ -25,7 +25,7 @@ type FsckReport struct {
 }
 
 // Fsck checks every stack of every domain (or of the domains given)
-// against the format (SPEC §3): each tag under refs/tags/<domain>/ is an
+// against the format (README, "The stacks repository"): each tag under refs/tags/<domain>/ is an
 // annotated tag of a commit in format FormatVersion whose Gachette-Stack
 // trailer names the stack; its packages tree holds only regular files,
 // each a stanza that parses and names the package of its file; every

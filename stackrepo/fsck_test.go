@@ -14,7 +14,7 @@ import (
 // on stacks that share trees and stanzas with broken ones. (From branch
 // i13's b2d38f7, on go-git's object types.)
 func TestFsckQuickAgrees(t *testing.T) {
-	r := NewMemory()
+	r := newMemory()
 	must[*Result](t)(r.Create(id("main/1"), nil, testIdent))
 	must[*Result](t)(r.Add(id("main/1"), []Package{pkg("dh-a", "1"), pkg("dh-b", "1")}, testIdent))
 	from := id("main/1")

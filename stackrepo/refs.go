@@ -10,9 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
-	"sync"
 	"syscall"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -81,7 +79,6 @@ type RefStore interface {
 var (
 	_ RefStore = (*fileRefs)(nil)
 	_ RefStore = (*gitRefs)(nil)
-	_ RefStore = (*memRefs)(nil)
 )
 
 // fileRefs is a RefStore over git's files ref backend: reads are
@@ -137,12 +134,7 @@ func (f *fileRefs) readLoose(name string) (plumbing.Hash, error) {
 // isDirErr reports errors that mean "a directory is in the way" (reading a
 // directory, or a path whose parent is a file).
 func isDirErr(err error) bool {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		s := pe.Err.Error()
-		return strings.Contains(s, "is a directory") || strings.Contains(s, "not a directory")
-	}
-	return false
+	return errors.Is(err, syscall.EISDIR) || errors.Is(err, syscall.ENOTDIR)
 }
 
 func parseLoose(name string, b []byte) (plumbing.Hash, error) {
@@ -521,70 +513,6 @@ func syncDir(dir string) {
 		d.Sync()
 		d.Close()
 	}
-}
-
-// memRefs is a RefStore in memory, for tests and in-memory repositories.
-type memRefs struct {
-	mu   sync.Mutex
-	refs map[string]plumbing.Hash
-}
-
-func newMemRefs() *memRefs { return &memRefs{refs: map[string]plumbing.Hash{}} }
-
-func (m *memRefs) Lookup(name string) (plumbing.Hash, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	h, ok := m.refs[name]
-	if !ok {
-		return plumbing.ZeroHash, ErrRefNotFound
-	}
-	return h, nil
-}
-
-func (m *memRefs) List(prefix string) ([]Ref, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var refs []Ref
-	for n, h := range m.refs {
-		if strings.HasPrefix(n, prefix) {
-			refs = append(refs, Ref{Name: n, Hash: h})
-		}
-	}
-	sort.Slice(refs, func(i, j int) bool { return refs[i].Name < refs[j].Name })
-	return refs, nil
-}
-
-func (m *memRefs) Update(_ string, updates ...RefUpdate) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	seen := map[string]bool{}
-	for _, u := range updates {
-		if err := plumbing.ReferenceName(u.Name).Validate(); err != nil || !strings.HasPrefix(u.Name, "refs/") {
-			return fmt.Errorf("%q is not a valid reference name", u.Name)
-		}
-		if seen[u.Name] {
-			return fmt.Errorf("reference %s updated twice in one transaction", u.Name)
-		}
-		seen[u.Name] = true
-		if cur := m.refs[u.Name]; cur != u.Old {
-			return &RefChangedError{Name: u.Name, Want: u.Old, Got: cur}
-		}
-		if u.Old.IsZero() && !u.New.IsZero() {
-			for n := range m.refs {
-				if strings.HasPrefix(n, u.Name+"/") || strings.HasPrefix(u.Name, n+"/") {
-					return fmt.Errorf("cannot create %s: reference %s exists", u.Name, n)
-				}
-			}
-		}
-	}
-	for _, u := range updates {
-		if u.New.IsZero() {
-			delete(m.refs, u.Name)
-		} else {
-			m.refs[u.Name] = u.New
-		}
-	}
-	return nil
 }
 
 func isHex[T string | []byte](s T, n int) bool {

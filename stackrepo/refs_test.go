@@ -341,6 +341,8 @@ func TestWritesAreGitTransactions(t *testing.T) {
 	}
 	defer r.Close()
 	runGit(t, dir, "", "config", "core.logAllRefUpdates", "always")
+	// the repository's own hooks, whatever the user's core.hooksPath
+	runGit(t, dir, "", "config", "core.hooksPath", filepath.Join(dir, "hooks"))
 	seen := filepath.Join(t.TempDir(), "seen")
 	hook := "#!/bin/sh\necho \"$1\" >>" + seen + "\ncat >>" + seen + "\n"
 	if err := os.MkdirAll(filepath.Join(dir, "hooks"), 0o777); err != nil {
@@ -446,6 +448,8 @@ func TestGitWaitsForOurs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// the repository's own hooks, whatever the user's core.hooksPath
+	runGit(t, dir, "", "config", "core.hooksPath", filepath.Join(dir, "hooks"))
 	sync := t.TempDir()
 	hook := "#!/bin/sh\n[ \"$1\" = prepared ] || exit 0\ntouch " + sync + "/held\nwhile [ ! -e " + sync + "/go ]; do sleep 0.05; done\n"
 	if err := os.WriteFile(filepath.Join(dir, "hooks", "reference-transaction"), []byte(hook), 0o755); err != nil {

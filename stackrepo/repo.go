@@ -1,5 +1,6 @@
-// Package stackrepo is the stacks repository of SPEC §4: stacks as commits
-// and annotated tags in a plain git repository. Where the repository is,
+// Package stackrepo is the stacks repository (README, "The stacks
+// repository"): stacks as commits and annotated tags in a plain git
+// repository. Where the repository is,
 // its configuration, who writes, and how refs change are git's answers
 // (package gitexec runs git); objects are read by our own reader and
 // written with go-git. It never touches an index or a work tree, never
@@ -22,7 +23,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage"
 	"github.com/go-git/go-git/v5/storage/filesystem"
-	"github.com/go-git/go-git/v5/storage/memory"
 	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
 )
 
@@ -55,11 +55,6 @@ type Repo struct {
 	fs   *filesystem.Storage
 	// objs reads objects on disk (see objectReader); nil in memory.
 	objs *objectReader
-}
-
-// NewMemory returns an empty repository in memory (go-git's memory storage).
-func NewMemory() *Repo {
-	return &Repo{st: memory.NewStorage(), refs: newMemRefs()}
 }
 
 // NotRepositoryError says a path named as the stacks repository is not a
@@ -276,12 +271,6 @@ func Init(dir, domain string) (*Repo, error) {
 	}
 	return Open(dir)
 }
-
-// Storer exposes the go-git storage (for transports).
-func (r *Repo) Storer() storage.Storer { return r.st }
-
-// Refs exposes the reference store.
-func (r *Repo) Refs() RefStore { return r.refs }
 
 // Config is git's configuration in the repository (nil in memory).
 func (r *Repo) Config() *gitexec.Config { return r.cfg }

@@ -31,7 +31,7 @@ type backend struct {
 }
 
 var backends = []backend{
-	{"memory", func(t *testing.T) *Repo { return NewMemory() }},
+	{"memory", func(t *testing.T) *Repo { return newMemory() }},
 	{"disk", func(t *testing.T) *Repo {
 		r, err := Init(filepath.Join(t.TempDir(), "stacks.git"), "main")
 		if err != nil {

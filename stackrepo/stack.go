@@ -12,7 +12,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
-// FormatVersion is the version of the stacks format (SPEC §3) this code
+// FormatVersion is the version of the stacks format (README, "The stacks repository") this code
 // reads and writes; it travels with the data as the Gachette-Format trailer.
 const FormatVersion = "1"
 
@@ -80,15 +80,6 @@ type Stack struct {
 	Subject  string
 	trailers map[string]string
 	entries  []object.TreeEntry // packages/*, sorted by name
-}
-
-// Names returns the names of the stack's packages, sorted.
-func (s *Stack) Names() []string {
-	out := make([]string, len(s.entries))
-	for i, e := range s.entries {
-		out[i] = e.Name
-	}
-	return out
 }
 
 // Len is the number of packages in the stack.

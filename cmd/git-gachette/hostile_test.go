@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/ops-hero/git-gachette/stackrepo/gitexec/gittest"
 )
 
 // hostileCase is one bad input: the command line, extra environment, and
@@ -174,8 +177,9 @@ func TestHostileInputs(t *testing.T) {
 	home := filepath.Join(dir, "home")
 	stacks := filepath.Join(dir, "stacks.git")
 	wd := filepath.Join(dir, "wd")
-	os.MkdirAll(home, 0o755)
-	os.WriteFile(filepath.Join(home, ".gitconfig"), []byte("[user]\n\tname = R\n\temail = r@example.com\n[gachette \"project.app\"]\n\turl = /srv/app.git\n"), 0o644)
+	if err := gittest.WriteHome(home, "R", "r@example.com", "[gachette \"project.app\"]\n\turl = /srv/app.git\n"); err != nil {
+		t.Fatal(err)
+	}
 	env := []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "GIT_CONFIG_NOSYSTEM=1", "GORACE=" + raceOptions(), "GACHETTE_STACKS=" + stacks,
 		"GACHETTE_WORKDIR=" + wd, "GACHETTE_DEBS_PATH=" + filepath.Join(dir, "debs")}
 	run := func(extra []string, args ...string) (string, int) {
@@ -185,7 +189,8 @@ func TestHostileInputs(t *testing.T) {
 		cmd.Stderr = &stderr
 		err := cmd.Run()
 		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
 			code = ee.ExitCode()
 		} else if err != nil {
 			t.Fatal(err)

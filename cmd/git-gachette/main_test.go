@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ops-hero/git-gachette/stackrepo/gitexec/gittest"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -56,15 +57,15 @@ func TestScripts(t *testing.T) {
 	})
 }
 
-// setupScriptEnv gives each script a home of its own with a git identity,
-// and no system config, so nothing of the machine leaks in.
+// setupScriptEnv gives each script a home of its own with a git identity
+// (and $GACHETTE_TEST_GITCONFIG), and no system config, so nothing of the
+// machine leaks in.
 func setupScriptEnv(env *testscript.Env) error {
 	home := filepath.Join(env.WorkDir, "home")
 	if err := os.MkdirAll(home, 0o755); err != nil {
 		return err
 	}
-	gitconfig := "[user]\n\tname = Rel Eng\n\temail = releng@example.com\n[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n"
-	if err := os.WriteFile(filepath.Join(home, ".gitconfig"), []byte(gitconfig), 0o644); err != nil {
+	if err := gittest.WriteHome(home, "Rel Eng", "releng@example.com", "[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n"); err != nil {
 		return err
 	}
 	env.Setenv("HOME", home)

@@ -19,7 +19,7 @@ import (
 	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
 )
 
-// Exit codes: 0 success, 1 failure, 2 usage error (SPEC §4).
+// Exit codes: 0 success, 1 failure, 2 usage error.
 const (
 	exitFailure = 1
 	exitUsage   = 2
@@ -123,7 +123,7 @@ func (a *app) run(args []string) int {
 	}
 	fmt.Fprintf(a.stderr, "git-gachette: %s\n", semverx.EscapeLines(err.Error()))
 	var ue *usageError
-	if errors.As(err, &ue) || isCobraUsage(err) {
+	if errors.As(err, &ue) || isUnknownCommand(root, args) {
 		fmt.Fprintf(a.stderr, "Run '%s --help' for usage.\n", userPath(findCommand(root, args)))
 		return exitUsage
 	}
@@ -143,15 +143,35 @@ func emptyFlags(cmd *cobra.Command) error {
 	return nil
 }
 
-// isCobraUsage recognises cobra's own errors about flags and arguments.
-func isCobraUsage(err error) bool {
-	s := err.Error()
-	for _, p := range []string{"unknown flag", "unknown shorthand flag", "unknown command", "flag needs an argument", "invalid argument", "accepts ", "requires at least", "requires at most", "requires exactly", "bad flag syntax", "if any flags in the group"} {
-		if strings.Contains(s, p) {
-			return true
+// isUnknownCommand reports whether args name no command: cobra's Find
+// refuses them, and Execute returns that refusal as it is (the one usage
+// error cobra gives no hook for; flag errors go through the root's
+// FlagErrorFunc, argument counts through usageArgs, flag groups through
+// the root's PersistentPreRunE).
+func isUnknownCommand(root *cobra.Command, args []string) bool {
+	_, _, err := root.Find(args)
+	return err != nil
+}
+
+// usageArgs makes the argument validator of cmd and of every command below
+// it return a usageError, so that cobra's own (cobra.NoArgs, MaximumNArgs
+// …) exit 2 with a hint, like ours.
+func usageArgs(cmd *cobra.Command) {
+	if check := cmd.Args; check != nil {
+		cmd.Args = func(c *cobra.Command, args []string) error {
+			if err := check(c, args); err != nil {
+				var ue *usageError
+				if errors.As(err, &ue) {
+					return err
+				}
+				return &usageError{err}
+			}
+			return nil
 		}
 	}
-	return false
+	for _, c := range cmd.Commands() {
+		usageArgs(c)
+	}
 }
 
 // findCommand is the command args name, else root.
@@ -187,6 +207,11 @@ Run it as "git gachette <command>" once git-gachette is on your PATH.`,
 		if a.signals != nil {
 			a.signals.decide(cmd.Name())
 		}
+		// cobra checks flag groups (--file or --local …) after this hook;
+		// checked here first, the refusal is a usage error.
+		if err := cmd.ValidateFlagGroups(); err != nil {
+			return &usageError{err}
+		}
 		return emptyFlags(cmd)
 	}
 	pf := root.PersistentFlags()
@@ -211,6 +236,7 @@ Run it as "git gachette <command>" once git-gachette is on your PATH.`,
 		a.newQuickCmd(),
 		a.newFsckCmd(),
 	)
+	usageArgs(root)
 	return root
 }
 
@@ -241,7 +267,7 @@ func minArgs(first, rest string) cobra.PositionalArgs {
 }
 
 // load asks git, once, where the stacks repository is and what the
-// configuration says (SPEC §3, §7). The stacks repository is --stacks,
+// configuration says (README, "Configuration"). The stacks repository is --stacks,
 // else GACHETTE_STACKS, else gachette.stacks as git config reads it where
 // the user stands, else the repository git finds there (GIT_DIR, git
 // --git-dir and -C, gitfiles, worktrees, GIT_CEILING_DIRECTORIES and

@@ -15,7 +15,7 @@ type value struct {
 	Origin string `json:"origin"`
 }
 
-// settings are every gachette.* setting (SPEC §7), resolved once by
+// settings are every gachette.* setting (README, "Configuration"), resolved once by
 // resolveSettings, each with where it came from. Commands read fields, so
 // a misspelt setting does not compile; the commands on build hosts check
 // and type theirs once more (hostConfig).

@@ -50,8 +50,9 @@ func cmdSshd(ts *testscript.TestScript, neg bool, args []string) {
 		home := ts.Getenv("HOME")
 		pub, err := sshdtest.UserKey(home)
 		ts.Check(err)
+		// the script's home on the build host too (not the machine's);
 		// submodules of the test projects are local paths
-		env := append([]string{"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=protocol.file.allow", "GIT_CONFIG_VALUE_0=always"}, args[1:]...)
+		env := append([]string{"HOME=" + home, "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=protocol.file.allow", "GIT_CONFIG_VALUE_0=always"}, args[1:]...)
 		s, err = sshdtest.Start(filepath.Join(work, ".sshd"), pub, env...)
 		ts.Check(err)
 		sshdMu.Lock()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -26,7 +27,8 @@ they differ, 2 on trouble.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			err := a.runStackDiff(args[0], args[1], asJSON)
 			if err != nil {
-				if _, ok := err.(*exitError); !ok {
+				var ee *exitError
+				if !errors.As(err, &ee) {
 					return &exitError{code: 2, err: err}
 				}
 			}

@@ -1,6 +1,6 @@
 // Package benchfixture writes the stacks repositories the benchmarks and
 // testdata/bench measure: one domain, main, of N stacks of 200 packages,
-// in the SPEC format, packed as a real repository is after git gc.
+// in the stacks format, packed as a real repository is after git gc.
 package benchfixture
 
 import (

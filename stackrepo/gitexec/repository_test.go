@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ops-hero/git-gachette/stackrepo/gitexec/gittest"
 )
 
 // isolated is an environment with its own home and no system config, so
@@ -16,7 +18,7 @@ import (
 func isolated(t *testing.T) (home string, env []string) {
 	t.Helper()
 	home = t.TempDir()
-	if err := os.WriteFile(filepath.Join(home, ".gitconfig"), []byte("[user]\n\tname = T\n\temail = t@example.com\n"), 0o644); err != nil {
+	if err := gittest.WriteHome(home, "T", "t@example.com", ""); err != nil {
 		t.Fatal(err)
 	}
 	return home, []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "GIT_CONFIG_NOSYSTEM=1"}

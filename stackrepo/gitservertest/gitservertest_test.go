@@ -3,15 +3,16 @@ package gitservertest
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ops-hero/git-gachette/stackrepo/gitexec/gittest"
 )
 
 // Each server takes a push and serves it back, with C git as the client.
 func TestServers(t *testing.T) {
 	home := t.TempDir()
-	if err := os.WriteFile(filepath.Join(home, ".gitconfig"), []byte("[user]\n\tname = T\n\temail = t@example.com\n"), 0o644); err != nil {
+	if err := gittest.WriteHome(home, "T", "t@example.com", ""); err != nil {
 		t.Fatal(err)
 	}
 	work := t.TempDir()

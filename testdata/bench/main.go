@@ -19,6 +19,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -200,7 +201,8 @@ func (x *b) exe(stdin string, argv []string, okCodes ...int) (sample, string, er
 	wall := time.Since(start)
 	if err != nil {
 		ok := false
-		if ee, isExit := err.(*exec.ExitError); isExit {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
 			for _, c := range okCodes {
 				ok = ok || ee.ExitCode() == c
 			}
