@@ -17,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/ops-hero/git-gachette/semverx"
+	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 )
 
 // The builders (gachette.builder).
@@ -109,7 +110,7 @@ func CheckBuilder(b string) error {
 	case BuilderTrebuchet, BuilderDpkg, BuilderCommand:
 		return nil
 	}
-	return fmt.Errorf("builder %q is not one of trebuchet, dpkg-buildpackage, command", semverx.Shorten(b))
+	return fmt.Errorf("builder %q is not one of trebuchet, dpkg-buildpackage, command", termtext.Shorten(b))
 }
 
 // CheckBuildUser checks gachette.buildUser: empty (the SSH user builds),
@@ -119,7 +120,7 @@ func CheckBuildUser(u string) error {
 		return nil
 	}
 	if len(u) > 32 || strings.Trim(u, "abcdefghijklmnopqrstuvwxyz0123456789_-") != "" || u[0] == '-' || u[0] >= '0' && u[0] <= '9' {
-		return fmt.Errorf("build user %q is not a user name (lower-case letters, digits, '_' and '-', not starting with '-' or a digit, at most 32)", semverx.Shorten(u))
+		return fmt.Errorf("build user %q is not a user name (lower-case letters, digits, '_' and '-', not starting with '-' or a digit, at most 32)", termtext.Shorten(u))
 	}
 	return nil
 }
@@ -144,7 +145,7 @@ func checkArch(a string) error {
 		return errors.New("architecture is empty: give one (all, amd64, arm64, ...)")
 	}
 	if len(a) > 64 || strings.Trim(a, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" || a[0] == '-' {
-		return fmt.Errorf("architecture %q is not a Debian architecture (e.g. all, amd64)", semverx.Shorten(a))
+		return fmt.Errorf("architecture %q is not a Debian architecture (e.g. all, amd64)", termtext.Shorten(a))
 	}
 	return nil
 }

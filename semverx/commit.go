@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 )
 
 // DescribeMatch are the tag patterns (git describe --match) that name
@@ -59,7 +61,7 @@ func CommitVersion(describe string, count int, commit, base string) (string, err
 	// Refused even exactly on the tag, so that a tag that versions one
 	// build versions the next commits too.
 	if len(upstream) > MaxUpstreamLen {
-		return "", fmt.Errorf("tag %q is too long for a package version: a version tag may have at most %d bytes, so that builds after it can append +<count>.g<hash>; tag the commit with a shorter version", Shorten(tag), MaxUpstreamLen)
+		return "", fmt.Errorf("tag %q is too long for a package version: a version tag may have at most %d bytes, so that builds after it can append +<count>.g<hash>; tag the commit with a shorter version", termtext.Shorten(tag), MaxUpstreamLen)
 	}
 	if n == 0 {
 		return upstream, nil
@@ -101,7 +103,7 @@ func CheckBaseVersion(base string) error {
 		return fmt.Errorf("base version (gachette.baseVersion): %w", err)
 	}
 	if len(base) > MaxUpstreamLen {
-		return fmt.Errorf("base version (gachette.baseVersion) %q is longer than %d bytes; the commit count and hash are appended to it", Shorten(base), MaxUpstreamLen)
+		return fmt.Errorf("base version (gachette.baseVersion) %q is longer than %d bytes; the commit count and hash are appended to it", termtext.Shorten(base), MaxUpstreamLen)
 	}
 	if strings.Contains(base, "-") || strings.Contains(base, ":") {
 		return fmt.Errorf("base version %q must be a plain upstream version (no '-' or ':')", base)

@@ -5,8 +5,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 	"pault.ag/go/debian/version"
 )
 
@@ -18,23 +18,6 @@ const (
 	MaxVersionLen = 128
 )
 
-// Shorten cuts a value to be quoted in a message to its first 40 bytes
-// (on a rune boundary), marking the cut with "…".
-func Shorten(s string) string { return ShortenTo(s, 40) }
-
-// ShortenTo cuts s to its first n bytes (on a rune boundary), marking the
-// cut with "…".
-func ShortenTo(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	i := n
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + "…"
-}
-
 // CheckPackageName reports whether name is a Debian package name as policy
 // §5.6.1 defines it: lowercase letters, digits, '+', '-' and '.', at least
 // two characters, starting with a letter or digit.
@@ -43,7 +26,7 @@ func CheckPackageName(name string) error {
 		return fmt.Errorf("package name is empty")
 	}
 	if len(name) > MaxNameLen {
-		return fmt.Errorf("package name %q is longer than %d bytes", Shorten(name), MaxNameLen)
+		return fmt.Errorf("package name %q is longer than %d bytes", termtext.Shorten(name), MaxNameLen)
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
@@ -87,7 +70,7 @@ func ParseDebianVersion(s string) (version.Version, error) {
 		return version.Version{}, fmt.Errorf("version is empty")
 	}
 	if len(s) > MaxVersionLen {
-		return version.Version{}, fmt.Errorf("version %q is longer than %d bytes", Shorten(s), MaxVersionLen)
+		return version.Version{}, fmt.Errorf("version %q is longer than %d bytes", termtext.Shorten(s), MaxVersionLen)
 	}
 	if strings.TrimSpace(s) != s {
 		return version.Version{}, fmt.Errorf("version %q has surrounding whitespace", s)
@@ -104,7 +87,7 @@ func ParseDebianVersion(s string) (version.Version, error) {
 		// dpkg keeps the epoch in an int and refuses more ("epoch in
 		// version is too big").
 		if e, err := strconv.ParseInt(epoch, 10, 64); err != nil || e > math.MaxInt32 {
-			return version.Version{}, fmt.Errorf("version %q is not a Debian version: the epoch before ':' is too big (dpkg's limit is %d)", Shorten(s), math.MaxInt32)
+			return version.Version{}, fmt.Errorf("version %q is not a Debian version: the epoch before ':' is too big (dpkg's limit is %d)", termtext.Shorten(s), math.MaxInt32)
 		}
 	}
 	if strings.HasSuffix(s, "-") {

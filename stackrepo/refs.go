@@ -17,8 +17,8 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 
-	"github.com/ops-hero/git-gachette/semverx"
 	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
+	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 )
 
 // ErrRefNotFound is returned when a reference does not exist.
@@ -151,7 +151,7 @@ func parseLoose(name string, b []byte) (plumbing.Hash, error) {
 		return plumbing.ZeroHash, fmt.Errorf("%s is a symbolic reference (%s); git-gachette only reads direct references", name, s)
 	}
 	if !isHex(s, 40) {
-		return plumbing.ZeroHash, fmt.Errorf("%s is broken: its file holds %q, not an object id; check it with git fsck", name, semverx.ShortenTo(s, 60))
+		return plumbing.ZeroHash, fmt.Errorf("%s is broken: its file holds %q, not an object id; check it with git fsck", name, termtext.ShortenTo(s, 60))
 	}
 	return plumbing.NewHash(s), nil
 }

@@ -18,8 +18,8 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/ops-hero/git-gachette/semverx"
 	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
+	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 )
 
 // Remote is where stacks are pushed to and fetched from, as the user named
@@ -38,7 +38,7 @@ type RemoteArgError struct {
 }
 
 func (e *RemoteArgError) Error() string {
-	return fmt.Sprintf("remote %q %s", semverx.Shorten(Redact(e.Arg)), e.Why)
+	return fmt.Sprintf("remote %q %s", termtext.Shorten(Redact(e.Arg)), e.Why)
 }
 
 // dangerousTransport matches git's transports that run a command or use
@@ -340,7 +340,7 @@ func (w *messageWriter) line(raw string) {
 	case line == "":
 	case strings.HasPrefix(line, "remote:"), strings.HasPrefix(line, "warning:"), strings.HasPrefix(line, "Warning:"):
 		if w.out != nil {
-			fmt.Fprintln(w.out, semverx.Escape(line))
+			fmt.Fprintln(w.out, termtext.Escape(line))
 		}
 	case strings.HasPrefix(line, "hint:"), strings.HasPrefix(line, "error: failed to push some refs"),
 		strings.HasPrefix(line, "error: atomic push failed for ref"), line == "Everything up-to-date":

@@ -3,7 +3,7 @@ package main
 import (
 	"fmt"
 
-	"github.com/ops-hero/git-gachette/semverx"
+	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 	"github.com/spf13/cobra"
 )
 
@@ -58,7 +58,7 @@ func (a *app) runFsck(oneDomain, asJSON bool) error {
 		}
 	} else {
 		for _, p := range rep.Problems {
-			fmt.Fprintf(a.stdout, "%s: %s\n", semverx.Escape(p.Where), semverx.Escape(p.Problem))
+			fmt.Fprintf(a.stdout, "%s: %s\n", termtext.Escape(p.Where), termtext.Escape(p.Problem))
 		}
 	}
 	problems := "no problems"

@@ -11,6 +11,7 @@ import (
 	"github.com/ops-hero/git-gachette/remote/buildjob"
 	"github.com/ops-hero/git-gachette/semverx"
 	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
+	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 )
 
 // hostUse is which commands on build hosts read a setting.
@@ -103,7 +104,7 @@ func hostList(v value) ([]string, error) {
 	for _, h := range strings.Split(v.Value, ",") {
 		h = strings.TrimSpace(h)
 		if h == "" {
-			return nil, fmt.Errorf("host list %q (from %s) has an empty entry; give hosts as host1,host2", semverx.Shorten(v.Value), v.Origin)
+			return nil, fmt.Errorf("host list %q (from %s) has an empty entry; give hosts as host1,host2", termtext.Shorten(v.Value), v.Origin)
 		}
 		if err := remote.CheckHost(h); err != nil {
 			return nil, fmt.Errorf("%w (from %s); give hosts as host1,host2", err, v.Origin)
@@ -121,7 +122,7 @@ func buildTimeout(v string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d < 0 {
-		return 0, fmt.Errorf("build timeout %q is not a duration such as 45m or 2h (0 for none)", semverx.Shorten(v))
+		return 0, fmt.Errorf("build timeout %q is not a duration such as 45m or 2h (0 for none)", termtext.Shorten(v))
 	}
 	return d, nil
 }

@@ -14,9 +14,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ops-hero/git-gachette/semverx"
 	"github.com/ops-hero/git-gachette/stackrepo"
 	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
+	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 )
 
 // Exit codes: 0 success, 1 failure, 2 usage error (SPEC §4).
@@ -117,11 +117,11 @@ func (a *app) run(args []string) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintf(a.stderr, "git-gachette: %s\n", semverx.EscapeLines(ee.err.Error()))
+			fmt.Fprintf(a.stderr, "git-gachette: %s\n", termtext.EscapeLines(ee.err.Error()))
 		}
 		return ee.code
 	}
-	fmt.Fprintf(a.stderr, "git-gachette: %s\n", semverx.EscapeLines(err.Error()))
+	fmt.Fprintf(a.stderr, "git-gachette: %s\n", termtext.EscapeLines(err.Error()))
 	var ue *usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
 		fmt.Fprintf(a.stderr, "Run '%s --help' for usage.\n", userPath(findCommand(root, args)))
@@ -436,7 +436,7 @@ func (a *app) info(format string, args ...any) {
 // warn prints a warning to stderr, even with --quiet; what it quotes from
 // elsewhere (a remote's names and messages) is escaped for the terminal.
 func (a *app) warn(format string, args ...any) {
-	fmt.Fprintf(a.stderr, "warning: %s\n", semverx.EscapeLines(fmt.Sprintf(format, args...)))
+	fmt.Fprintf(a.stderr, "warning: %s\n", termtext.EscapeLines(fmt.Sprintf(format, args...)))
 }
 
 // printJSON prints v as indented JSON. Strings keep their exact value,
@@ -458,7 +458,7 @@ func escapeJSON(data []byte) []byte {
 	var out []byte
 	for i := 0; i < len(data); {
 		r, n := utf8.DecodeRune(data[i:])
-		if r == 0x7f || r >= 0x80 && semverx.IsTerminalControl(r) {
+		if r == 0x7f || r >= 0x80 && termtext.IsTerminalControl(r) {
 			if out == nil {
 				out = append(make([]byte, 0, len(data)+16), data[:i]...)
 			}

@@ -3,7 +3,7 @@ package main
 import (
 	"fmt"
 
-	"github.com/ops-hero/git-gachette/semverx"
+	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 	"github.com/spf13/cobra"
 )
 
@@ -66,7 +66,7 @@ func (a *app) runStackLog(stack string, max int, asJSON bool) error {
 		}
 	} else {
 		for _, e := range entries {
-			fmt.Fprintf(a.stdout, "%s %s %s\n", e.Commit.String()[:12], e.Date.Format("2006-01-02 15:04"), semverx.Escape(e.Subject))
+			fmt.Fprintf(a.stdout, "%s %s %s\n", e.Commit.String()[:12], e.Date.Format("2006-01-02 15:04"), termtext.Escape(e.Subject))
 		}
 	}
 	if n := len(entries); n > 0 && entries[n-1].ShallowBoundary {
