@@ -16,7 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/ops-hero/git-gachette/semverx"
+	"github.com/ops-hero/git-gachette/stackrepo/debian"
 	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 )
 
@@ -84,11 +84,11 @@ func (r BuildRequest) Validate() error {
 		checks = append(checks, CheckCallbackURL(r.WebCallback))
 	}
 	if r.Arch != "" {
-		checks = append(checks, checkArch(r.Arch))
+		checks = append(checks, debian.CheckArch(r.Arch))
 	}
 	for _, v := range []struct{ flag, v string }{{"app-version", r.Versions.App}, {"env-version", r.Versions.Env}, {"service-version", r.Versions.Service}, {"static-version", r.Versions.Static}} {
 		if v.v != "" {
-			if err := semverx.CheckDebianVersion(v.v); err != nil {
+			if err := debian.CheckVersion(v.v); err != nil {
 				checks = append(checks, fmt.Errorf("--%s: %w", v.flag, err))
 			}
 		}
@@ -125,9 +125,6 @@ func CheckBuildUser(u string) error {
 	return nil
 }
 
-// CheckArch checks a Debian architecture name (all, amd64, arm64, ...).
-func CheckArch(a string) error { return checkArch(a) }
-
 // CheckBuildCommand checks gachette.buildCommand: the command builder
 // needs one; the other builders do not use it.
 func CheckBuildCommand(builder, command string) error {
@@ -139,16 +136,6 @@ func CheckBuildCommand(builder, command string) error {
 
 // CheckTrebuchetPath checks the path of trebuchet on the build host.
 func CheckTrebuchetPath(p string) error { return checkLine("trebuchet path", p, 1024) }
-
-func checkArch(a string) error {
-	if a == "" {
-		return errors.New("architecture is empty: give one (all, amd64, arm64, ...)")
-	}
-	if len(a) > 64 || strings.Trim(a, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" || a[0] == '-' {
-		return fmt.Errorf("architecture %q is not a Debian architecture (e.g. all, amd64)", termtext.Shorten(a))
-	}
-	return nil
-}
 
 // BuildResult is what a build recorded: the .debs, checked on the host,
 // and whether they were reused from an earlier build of the same commit

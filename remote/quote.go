@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
 	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 )
 
@@ -61,11 +62,8 @@ func CheckURL(url string) error {
 	if strings.ContainsAny(url, " \t") {
 		return fmt.Errorf("repository URL %q contains whitespace", url)
 	}
-	lower := strings.ToLower(url)
-	for _, bad := range []string{"ext::", "fd::"} {
-		if strings.HasPrefix(lower, bad) {
-			return fmt.Errorf("repository URL %q uses git's %s transport, which runs commands; use ssh://, https://, git@host:path or a path", url, strings.TrimSuffix(bad, "::"))
-		}
+	if err := gitexec.CheckTransport(url); err != nil {
+		return fmt.Errorf("repository URL %q %w: use ssh://, https://, git@host:path or a path", url, err)
 	}
 	return nil
 }

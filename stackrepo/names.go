@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/ops-hero/git-gachette/semverx"
+	"github.com/ops-hero/git-gachette/stackrepo/debian"
 	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 )
 
@@ -125,6 +125,6 @@ func checkField(field, s string) error {
 	return nil
 }
 
-// checkPackageName and checkVersion wrap semverx so stackrepo errors read alike.
-func checkPackageName(name string) error { return semverx.CheckPackageName(name) }
-func checkVersion(v string) error        { return semverx.CheckDebianVersion(v) }
+// checkPackageName and checkVersion wrap debian so stackrepo errors read alike.
+func checkPackageName(name string) error { return debian.CheckPackageName(name) }
+func checkVersion(v string) error        { return debian.CheckVersion(v) }

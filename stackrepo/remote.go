@@ -41,10 +41,6 @@ func (e *RemoteArgError) Error() string {
 	return fmt.Sprintf("remote %q %s", termtext.Shorten(Redact(e.Arg)), e.Why)
 }
 
-// dangerousTransport matches git's transports that run a command or use
-// a file descriptor named in the URL itself (ext::, fd::).
-var dangerousTransport = regexp.MustCompile(`^(?i)(ext|fd)::`)
-
 // ParseRemote checks a remote name, URL or path before it reaches git:
 // git would take a value starting with '-' as an option, and ext:: runs a
 // command named in the URL.
@@ -52,9 +48,9 @@ func ParseRemote(arg string) (Remote, error) {
 	switch {
 	case arg == "", strings.HasPrefix(arg, "-"), strings.IndexFunc(arg, unicode.IsControl) >= 0, len(arg) > 2048:
 		return Remote{}, &RemoteArgError{Arg: arg, Why: "is not a remote name, URL or path"}
-	case dangerousTransport.MatchString(arg):
-		t := strings.ToLower(arg[:strings.Index(arg, "::")])
-		return Remote{}, &RemoteArgError{Arg: arg, Why: fmt.Sprintf("uses git's %s:: transport, which runs what the URL says; git-gachette refuses it: use a remote name, a path, file://, ssh://, https:// or git@host:path", t)}
+	}
+	if err := gitexec.CheckTransport(arg); err != nil {
+		return Remote{}, &RemoteArgError{Arg: arg, Why: err.Error() + ": use a remote name, a path, file://, ssh://, https:// or git@host:path"}
 	}
 	return Remote{arg: arg}, nil
 }

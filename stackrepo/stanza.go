@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ops-hero/git-gachette/stackrepo/debian"
+	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
 	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 )
 
@@ -36,39 +38,25 @@ func (p Package) Validate() error {
 		return err
 	}
 	if p.Architecture != "" {
-		if err := checkArch(p.Architecture); err != nil {
+		if err := debian.CheckArch(p.Architecture); err != nil {
 			return err
 		}
 	}
-	if p.SHA256 != "" && !isHex(p.SHA256, 64) {
-		return fmt.Errorf("sha256 %q is not 64 lowercase hex digits", termtext.ShortenTo(p.SHA256, 70))
+	if p.SHA256 != "" {
+		if err := debian.CheckSHA256(p.SHA256); err != nil {
+			return err
+		}
 	}
 	if p.Size < 0 {
 		return fmt.Errorf("size %d is negative", p.Size)
 	}
-	if p.Commit != "" && !isHex(p.Commit, 40) && !isHex(p.Commit, 64) {
+	if p.Commit != "" && !gitexec.IsObjectName(p.Commit) {
 		return fmt.Errorf("commit %q is not a full commit id (40 or 64 lowercase hex digits)", termtext.ShortenTo(p.Commit, 70))
 	}
 	for _, f := range []struct{ name, value string }{{"source", p.Source}, {"ref", p.Ref}, {"built-on", p.BuiltOn}} {
 		if err := checkField(f.name, f.value); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-func checkArch(a string) error {
-	if len(a) > 64 {
-		return fmt.Errorf("architecture %q is too long", termtext.ShortenTo(a, 40))
-	}
-	for i := 0; i < len(a); i++ {
-		c := a[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return fmt.Errorf("architecture %q is not a Debian architecture (lowercase letters, digits and '-', e.g. all, amd64)", a)
-		}
-	}
-	if a == "" || a[0] == '-' {
-		return fmt.Errorf("architecture %q is not a Debian architecture", a)
 	}
 	return nil
 }

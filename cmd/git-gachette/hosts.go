@@ -10,6 +10,7 @@ import (
 	"github.com/ops-hero/git-gachette/remote"
 	"github.com/ops-hero/git-gachette/remote/buildjob"
 	"github.com/ops-hero/git-gachette/semverx"
+	"github.com/ops-hero/git-gachette/stackrepo/debian"
 	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
 	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 )
@@ -62,7 +63,7 @@ func (a *app) hostConfig(use hostUse) (buildjob.Config, error) {
 			}
 			return remote.CheckTrebuchetPath(v)
 		}},
-		{s.Arch, forBuild, false, func(v string) error { c.Arch = v; return remote.CheckArch(v) }},
+		{s.Arch, forBuild, false, func(v string) error { c.Arch = v; return debian.CheckArch(v) }},
 		{s.BuildCommand, forBuild, false, func(v string) error {
 			c.BuildCommand = v
 			return remote.CheckBuildCommand(s.Builder.Value, v)
