@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ops-hero/git-gachette/remote"
+	"github.com/ops-hero/git-gachette/stackrepo/atomicfile"
 	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
 )
 
@@ -140,7 +141,7 @@ func (a *app) runConfigInit(file string, local bool) error {
 	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		return err
 	}
-	if err := writeConfigFile(file, []byte(content)); err != nil {
+	if err := atomicfile.WriteLocked(file, []byte(content)); err != nil {
 		return err
 	}
 	a.info("wrote a commented [gachette] section to %s; edit it with: git config --file %s --edit", file, file)
@@ -191,32 +192,4 @@ func configTemplate() string {
 		"#\tmissile = .missile.yml\n" +
 		"#\tref = origin/master\n")
 	return b.String()
-}
-
-// writeConfigFile replaces a config file as git config does: through
-// <file>.lock, created exclusively, then renamed into place.
-func writeConfigFile(path string, data []byte) error {
-	lock := path + ".lock"
-	f, err := os.OpenFile(lock, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		if errors.Is(err, os.ErrExist) {
-			return fmt.Errorf("%s exists: another git config may be running; if not, remove it and try again", lock)
-		}
-		return err
-	}
-	if st, err := os.Stat(path); err == nil {
-		f.Chmod(st.Mode().Perm())
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(lock)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return os.Rename(lock, path)
 }
