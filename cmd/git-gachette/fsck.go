@@ -3,8 +3,9 @@ package main
 import (
 	"fmt"
 
-	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 	"github.com/spf13/cobra"
+
+	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 )
 
 func (a *app) newFsckCmd() *cobra.Command {
@@ -70,12 +71,4 @@ func (a *app) runFsck(oneDomain, asJSON bool) error {
 		return &exitError{code: 1}
 	}
 	return nil
-}
-
-// count is "1 stack", "2 stacks".
-func count(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
