@@ -16,7 +16,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/ops-hero/git-gachette/semverx"
+	"github.com/ops-hero/git-gachette/stackrepo/debian"
+	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 )
 
 // The builders (gachette.builder).
@@ -83,11 +84,11 @@ func (r BuildRequest) Validate() error {
 		checks = append(checks, CheckCallbackURL(r.WebCallback))
 	}
 	if r.Arch != "" {
-		checks = append(checks, checkArch(r.Arch))
+		checks = append(checks, debian.CheckArch(r.Arch))
 	}
 	for _, v := range []struct{ flag, v string }{{"app-version", r.Versions.App}, {"env-version", r.Versions.Env}, {"service-version", r.Versions.Service}, {"static-version", r.Versions.Static}} {
 		if v.v != "" {
-			if err := semverx.CheckDebianVersion(v.v); err != nil {
+			if err := debian.CheckVersion(v.v); err != nil {
 				checks = append(checks, fmt.Errorf("--%s: %w", v.flag, err))
 			}
 		}
@@ -109,7 +110,7 @@ func CheckBuilder(b string) error {
 	case BuilderTrebuchet, BuilderDpkg, BuilderCommand:
 		return nil
 	}
-	return fmt.Errorf("builder %q is not one of trebuchet, dpkg-buildpackage, command", semverx.Shorten(b))
+	return fmt.Errorf("builder %q is not one of trebuchet, dpkg-buildpackage, command", termtext.Shorten(b))
 }
 
 // CheckBuildUser checks gachette.buildUser: empty (the SSH user builds),
@@ -119,13 +120,10 @@ func CheckBuildUser(u string) error {
 		return nil
 	}
 	if len(u) > 32 || strings.Trim(u, "abcdefghijklmnopqrstuvwxyz0123456789_-") != "" || u[0] == '-' || u[0] >= '0' && u[0] <= '9' {
-		return fmt.Errorf("build user %q is not a user name (lower-case letters, digits, '_' and '-', not starting with '-' or a digit, at most 32)", semverx.Shorten(u))
+		return fmt.Errorf("build user %q is not a user name (lower-case letters, digits, '_' and '-', not starting with '-' or a digit, at most 32)", termtext.Shorten(u))
 	}
 	return nil
 }
-
-// CheckArch checks a Debian architecture name (all, amd64, arm64, ...).
-func CheckArch(a string) error { return checkArch(a) }
 
 // CheckBuildCommand checks gachette.buildCommand: the command builder
 // needs one; the other builders do not use it.
@@ -138,16 +136,6 @@ func CheckBuildCommand(builder, command string) error {
 
 // CheckTrebuchetPath checks the path of trebuchet on the build host.
 func CheckTrebuchetPath(p string) error { return checkLine("trebuchet path", p, 1024) }
-
-func checkArch(a string) error {
-	if a == "" {
-		return errors.New("architecture is empty: give one (all, amd64, arm64, ...)")
-	}
-	if len(a) > 64 || strings.Trim(a, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" || a[0] == '-' {
-		return fmt.Errorf("architecture %q is not a Debian architecture (e.g. all, amd64)", semverx.Shorten(a))
-	}
-	return nil
-}
 
 // BuildResult is what a build recorded: the .debs, checked on the host,
 // and whether they were reused from an earlier build of the same commit

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ops-hero/git-gachette/semverx"
+	"github.com/ops-hero/git-gachette/stackrepo/debian"
 )
 
 // The check of a build's .debs (scripts/check.sh), in a session of its
@@ -194,17 +194,17 @@ func parseDeb(rec record) (Deb, error) {
 	}
 	f := rec.fields
 	size, err := strconv.ParseInt(f[5], 10, 64)
-	if err != nil || size < 0 || len(f[4]) != 64 || strings.Trim(f[4], "0123456789abcdef") != "" {
+	if err != nil || size < 0 || !debian.IsSHA256(f[4]) {
 		return Deb{}, rec.unexpected()
 	}
 	d := Deb{Filename: f[0], Name: f[1], Version: f[2], Architecture: f[3], SHA256: f[4], Size: size}
-	if err := semverx.CheckPackageName(d.Name); err != nil {
+	if err := debian.CheckPackageName(d.Name); err != nil {
 		return Deb{}, fmt.Errorf("%s: %w", d.Filename, err)
 	}
-	if err := semverx.CheckDebianVersion(d.Version); err != nil {
+	if err := debian.CheckVersion(d.Version); err != nil {
 		return Deb{}, fmt.Errorf("%s: %w", d.Filename, err)
 	}
-	if err := checkArch(d.Architecture); err != nil {
+	if err := debian.CheckArch(d.Architecture); err != nil {
 		return Deb{}, fmt.Errorf("%s: %w", d.Filename, err)
 	}
 	return d, nil

@@ -6,7 +6,7 @@ import (
 	"io"
 	"unicode/utf8"
 
-	"github.com/ops-hero/git-gachette/semverx"
+	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 )
 
 // Output of any size, with lines of any length, goes through in bounded
@@ -86,7 +86,7 @@ func showTo(w io.Writer) func(line []byte, cut int) {
 			}
 			line = line[:i]
 		}
-		out = semverx.AppendEscaped(out, line)
+		out = termtext.AppendEscaped(out, line)
 		if total > showLine {
 			out = fmt.Appendf(out, "… (a line of %d bytes, shortened)", total)
 		}

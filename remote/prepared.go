@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ops-hero/git-gachette/semverx"
+	"github.com/ops-hero/git-gachette/stackrepo/atomicfile"
 )
 
 // What a prepare found (the commit, git describe, the commit count) is
@@ -58,21 +59,7 @@ func (s PreparedStore) Save(host, workdir string, co *Checkout) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(f), ".prepared-*")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(append(data, '\n'))
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), f)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
+	return atomicfile.Write(f, append(data, '\n'))
 }
 
 // Load is the last finished prepare of key in workdir on host kept here,

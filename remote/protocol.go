@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ops-hero/git-gachette/semverx"
+	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 )
 
 // The scripts git-gachette runs on a build host. Each is a fixed text:
@@ -186,7 +186,7 @@ func (s *sessionReader) next() (record, error) {
 			return record{}, fmt.Errorf("unexpected output from the build host: a line longer than %d bytes", maxRecord)
 		}
 		if errors.Is(err, io.EOF) {
-			return record{}, fmt.Errorf("unexpected output from the build host: %q", semverx.ShortenTo(string(l), 200))
+			return record{}, fmt.Errorf("unexpected output from the build host: %q", termtext.ShortenTo(string(l), 200))
 		}
 		return record{}, err
 	}
@@ -199,5 +199,5 @@ func (s *sessionReader) rest() io.Reader { return s.r }
 
 // unexpected is the error for a line a script should not have printed.
 func (rec record) unexpected() error {
-	return fmt.Errorf("unexpected output from the build host: %q", semverx.ShortenTo(strings.Join(append([]string{rec.word}, rec.fields...), "\t"), 200))
+	return fmt.Errorf("unexpected output from the build host: %q", termtext.ShortenTo(strings.Join(append([]string{rec.word}, rec.fields...), "\t"), 200))
 }

@@ -6,9 +6,9 @@ package remote
 import (
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
-	"github.com/ops-hero/git-gachette/semverx"
+	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
+	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 )
 
 // Quote returns s as one POSIX shell word: in single quotes, with each
@@ -17,23 +17,18 @@ func Quote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// checkLine refuses what has no business in a one-line value: control
-// characters (newlines, NUL…), invalid UTF-8, and a leading '-', which a
-// command could read as an option.
+// checkLine refuses what has no business in a one-line value for a shell:
+// an empty or overlong value, what termtext.CheckLine refuses, and a
+// leading '-', which a command could read as an option.
 func checkLine(what, s string, max int) error {
 	if s == "" {
 		return fmt.Errorf("%s is empty", what)
 	}
 	if len(s) > max {
-		return fmt.Errorf("%s %q is longer than %d bytes", what, semverx.Shorten(s), max)
+		return fmt.Errorf("%s %q is longer than %d bytes", what, termtext.Shorten(s), max)
 	}
-	if !utf8.ValidString(s) {
-		return fmt.Errorf("%s %q is not valid UTF-8", what, s)
-	}
-	for i, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return fmt.Errorf("%s %q has the control character %U at position %d", what, s, r, i+1)
-		}
+	if err := termtext.CheckLine(what, s); err != nil {
+		return err
 	}
 	if s[0] == '-' {
 		return fmt.Errorf("%s %q starts with '-', which a command would read as an option", what, s)
@@ -67,11 +62,8 @@ func CheckURL(url string) error {
 	if strings.ContainsAny(url, " \t") {
 		return fmt.Errorf("repository URL %q contains whitespace", url)
 	}
-	lower := strings.ToLower(url)
-	for _, bad := range []string{"ext::", "fd::"} {
-		if strings.HasPrefix(lower, bad) {
-			return fmt.Errorf("repository URL %q uses git's %s transport, which runs commands; use ssh://, https://, git@host:path or a path", url, strings.TrimSuffix(bad, "::"))
-		}
+	if err := gitexec.CheckTransport(url); err != nil {
+		return fmt.Errorf("repository URL %q %w: use ssh://, https://, git@host:path or a path", url, err)
 	}
 	return nil
 }

@@ -19,7 +19,7 @@ import (
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 
-	"github.com/ops-hero/git-gachette/semverx"
+	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 )
 
 // SSHOptions says how to reach a build host.
@@ -91,7 +91,7 @@ func splitHost(host string) (user, alias, port string, err error) {
 		return "", "", "", fmt.Errorf("host is empty")
 	}
 	if len(host) > 255 {
-		return "", "", "", fmt.Errorf("host %q is longer than 255 bytes", semverx.Shorten(host))
+		return "", "", "", fmt.Errorf("host %q is longer than 255 bytes", termtext.Shorten(host))
 	}
 	rest := host
 	if i := strings.LastIndex(rest, "@"); i >= 0 {

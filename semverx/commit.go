@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/ops-hero/git-gachette/stackrepo/debian"
+	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
+	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 )
 
 // DescribeMatch are the tag patterns (git describe --match) that name
@@ -23,7 +27,7 @@ var DescribeMatch = []string{"v[0-9]*", "[0-9]*"}
 // order along a branch. A tag's "-" becomes "~" (v2.0.0-rc1 → 2.0.0~rc1),
 // so that a pre-release sorts before its release.
 func CommitVersion(describe string, count int, commit, base string) (string, error) {
-	if len(commit) < 7 || !isHexString(commit) {
+	if len(commit) < 7 || !gitexec.IsHex(commit, -1) {
 		return "", fmt.Errorf("commit %q is not a commit id", commit)
 	}
 	// checked whether or not this commit needs it (a tagged one does not)
@@ -37,7 +41,7 @@ func CommitVersion(describe string, count int, commit, base string) (string, err
 	}
 	notDescribe := fmt.Errorf("git describe said %q, not <tag>-<n>-g<hash>", describe)
 	g := strings.LastIndex(describe, "-g")
-	if g < 0 || len(describe) == g+2 || !isHexString(describe[g+2:]) {
+	if g < 0 || len(describe) == g+2 || !gitexec.IsHex(describe[g+2:], -1) {
 		return "", notDescribe
 	}
 	rest := describe[:g]
@@ -54,13 +58,13 @@ func CommitVersion(describe string, count int, commit, base string) (string, err
 	if strings.Contains(upstream, ":") {
 		return "", fmt.Errorf("tag %q cannot be a package version: it contains ':'", tag)
 	}
-	if err := CheckDebianVersion(upstream); err != nil {
+	if err := debian.CheckVersion(upstream); err != nil {
 		return "", fmt.Errorf("tag %q cannot be a package version: %w", tag, err)
 	}
 	// Refused even exactly on the tag, so that a tag that versions one
 	// build versions the next commits too.
 	if len(upstream) > MaxUpstreamLen {
-		return "", fmt.Errorf("tag %q is too long for a package version: a version tag may have at most %d bytes, so that builds after it can append +<count>.g<hash>; tag the commit with a shorter version", Shorten(tag), MaxUpstreamLen)
+		return "", fmt.Errorf("tag %q is too long for a package version: a version tag may have at most %d bytes, so that builds after it can append +<count>.g<hash>; tag the commit with a shorter version", termtext.Shorten(tag), MaxUpstreamLen)
 	}
 	if n == 0 {
 		return upstream, nil
@@ -70,12 +74,12 @@ func CommitVersion(describe string, count int, commit, base string) (string, err
 
 // MaxUpstreamLen bounds a base version or version tag, so that the suffix
 // "+<count>.g<hash>" (at most 30 bytes) keeps the result within MaxVersionLen.
-const MaxUpstreamLen = MaxVersionLen - 32
+const MaxUpstreamLen = debian.MaxVersionLen - 32
 
 // checked is the last guard on a computed version: what CommitVersion
 // returns is always a valid Debian version.
 func checked(v string) (string, error) {
-	if err := CheckDebianVersion(v); err != nil {
+	if err := debian.CheckVersion(v); err != nil {
 		return "", fmt.Errorf("computed package version is invalid: %w", err)
 	}
 	return v, nil
@@ -85,24 +89,14 @@ func isDigits(s string) bool {
 	return s != "" && strings.Trim(s, "0123456789") == ""
 }
 
-func isHexString(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
-}
-
 // CheckBaseVersion checks gachette.baseVersion: a Debian upstream version
 // without epoch or revision, since the commit count is appended to it.
 func CheckBaseVersion(base string) error {
-	if err := CheckDebianVersion(base); err != nil {
+	if err := debian.CheckVersion(base); err != nil {
 		return fmt.Errorf("base version (gachette.baseVersion): %w", err)
 	}
 	if len(base) > MaxUpstreamLen {
-		return fmt.Errorf("base version (gachette.baseVersion) %q is longer than %d bytes; the commit count and hash are appended to it", Shorten(base), MaxUpstreamLen)
+		return fmt.Errorf("base version (gachette.baseVersion) %q is longer than %d bytes; the commit count and hash are appended to it", termtext.Shorten(base), MaxUpstreamLen)
 	}
 	if strings.Contains(base, "-") || strings.Contains(base, ":") {
 		return fmt.Errorf("base version %q must be a plain upstream version (no '-' or ':')", base)

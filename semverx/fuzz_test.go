@@ -1,40 +1,11 @@
 package semverx
 
 import (
-	"errors"
-	"os/exec"
 	"strings"
 	"testing"
-)
 
-// FuzzCompareDebian checks our Debian version ordering against dpkg's own
-// (dpkg --compare-versions) for every pair we accept, and that we refuse
-// what dpkg refuses.
-func FuzzCompareDebian(f *testing.F) {
-	for _, p := range [][2]string{{"1.0", "1.0~rc1"}, {"1:0.1", "2.0"}, {"1.0-1", "1.0-1ubuntu1"}, {"1.0+3.g1a2b3c4", "1.0+10.gabcdef0"}, {"0:1", "1"}, {"1.0a", "1.0+"}, {"1..0", "1.0."}} {
-		f.Add(p[0], p[1])
-	}
-	f.Fuzz(func(t *testing.T, a, b string) {
-		c, err := CompareDebian(a, b)
-		if err != nil {
-			return
-		}
-		if back, _ := CompareDebian(b, a); sign(back) != -sign(c) {
-			t.Fatalf("compare(%q, %q) = %d but compare(%q, %q) = %d", a, b, c, b, a, back)
-		}
-		for op, want := range map[string]bool{"lt": c < 0, "eq": c == 0, "gt": c > 0} {
-			err := exec.Command("dpkg", "--compare-versions", a, op, b).Run()
-			var ee *exec.ExitError
-			if err != nil && !errors.As(err, &ee) {
-				t.Fatalf("dpkg: %v", err)
-			}
-			if (err == nil) != want {
-				out, _ := exec.Command("dpkg", "--compare-versions", a, op, b).CombinedOutput()
-				t.Fatalf("we say compare(%q, %q) = %d; dpkg says %s is %v %s", a, b, c, op, err == nil, out)
-			}
-		}
-	})
-}
+	"github.com/ops-hero/git-gachette/stackrepo/debian"
+)
 
 func sign(n int) int {
 	switch {
@@ -64,7 +35,7 @@ func FuzzCommitVersion(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if err := CheckDebianVersion(v); err != nil {
+		if err := debian.CheckVersion(v); err != nil {
 			t.Fatalf("CommitVersion(%q, %d, %q) = %q, not a version: %v", describe, count, base, v, err)
 		}
 		next := describe
@@ -85,7 +56,7 @@ func FuzzCommitVersion(f *testing.F) {
 		if err != nil {
 			t.Fatalf("one more commit after %q (%q) fails: %v", describe, next, err)
 		}
-		if c, _ := CompareDebian(w, v); c <= 0 {
+		if c, _ := debian.Compare(w, v); c <= 0 {
 			t.Fatalf("one more commit does not sort after: %q then %q", v, w)
 		}
 	})

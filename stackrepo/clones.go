@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
 )
 
 // Partial and shallow clones: objects are read in-process, but a
@@ -103,7 +104,7 @@ func readShallow(path string) (map[plumbing.Hash]bool, error) {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if line := strings.TrimSpace(sc.Text()); isHex(line, 40) {
+		if line := strings.TrimSpace(sc.Text()); gitexec.IsHex(line, 40) {
 			roots[plumbing.NewHash(line)] = true
 		}
 	}

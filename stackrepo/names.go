@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"unicode/utf8"
 
-	"github.com/ops-hero/git-gachette/semverx"
+	"github.com/ops-hero/git-gachette/stackrepo/debian"
+	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 )
 
 // StackID names a stack: a domain and a name, each one git ref component.
@@ -59,7 +59,7 @@ func CheckName(kind, s string) error {
 	case s == "":
 		return fmt.Errorf("%s name is empty", kind)
 	case len(s) > maxNameLen:
-		return fmt.Errorf("%s name %q is longer than %d bytes", kind, semverx.ShortenTo(s, 40), maxNameLen)
+		return fmt.Errorf("%s name %q is longer than %d bytes", kind, termtext.ShortenTo(s, 40), maxNameLen)
 	case s == "@":
 		return bad(`"@" alone is reserved by git`)
 	case s[0] == '-':
@@ -78,24 +78,10 @@ func CheckName(kind, s string) error {
 			return bad("it must be a single name without '/'")
 		}
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '+' || r == '-') {
-			return bad(fmt.Sprintf("%s at position %d; use letters, digits, '.', '_', '+' and '-'", describeRune(r), i+1))
+			return bad(fmt.Sprintf("%s at position %d; use letters, digits, '.', '_', '+' and '-'", termtext.DescribeRune(r), i+1))
 		}
 	}
 	return nil
-}
-
-func describeRune(r rune) string {
-	switch {
-	case r == utf8.RuneError:
-		return "an invalid UTF-8 byte"
-	case r < 0x20 || r == 0x7f:
-		return fmt.Sprintf("the control character %U", r)
-	case r == ' ':
-		return "a space"
-	case r > 0x7f:
-		return fmt.Sprintf("the non-ASCII character %q (%U)", r, r)
-	}
-	return fmt.Sprintf("the character %q", r)
 }
 
 // CheckFileName validates a .deb file name as recorded in a stanza: a plain
@@ -105,7 +91,7 @@ func CheckFileName(s string) error {
 		return fmt.Errorf("file name is empty")
 	}
 	if len(s) > 255 {
-		return fmt.Errorf("file name %q is longer than 255 bytes", semverx.ShortenTo(s, 40))
+		return fmt.Errorf("file name %q is longer than 255 bytes", termtext.ShortenTo(s, 40))
 	}
 	if s == "." {
 		return fmt.Errorf(`file name "." is not a file name; give the bare file name, e.g. dh-app_1.0_all.deb`)
@@ -118,38 +104,31 @@ func CheckFileName(s string) error {
 			return fmt.Errorf("file name %q must not contain %q; give the bare file name, e.g. dh-app_1.0_all.deb", s, r)
 		}
 		if r <= ' ' || r == 0x7f || r > 0x7e {
-			return fmt.Errorf("file name %q has %s at position %d; use printable ASCII without spaces", s, describeRune(r), i+1)
+			return fmt.Errorf("file name %q has %s at position %d; use printable ASCII without spaces", s, termtext.DescribeRune(r), i+1)
 		}
 	}
 	return nil
 }
 
 // checkField validates a free-form stanza value (source URL, ref, host):
-// one line of printable characters (no control or bidirectional control
-// character), no leading or trailing space.
+// one line of printable characters (termtext.CheckLine), no leading or
+// trailing space.
 func checkField(field, s string) error {
 	if len(s) > 4096 {
-		return fmt.Errorf("%s %q is longer than 4096 bytes", field, semverx.ShortenTo(s, 40))
+		return fmt.Errorf("%s %q is longer than 4096 bytes", field, termtext.ShortenTo(s, 40))
 	}
 	if strings.TrimSpace(s) != s {
-		return fmt.Errorf("%s %q has leading or trailing whitespace", field, semverx.ShortenTo(s, 60))
+		return fmt.Errorf("%s %q has leading or trailing whitespace", field, termtext.ShortenTo(s, 60))
 	}
-	if !utf8.ValidString(s) {
-		return fmt.Errorf("%s %q is not valid UTF-8", field, semverx.ShortenTo(s, 60))
-	}
-	for i, r := range s {
-		// a terminal obeys C0 and C1 controls; bidirectional controls
-		// make a value read as another (https://x/\u202egpj.exe)
-		if r < 0x20 || r == 0x7f || semverx.IsTerminalControl(r) {
-			return fmt.Errorf("%s %q has %s at position %d; a stanza field is one line of printable text", field, semverx.ShortenTo(s, 60), describeRune(r), i+1)
-		}
+	if err := termtext.CheckLine(field, s); err != nil {
+		return fmt.Errorf("%w; a stanza field is one line of printable text", err)
 	}
 	return nil
 }
 
-// checkPackageName and checkVersion wrap semverx so stackrepo errors read alike.
-func checkPackageName(name string) error { return semverx.CheckPackageName(name) }
-func checkVersion(v string) error        { return semverx.CheckDebianVersion(v) }
+// checkPackageName and checkVersion wrap debian so stackrepo errors read alike.
+func checkPackageName(name string) error { return debian.CheckPackageName(name) }
+func checkVersion(v string) error        { return debian.CheckVersion(v) }
 
 // shellSafe matches a word a POSIX shell reads as it is (a leading ~/ is
 // expanded, as meant).

@@ -14,6 +14,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/ops-hero/git-gachette/semverx"
+	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 )
 
 // PushResult tells what a push did.
@@ -83,7 +84,7 @@ type RejectedError struct {
 func (e *RejectedError) Error() string {
 	parts := make([]string, len(e.Refs))
 	for i, rj := range e.Refs {
-		parts[i] = rj.Ref + " (" + semverx.Escape(rj.Reason) + ")"
+		parts[i] = rj.Ref + " (" + termtext.Escape(rj.Reason) + ")"
 	}
 	what := "nothing was pushed: the remote takes a push as one transaction"
 	if !e.Atomic {

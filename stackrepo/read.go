@@ -10,6 +10,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 
 	"github.com/ops-hero/git-gachette/semverx"
+	"github.com/ops-hero/git-gachette/stackrepo/debian"
 )
 
 // StackInfo is one line of a listing.
@@ -200,7 +201,7 @@ func (r *Repo) Diff(a, b *Stack) (*Diff, error) {
 			if err != nil {
 				return nil, err
 			}
-			c, err := semverx.CompareDebian(pa.Version, pb.Version)
+			c, err := debian.Compare(pa.Version, pb.Version)
 			if err != nil {
 				return nil, err
 			}

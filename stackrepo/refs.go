@@ -15,8 +15,8 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 
-	"github.com/ops-hero/git-gachette/semverx"
 	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
+	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 )
 
 // ErrRefNotFound is returned when a reference does not exist.
@@ -142,8 +142,8 @@ func parseLoose(name string, b []byte) (plumbing.Hash, error) {
 	if strings.HasPrefix(s, "ref: ") {
 		return plumbing.ZeroHash, fmt.Errorf("%s is a symbolic reference (%s); git-gachette only reads direct references", name, s)
 	}
-	if !isHex(s, 40) {
-		return plumbing.ZeroHash, fmt.Errorf("%s is broken: its file holds %q, not an object id; check it with git fsck", name, semverx.ShortenTo(s, 60))
+	if !gitexec.IsHex(s, 40) {
+		return plumbing.ZeroHash, fmt.Errorf("%s is broken: its file holds %q, not an object id; check it with git fsck", name, termtext.ShortenTo(s, 60))
 	}
 	return plumbing.NewHash(s), nil
 }
@@ -264,7 +264,7 @@ func (p packedRefs) lookup(name string) (plumbing.Hash, bool) {
 	buf, sorted := p.body()
 	if sorted {
 		rec, ok := locate(buf, name, true)
-		if !ok || len(buf)-rec < 41 || !isHex(string(buf[rec:rec+40]), 40) {
+		if !ok || len(buf)-rec < 41 || !gitexec.IsHex(string(buf[rec:rec+40]), 40) {
 			return plumbing.ZeroHash, false
 		}
 		return plumbing.NewHash(string(buf[rec : rec+40])), true
@@ -279,7 +279,7 @@ func (p packedRefs) lookup(name string) (plumbing.Hash, bool) {
 		}
 		at := off + i
 		start := at - 40
-		if start >= 0 && (start == 0 || data[start-1] == '\n') && isHex(string(data[start:at]), 40) {
+		if start >= 0 && (start == 0 || data[start-1] == '\n') && gitexec.IsHex(string(data[start:at]), 40) {
 			return plumbing.NewHash(string(data[start:at])), true
 		}
 		off = at + 1
@@ -472,7 +472,7 @@ func (g *gitRefs) forEachRef(pattern string, keep func(name string) bool) ([]Ref
 	var refs []Ref
 	for _, line := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
 		hex, name, ok := strings.Cut(line, " ")
-		if !ok || !isHex(hex, 40) || !keep(name) {
+		if !ok || !gitexec.IsHex(hex, 40) || !keep(name) {
 			continue
 		}
 		refs = append(refs, Ref{Name: name, Hash: plumbing.NewHash(hex)})
@@ -513,17 +513,4 @@ func syncDir(dir string) {
 		d.Sync()
 		d.Close()
 	}
-}
-
-func isHex[T string | []byte](s T, n int) bool {
-	if len(s) != n {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
-			return false
-		}
-	}
-	return true
 }

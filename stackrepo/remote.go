@@ -18,8 +18,8 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/ops-hero/git-gachette/semverx"
 	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
+	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 )
 
 // Remote is where stacks are pushed to and fetched from, as the user named
@@ -38,12 +38,8 @@ type RemoteArgError struct {
 }
 
 func (e *RemoteArgError) Error() string {
-	return fmt.Sprintf("remote %q %s", semverx.Shorten(Redact(e.Arg)), e.Why)
+	return fmt.Sprintf("remote %q %s", termtext.Shorten(Redact(e.Arg)), e.Why)
 }
-
-// dangerousTransport matches git's transports that run a command or use
-// a file descriptor named in the URL itself (ext::, fd::).
-var dangerousTransport = regexp.MustCompile(`^(?i)(ext|fd)::`)
 
 // ParseRemote checks a remote name, URL or path before it reaches git:
 // git would take a value starting with '-' as an option, and ext:: runs a
@@ -52,9 +48,9 @@ func ParseRemote(arg string) (Remote, error) {
 	switch {
 	case arg == "", strings.HasPrefix(arg, "-"), strings.IndexFunc(arg, unicode.IsControl) >= 0, len(arg) > 2048:
 		return Remote{}, &RemoteArgError{Arg: arg, Why: "is not a remote name, URL or path"}
-	case dangerousTransport.MatchString(arg):
-		t := strings.ToLower(arg[:strings.Index(arg, "::")])
-		return Remote{}, &RemoteArgError{Arg: arg, Why: fmt.Sprintf("uses git's %s:: transport, which runs what the URL says; git-gachette refuses it: use a remote name, a path, file://, ssh://, https:// or git@host:path", t)}
+	}
+	if err := gitexec.CheckTransport(arg); err != nil {
+		return Remote{}, &RemoteArgError{Arg: arg, Why: err.Error() + ": use a remote name, a path, file://, ssh://, https:// or git@host:path"}
 	}
 	return Remote{arg: arg}, nil
 }
@@ -340,7 +336,7 @@ func (w *messageWriter) line(raw string) {
 	case line == "":
 	case strings.HasPrefix(line, "remote:"), strings.HasPrefix(line, "warning:"), strings.HasPrefix(line, "Warning:"):
 		if w.out != nil {
-			fmt.Fprintln(w.out, semverx.Escape(line))
+			fmt.Fprintln(w.out, termtext.Escape(line))
 		}
 	case strings.HasPrefix(line, "hint:"), strings.HasPrefix(line, "error: failed to push some refs"),
 		strings.HasPrefix(line, "error: atomic push failed for ref"), line == "Everything up-to-date":

@@ -6,7 +6,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ops-hero/git-gachette/semverx"
+	"github.com/ops-hero/git-gachette/stackrepo/debian"
+	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
+	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 )
 
 // Package is one entry of a stack: a Debian package at one version, with the
@@ -36,39 +38,25 @@ func (p Package) Validate() error {
 		return err
 	}
 	if p.Architecture != "" {
-		if err := checkArch(p.Architecture); err != nil {
+		if err := debian.CheckArch(p.Architecture); err != nil {
 			return err
 		}
 	}
-	if p.SHA256 != "" && !isHex(p.SHA256, 64) {
-		return fmt.Errorf("sha256 %q is not 64 lowercase hex digits", semverx.ShortenTo(p.SHA256, 70))
+	if p.SHA256 != "" {
+		if err := debian.CheckSHA256(p.SHA256); err != nil {
+			return err
+		}
 	}
 	if p.Size < 0 {
 		return fmt.Errorf("size %d is negative", p.Size)
 	}
-	if p.Commit != "" && !isHex(p.Commit, 40) && !isHex(p.Commit, 64) {
-		return fmt.Errorf("commit %q is not a full commit id (40 or 64 lowercase hex digits)", semverx.ShortenTo(p.Commit, 70))
+	if p.Commit != "" && !gitexec.IsObjectName(p.Commit) {
+		return fmt.Errorf("commit %q is not a full commit id (40 or 64 lowercase hex digits)", termtext.ShortenTo(p.Commit, 70))
 	}
 	for _, f := range []struct{ name, value string }{{"source", p.Source}, {"ref", p.Ref}, {"built-on", p.BuiltOn}} {
 		if err := checkField(f.name, f.value); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-func checkArch(a string) error {
-	if len(a) > 64 {
-		return fmt.Errorf("architecture %q is too long", semverx.ShortenTo(a, 40))
-	}
-	for i := 0; i < len(a); i++ {
-		c := a[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return fmt.Errorf("architecture %q is not a Debian architecture (lowercase letters, digits and '-', e.g. all, amd64)", a)
-		}
-	}
-	if a == "" || a[0] == '-' {
-		return fmt.Errorf("architecture %q is not a Debian architecture", a)
 	}
 	return nil
 }
@@ -135,7 +123,7 @@ func ParseStanza(data []byte) (Package, error) {
 	for n, line := range strings.Split(string(data[:len(data)-1]), "\n") {
 		name, value, ok := strings.Cut(line, ": ")
 		if !ok || name == "" || strings.ContainsAny(name, " \t") {
-			return p, fmt.Errorf("stanza line %d %q is not \"Field: value\"", n+1, semverx.ShortenTo(line, 60))
+			return p, fmt.Errorf("stanza line %d %q is not \"Field: value\"", n+1, termtext.ShortenTo(line, 60))
 		}
 		if seen[name] {
 			return p, fmt.Errorf("stanza field %s appears twice", name)
@@ -155,7 +143,7 @@ func ParseStanza(data []byte) (Package, error) {
 		case "Size":
 			size, err := strconv.ParseInt(value, 10, 64)
 			if err != nil || size <= 0 {
-				return p, fmt.Errorf("stanza field Size %q is not a positive number", semverx.ShortenTo(value, 40))
+				return p, fmt.Errorf("stanza field Size %q is not a positive number", termtext.ShortenTo(value, 40))
 			}
 			p.Size = size
 		case "Source":

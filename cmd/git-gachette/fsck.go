@@ -3,8 +3,9 @@ package main
 import (
 	"fmt"
 
-	"github.com/ops-hero/git-gachette/semverx"
 	"github.com/spf13/cobra"
+
+	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 )
 
 func (a *app) newFsckCmd() *cobra.Command {
@@ -58,7 +59,7 @@ func (a *app) runFsck(oneDomain, asJSON bool) error {
 		}
 	} else {
 		for _, p := range rep.Problems {
-			fmt.Fprintf(a.stdout, "%s: %s\n", semverx.Escape(p.Where), semverx.Escape(p.Problem))
+			fmt.Fprintf(a.stdout, "%s: %s\n", termtext.Escape(p.Where), termtext.Escape(p.Problem))
 		}
 	}
 	problems := "no problems"
@@ -70,12 +71,4 @@ func (a *app) runFsck(oneDomain, asJSON bool) error {
 		return &exitError{code: 1}
 	}
 	return nil
-}
-
-// count is "1 stack", "2 stacks".
-func count(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }

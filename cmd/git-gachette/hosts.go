@@ -10,7 +10,9 @@ import (
 	"github.com/ops-hero/git-gachette/remote"
 	"github.com/ops-hero/git-gachette/remote/buildjob"
 	"github.com/ops-hero/git-gachette/semverx"
+	"github.com/ops-hero/git-gachette/stackrepo/debian"
 	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
+	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 )
 
 // hostUse is which commands on build hosts read a setting.
@@ -61,7 +63,7 @@ func (a *app) hostConfig(use hostUse) (buildjob.Config, error) {
 			}
 			return remote.CheckTrebuchetPath(v)
 		}},
-		{s.Arch, forBuild, false, func(v string) error { c.Arch = v; return remote.CheckArch(v) }},
+		{s.Arch, forBuild, false, func(v string) error { c.Arch = v; return debian.CheckArch(v) }},
 		{s.BuildCommand, forBuild, false, func(v string) error {
 			c.BuildCommand = v
 			return remote.CheckBuildCommand(s.Builder.Value, v)
@@ -103,7 +105,7 @@ func hostList(v value) ([]string, error) {
 	for _, h := range strings.Split(v.Value, ",") {
 		h = strings.TrimSpace(h)
 		if h == "" {
-			return nil, fmt.Errorf("host list %q (from %s) has an empty entry; give hosts as host1,host2", semverx.Shorten(v.Value), v.Origin)
+			return nil, fmt.Errorf("host list %q (from %s) has an empty entry; give hosts as host1,host2", termtext.Shorten(v.Value), v.Origin)
 		}
 		if err := remote.CheckHost(h); err != nil {
 			return nil, fmt.Errorf("%w (from %s); give hosts as host1,host2", err, v.Origin)
@@ -121,7 +123,7 @@ func buildTimeout(v string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil || d < 0 {
-		return 0, fmt.Errorf("build timeout %q is not a duration such as 45m or 2h (0 for none)", semverx.Shorten(v))
+		return 0, fmt.Errorf("build timeout %q is not a duration such as 45m or 2h (0 for none)", termtext.Shorten(v))
 	}
 	return d, nil
 }

@@ -9,8 +9,8 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
-	"github.com/ops-hero/git-gachette/semverx"
 	"github.com/ops-hero/git-gachette/stackrepo"
+	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 )
 
 func (a *app) newPushCmd() *cobra.Command {
@@ -165,7 +165,7 @@ func (a *app) remote(arg string) (stackrepo.Remote, string, error) {
 	rm, err := stackrepo.ParseRemote(arg)
 	var bad *stackrepo.RemoteArgError
 	if errors.As(err, &bad) {
-		return rm, origin, fmt.Errorf("remote %q (from %s) %s", semverx.Shorten(stackrepo.Redact(bad.Arg)), origin, bad.Why)
+		return rm, origin, fmt.Errorf("remote %q (from %s) %s", termtext.Shorten(stackrepo.Redact(bad.Arg)), origin, bad.Why)
 	}
 	return rm, origin, err
 }

@@ -99,14 +99,26 @@ func (a *app) runStackCreate(args []string, o createOptions) error {
 	return err
 }
 
+// resultJSON is stack create, add and remove --json: the write.
+type resultJSON struct {
+	Attempts  int    `json:"attempts"`
+	Commit    string `json:"commit"`
+	Domain    string `json:"domain"`
+	Name      string `json:"name"`
+	Stack     string `json:"stack"`
+	Subject   string `json:"subject"`
+	Tag       string `json:"tag"`
+	Unchanged bool   `json:"unchanged"`
+}
+
 // printResult reports a write: the commit subject on stderr, or the whole
 // result as JSON on stdout.
 func (a *app) printResult(res *stackrepo.Result, asJSON bool) error {
 	if asJSON {
-		return a.printJSON(map[string]any{
-			"stack": res.ID.String(), "domain": res.ID.Domain, "name": res.ID.Name,
-			"commit": res.Commit.String(), "tag": res.Tag.String(), "subject": res.Subject,
-			"unchanged": res.Unchanged, "attempts": res.Attempts,
+		return a.printJSON(resultJSON{
+			Stack: res.ID.String(), Domain: res.ID.Domain, Name: res.ID.Name,
+			Commit: res.Commit.String(), Tag: res.Tag.String(), Subject: res.Subject,
+			Unchanged: res.Unchanged, Attempts: res.Attempts,
 		})
 	}
 	if res.Unchanged {

@@ -39,6 +39,18 @@ they differ, 2 on trouble.`,
 	return cmd
 }
 
+// diffJSON is stack diff --json.
+type diffJSON struct {
+	A          string                    `json:"a"`
+	Added      []stackrepo.Package       `json:"added"`
+	B          string                    `json:"b"`
+	Downgraded []stackrepo.VersionChange `json:"downgraded"`
+	Equal      bool                      `json:"equal"`
+	Rebuilt    []stackrepo.VersionChange `json:"rebuilt"`
+	Removed    []stackrepo.Package       `json:"removed"`
+	Upgraded   []stackrepo.VersionChange `json:"upgraded"`
+}
+
 func (a *app) runStackDiff(argA, argB string, asJSON bool) error {
 	idA, err := a.stackID(argA)
 	if err != nil {
@@ -78,10 +90,10 @@ func (a *app) runStackDiff(argA, argB string, asJSON bool) error {
 			}
 			return c
 		}
-		if err := a.printJSON(map[string]any{
-			"a": idA.String(), "b": idB.String(), "equal": d.Empty(),
-			"added": nonNil(d.Added), "removed": nonNil(d.Removed),
-			"upgraded": nonNilC(d.Upgraded), "downgraded": nonNilC(d.Downgraded), "rebuilt": nonNilC(d.Changed),
+		if err := a.printJSON(diffJSON{
+			A: idA.String(), B: idB.String(), Equal: d.Empty(),
+			Added: nonNil(d.Added), Removed: nonNil(d.Removed),
+			Upgraded: nonNilC(d.Upgraded), Downgraded: nonNilC(d.Downgraded), Rebuilt: nonNilC(d.Changed),
 		}); err != nil {
 			return err
 		}

@@ -26,6 +26,15 @@ semantic versions by precedence (1.10.0 after 1.9.0), then the others by date.`,
 	return cmd
 }
 
+// listItemJSON is one stack of stack list --json.
+type listItemJSON struct {
+	Stack  string `json:"stack"`
+	Domain string `json:"domain"`
+	Name   string `json:"name"`
+	Tag    string `json:"tag"`
+	Date   string `json:"date,omitempty"`
+}
+
 func (a *app) runStackList(asJSON bool) error {
 	domain, err := a.domain()
 	if err != nil {
@@ -41,16 +50,9 @@ func (a *app) runStackList(asJSON bool) error {
 		return err
 	}
 	if asJSON {
-		type item struct {
-			Stack  string `json:"stack"`
-			Domain string `json:"domain"`
-			Name   string `json:"name"`
-			Tag    string `json:"tag"`
-			Date   string `json:"date,omitempty"`
-		}
-		out := make([]item, len(list))
+		out := make([]listItemJSON, len(list))
 		for i, s := range list {
-			out[i] = item{Stack: s.ID.String(), Domain: s.ID.Domain, Name: s.ID.Name, Tag: s.Tag.String()}
+			out[i] = listItemJSON{Stack: s.ID.String(), Domain: s.ID.Domain, Name: s.ID.Name, Tag: s.Tag.String()}
 			if !s.Date.IsZero() {
 				out[i].Date = s.Date.Format("2006-01-02T15:04:05Z07:00")
 			}

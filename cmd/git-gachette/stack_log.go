@@ -3,7 +3,7 @@ package main
 import (
 	"fmt"
 
-	"github.com/ops-hero/git-gachette/semverx"
+	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 	"github.com/spf13/cobra"
 )
 
@@ -28,6 +28,19 @@ shows the same with the stanzas.`,
 	return cmd
 }
 
+// logEntryJSON is one change of stack log --json.
+type logEntryJSON struct {
+	Commit  string `json:"commit"`
+	Date    string `json:"date"`
+	Author  string `json:"author"`
+	Stack   string `json:"stack"`
+	Action  string `json:"action"`
+	Subject string `json:"subject"`
+	// ShallowBoundary: the history before this change is not in this
+	// shallow clone.
+	ShallowBoundary bool `json:"shallow_boundary,omitempty"`
+}
+
 func (a *app) runStackLog(stack string, max int, asJSON bool) error {
 	if max < 0 {
 		return &usageError{fmt.Errorf("--max-count %d is negative", max)}
@@ -46,27 +59,16 @@ func (a *app) runStackLog(stack string, max int, asJSON bool) error {
 		return err
 	}
 	if asJSON {
-		type item struct {
-			Commit  string `json:"commit"`
-			Date    string `json:"date"`
-			Author  string `json:"author"`
-			Stack   string `json:"stack"`
-			Action  string `json:"action"`
-			Subject string `json:"subject"`
-			// ShallowBoundary: the history before this change is not in
-			// this shallow clone.
-			ShallowBoundary bool `json:"shallow_boundary,omitempty"`
-		}
-		out := make([]item, len(entries))
+		out := make([]logEntryJSON, len(entries))
 		for i, e := range entries {
-			out[i] = item{Commit: e.Commit.String(), Date: e.Date.Format("2006-01-02T15:04:05Z07:00"), Author: e.Author, Stack: e.Stack, Action: e.Action, Subject: e.Subject, ShallowBoundary: e.ShallowBoundary}
+			out[i] = logEntryJSON{Commit: e.Commit.String(), Date: e.Date.Format("2006-01-02T15:04:05Z07:00"), Author: e.Author, Stack: e.Stack, Action: e.Action, Subject: e.Subject, ShallowBoundary: e.ShallowBoundary}
 		}
 		if err := a.printJSON(out); err != nil {
 			return err
 		}
 	} else {
 		for _, e := range entries {
-			fmt.Fprintf(a.stdout, "%s %s %s\n", e.Commit.String()[:12], e.Date.Format("2006-01-02 15:04"), semverx.Escape(e.Subject))
+			fmt.Fprintf(a.stdout, "%s %s %s\n", e.Commit.String()[:12], e.Date.Format("2006-01-02 15:04"), termtext.Escape(e.Subject))
 		}
 	}
 	if n := len(entries); n > 0 && entries[n-1].ShallowBoundary {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -36,6 +37,17 @@ func (a *app) newStackShowCmd() *cobra.Command {
 	cmd.Flags().StringVarP(&format, "format", "f", "table", "output format: table, json, control or apt")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "same as --format json")
 	return cmd
+}
+
+// stackJSON is stack show --json.
+type stackJSON struct {
+	Commit   string              `json:"commit"`
+	Date     time.Time           `json:"date"`
+	Domain   string              `json:"domain"`
+	Name     string              `json:"name"`
+	Packages []stackrepo.Package `json:"packages"`
+	Stack    string              `json:"stack"`
+	Tag      string              `json:"tag"`
 }
 
 func (a *app) runStackShow(stack string, only []string, format string) error {
@@ -79,9 +91,9 @@ func (a *app) runStackShow(stack string, only []string, format string) error {
 		if pkgs == nil {
 			pkgs = []stackrepo.Package{}
 		}
-		return a.printJSON(map[string]any{
-			"stack": id.String(), "domain": id.Domain, "name": id.Name,
-			"commit": s.Commit.String(), "tag": s.Tag.String(), "date": s.Date, "packages": pkgs,
+		return a.printJSON(stackJSON{
+			Stack: id.String(), Domain: id.Domain, Name: id.Name,
+			Commit: s.Commit.String(), Tag: s.Tag.String(), Date: s.Date, Packages: pkgs,
 		})
 	case "control":
 		for i, p := range pkgs {

@@ -28,6 +28,13 @@ func init() {
 	version = versionString()
 }
 
+// versionJSON is version --json.
+type versionJSON struct {
+	Format  string `json:"format"`
+	Go      string `json:"go"`
+	Version string `json:"version"`
+}
+
 func (a *app) newVersionCmd() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
@@ -37,7 +44,7 @@ func (a *app) newVersionCmd() *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if asJSON {
-				return a.printJSON(map[string]string{"version": version, "format": stackrepo.FormatVersion, "go": runtime.Version()})
+				return a.printJSON(versionJSON{Format: stackrepo.FormatVersion, Go: runtime.Version(), Version: version})
 			}
 			_, err := fmt.Fprintf(a.stdout, "git-gachette %s (stacks format %s, %s)\n", version, stackrepo.FormatVersion, runtime.Version())
 			return err

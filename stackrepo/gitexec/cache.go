@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/ops-hero/git-gachette/stackrepo/atomicfile"
 )
 
 // ProbeCache keeps git's answers to Probe (git rev-parse and git config
@@ -316,14 +318,7 @@ func (c *ProbeCache) store(key string, e cacheEntry) {
 	if err != nil || os.MkdirAll(c.Dir, 0o700) != nil || !c.trustedDir() {
 		return
 	}
-	f, err := os.CreateTemp(c.Dir, ".tmp-")
-	if err != nil {
-		return
-	}
-	_, werr := f.Write(b)
-	if cerr := f.Close(); werr != nil || cerr != nil || os.Rename(f.Name(), c.file(key)) != nil {
-		os.Remove(f.Name())
-	}
+	atomicfile.Write(c.file(key), b)
 }
 
 // witnesses lists what git's answer p depends on (see ProbeCache); ok is

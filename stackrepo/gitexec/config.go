@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -224,4 +225,28 @@ func (g *Git) PathValue(ctx context.Context, key, value string) (string, error) 
 		return "", fmt.Errorf("%s = %q: %w", key, value, err)
 	}
 	return strings.TrimSuffix(string(out), "\n"), nil
+}
+
+// GlobalConfigFile is the file git config --global writes, by git's
+// documented rule (git-config(1), FILES): GIT_CONFIG_GLOBAL; else
+// ~/.gitconfig, unless only $XDG_CONFIG_HOME/git/config exists. git has
+// no command that prints it without creating it (git config --global
+// --edit would), so the rule is followed here.
+func GlobalConfigFile(env func(string) string) string {
+	if g := env("GIT_CONFIG_GLOBAL"); g != "" {
+		return g
+	}
+	home := env("HOME")
+	gitconfig := filepath.Join(home, ".gitconfig")
+	if _, err := os.Stat(gitconfig); err == nil {
+		return gitconfig
+	}
+	xdg := env("XDG_CONFIG_HOME")
+	if xdg == "" {
+		xdg = filepath.Join(home, ".config")
+	}
+	if _, err := os.Stat(filepath.Join(xdg, "git", "config")); err == nil {
+		return filepath.Join(xdg, "git", "config")
+	}
+	return gitconfig
 }

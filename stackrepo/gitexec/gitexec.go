@@ -221,3 +221,40 @@ func LockFile(err error) string {
 	}
 	return filepath.Clean(rest[:j] + ".lock")
 }
+
+// IsHex reports whether s is n lowercase hex digits (any number, none
+// included, when n < 0): the form git writes object names in (40 digits
+// for SHA-1, 64 for SHA-256; fewer when abbreviated).
+func IsHex[T string | []byte](s T, n int) bool {
+	if n >= 0 && len(s) != n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// IsObjectName reports whether s is a full object name: 40 (SHA-1) or 64
+// (SHA-256) lowercase hex digits.
+func IsObjectName(s string) bool { return IsHex(s, 40) || IsHex(s, 64) }
+
+// CheckTransport refuses a URL that uses one of git's transports that run
+// what the URL itself names (ext::<command>) or use a file descriptor it
+// names (fd::<n>): handed to git clone, fetch or push, such a URL is a
+// command, not a place. Other "<helper>::" URLs run a git-remote-<helper>
+// installed on the machine, as git would for the user, and pass.
+func CheckTransport(url string) error {
+	scheme, _, ok := strings.Cut(url, "::")
+	if !ok {
+		return nil
+	}
+	switch t := strings.ToLower(scheme); t {
+	case "ext", "fd":
+		return fmt.Errorf("uses git's %s:: transport, which runs what the URL says; git-gachette refuses it", t)
+	}
+	return nil
+}

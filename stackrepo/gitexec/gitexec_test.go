@@ -126,3 +126,48 @@ func TestUpdateRefsVerify(t *testing.T) {
 		t.Fatalf("refs: %q, want a and c", got)
 	}
 }
+
+func TestIsHex(t *testing.T) {
+	sha1 := "0123456789abcdef0123456789abcdef01234567"
+	for _, c := range []struct {
+		in   string
+		n    int
+		want bool
+	}{
+		{sha1, 40, true},
+		{sha1, 64, false},
+		{strings.ToUpper(sha1), 40, false},
+		{sha1[:39] + "g", 40, false},
+		{"1a2b3c4", -1, true},
+		{"", -1, true},
+		{"1a2b3cX", -1, false},
+	} {
+		if got := IsHex(c.in, c.n); got != c.want {
+			t.Errorf("IsHex(%q, %d) = %v", c.in, c.n, got)
+		}
+	}
+	for in, want := range map[string]bool{sha1: true, sha1 + sha1[:24]: true, sha1[:39]: false, sha1 + "0": false} {
+		if IsObjectName(in) != want {
+			t.Errorf("IsObjectName(%q) = %v", in, !want)
+		}
+	}
+}
+
+func TestCheckTransport(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"git@github.com:ops-hero/app.git", ""},
+		{"https://example.com/a::b", ""},
+		{"codecommit::eu-west-1://repo", ""},
+		{"ext::sh -c touch% x", "uses git's ext:: transport, which runs what the URL says; git-gachette refuses it"},
+		{"EXT::sh", "uses git's ext:: transport, which runs what the URL says; git-gachette refuses it"},
+		{"FD::3", "uses git's fd:: transport, which runs what the URL says; git-gachette refuses it"},
+	} {
+		got := ""
+		if err := CheckTransport(c.in); err != nil {
+			got = err.Error()
+		}
+		if got != c.want {
+			t.Errorf("CheckTransport(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

@@ -1,13 +1,21 @@
-package semverx
+// Package debian holds the rules for Debian package fields: names,
+// versions (parsed and ordered as dpkg does), architectures and .deb
+// checksums. Each rule is one function with one message; values are
+// checked where they enter (a flag, a stanza, a builder's output) and
+// trusted after.
+package debian
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"pault.ag/go/debian/version"
+
+	"github.com/ops-hero/git-gachette/stackrepo/gitexec"
+	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 )
 
 // MaxNameLen and MaxVersionLen bound package names and versions: Debian
@@ -18,23 +26,6 @@ const (
 	MaxVersionLen = 128
 )
 
-// Shorten cuts a value to be quoted in a message to its first 40 bytes
-// (on a rune boundary), marking the cut with "…".
-func Shorten(s string) string { return ShortenTo(s, 40) }
-
-// ShortenTo cuts s to its first n bytes (on a rune boundary), marking the
-// cut with "…".
-func ShortenTo(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	i := n
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + "…"
-}
-
 // CheckPackageName reports whether name is a Debian package name as policy
 // §5.6.1 defines it: lowercase letters, digits, '+', '-' and '.', at least
 // two characters, starting with a letter or digit.
@@ -43,7 +34,7 @@ func CheckPackageName(name string) error {
 		return fmt.Errorf("package name is empty")
 	}
 	if len(name) > MaxNameLen {
-		return fmt.Errorf("package name %q is longer than %d bytes", Shorten(name), MaxNameLen)
+		return fmt.Errorf("package name %q is longer than %d bytes", termtext.Shorten(name), MaxNameLen)
 	}
 	for i := 0; i < len(name); i++ {
 		c := name[i]
@@ -79,23 +70,21 @@ func describeByte(s string, i int) string {
 	return fmt.Sprintf("the character %q", r)
 }
 
-// ParseDebianVersion parses s as a Debian version ([epoch:]upstream[-revision])
+// ParseVersion parses s as a Debian version ([epoch:]upstream[-revision])
 // with dpkg's rules. It refuses what dpkg refuses, and also surrounding
 // whitespace, which the underlying parser would silently trim.
-func ParseDebianVersion(s string) (version.Version, error) {
+func ParseVersion(s string) (version.Version, error) {
 	if s == "" {
 		return version.Version{}, fmt.Errorf("version is empty")
 	}
 	if len(s) > MaxVersionLen {
-		return version.Version{}, fmt.Errorf("version %q is longer than %d bytes", Shorten(s), MaxVersionLen)
+		return version.Version{}, fmt.Errorf("version %q is longer than %d bytes", termtext.Shorten(s), MaxVersionLen)
 	}
 	if strings.TrimSpace(s) != s {
 		return version.Version{}, fmt.Errorf("version %q has surrounding whitespace", s)
 	}
-	for i, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return version.Version{}, fmt.Errorf("version %q has the control character %U at position %d", s, r, i+1)
-		}
+	if err := termtext.CheckLine("version", s); err != nil {
+		return version.Version{}, err
 	}
 	if epoch, _, ok := strings.Cut(s, ":"); ok {
 		if !isDigits(epoch) {
@@ -104,7 +93,7 @@ func ParseDebianVersion(s string) (version.Version, error) {
 		// dpkg keeps the epoch in an int and refuses more ("epoch in
 		// version is too big").
 		if e, err := strconv.ParseInt(epoch, 10, 64); err != nil || e > math.MaxInt32 {
-			return version.Version{}, fmt.Errorf("version %q is not a Debian version: the epoch before ':' is too big (dpkg's limit is %d)", Shorten(s), math.MaxInt32)
+			return version.Version{}, fmt.Errorf("version %q is not a Debian version: the epoch before ':' is too big (dpkg's limit is %d)", termtext.Shorten(s), math.MaxInt32)
 		}
 	}
 	if strings.HasSuffix(s, "-") {
@@ -120,22 +109,51 @@ func ParseDebianVersion(s string) (version.Version, error) {
 	return v, nil
 }
 
-// CheckDebianVersion reports whether s is a valid Debian version.
-func CheckDebianVersion(s string) error {
-	_, err := ParseDebianVersion(s)
+// CheckVersion reports whether s is a valid Debian version.
+func CheckVersion(s string) error {
+	_, err := ParseVersion(s)
 	return err
 }
 
-// CompareDebian orders two Debian versions as dpkg --compare-versions does:
+// Compare orders two Debian versions as dpkg --compare-versions does:
 // negative when a < b, zero when equal, positive when a > b.
-func CompareDebian(a, b string) (int, error) {
-	va, err := ParseDebianVersion(a)
+func Compare(a, b string) (int, error) {
+	va, err := ParseVersion(a)
 	if err != nil {
 		return 0, err
 	}
-	vb, err := ParseDebianVersion(b)
+	vb, err := ParseVersion(b)
 	if err != nil {
 		return 0, err
 	}
 	return version.Compare(va, vb), nil
+}
+
+// CheckArch reports whether a is a Debian architecture name (all, amd64,
+// arm64, …): lowercase letters, digits and '-', not starting with '-'.
+func CheckArch(a string) error {
+	if a == "" {
+		return errors.New("architecture is empty: give one (all, amd64, arm64, ...)")
+	}
+	if len(a) > 64 || strings.Trim(a, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" || a[0] == '-' {
+		return fmt.Errorf("architecture %q is not a Debian architecture (lowercase letters, digits and '-', e.g. all, amd64)", termtext.Shorten(a))
+	}
+	return nil
+}
+
+// IsSHA256 reports whether s is a SHA-256 checksum as a .deb's is
+// recorded: 64 lowercase hex digits.
+func IsSHA256(s string) bool { return gitexec.IsHex(s, 64) }
+
+// CheckSHA256 is IsSHA256 with the message for a value given by a user or
+// read from a stanza.
+func CheckSHA256(s string) error {
+	if !IsSHA256(s) {
+		return fmt.Errorf("sha256 %q is not 64 lowercase hex digits", termtext.ShortenTo(s, 70))
+	}
+	return nil
+}
+
+func isDigits(s string) bool {
+	return s != "" && strings.Trim(s, "0123456789") == ""
 }

@@ -1,4 +1,8 @@
-package semverx
+// Package termtext holds the rules for text that comes from elsewhere and
+// goes to a terminal, a shell or a stanza: escaping what a terminal would
+// obey, refusing it in one-line values, and shortening values quoted in
+// messages.
+package termtext
 
 import (
 	"fmt"
@@ -13,7 +17,7 @@ import (
 // \uNNNN, and bytes that are not UTF-8 as \xNN. Data from elsewhere
 // (builder output, a remote's names, messages and stanzas) then cannot set
 // the terminal's title, erase or rewrite what was printed, or pass for
-// git-gachette's own messages (SPEC §4).
+// git-gachette's own messages.
 func AppendEscaped(out, line []byte) []byte {
 	for len(line) > 0 {
 		r, n := utf8.DecodeRune(line)
