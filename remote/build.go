@@ -11,6 +11,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -195,6 +196,9 @@ func Build(ctx context.Context, ex Executor, r BuildRequest, log io.Writer) (*Bu
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
+	// the builder's output and the sessions' stderr arrive on goroutines of
+	// their own: log sees one Write at a time, whatever it is
+	log = &lockedWriter{w: log}
 	what := fmt.Sprintf("build %s on %s", r.Key, ex.Host())
 	staging := strings.TrimSuffix(r.DebsPath, "/") + "/.gachette/staging/" + r.Key + "-" + randomSuffix()
 	reuse := r.reuseKey()
@@ -441,4 +445,16 @@ func signalHint(err error) string {
 		return ""
 	}
 	return fmt.Sprintf(" (killed by signal %s: out of memory, a timeout, or someone on the host?)", strings.TrimPrefix(name, "SIG"))
+}
+
+// lockedWriter passes on one Write at a time.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -687,4 +688,64 @@ func TestPrepareCancelled(t *testing.T) {
 			t.Fatalf("the next prepare: %v", err)
 		}
 	})
+}
+
+// overlapWriter records whether two Writes were ever in progress at once.
+type overlapWriter struct {
+	inflight, overlaps, writes atomic.Int32
+}
+
+func (w *overlapWriter) Write(p []byte) (int, error) {
+	w.writes.Add(1)
+	if w.inflight.Add(1) > 1 {
+		w.overlaps.Add(1)
+	}
+	time.Sleep(20 * time.Microsecond) // a slow terminal: a wider window
+	w.inflight.Add(-1)
+	return len(p), nil
+}
+
+// noisyHost is an Executor whose scripts print builder output on stdout
+// (after "started") while they print on stderr, from two goroutines, as
+// an SSH session or a local process does: then fail, so that a build
+// stops after its first session.
+type noisyHost struct{}
+
+func (noisyHost) Host() string { return "noisy" }
+func (noisyHost) Close() error { return nil }
+func (noisyHost) Run(ctx context.Context, sc Script) error {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		io.WriteString(sc.Stdout, "started\n")
+		for i := 0; i < 2000; i++ {
+			fmt.Fprintf(sc.Stdout, "out %d\n", i)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		for i := 0; i < 2000; i++ {
+			fmt.Fprintf(sc.Stderr, "err %d\n", i)
+		}
+	}()
+	wg.Wait()
+	return &ExitError{Host: "noisy", Status: 1}
+}
+
+// Build's log gets one Write at a time, though the builder's output and
+// the host script's stderr arrive on goroutines of their own: any
+// io.Writer will do.
+func TestBuildLogWritesOneAtATime(t *testing.T) {
+	r := BuildRequest{Key: "app", Workdir: "/w", DebsPath: "/d", Builder: BuilderCommand, Command: "true", Commit: strings.Repeat("a", 40)}
+	var w overlapWriter
+	if _, err := Build(context.Background(), noisyHost{}, r, &w); err == nil {
+		t.Fatal("the noisy host's build succeeded")
+	}
+	if n := w.overlaps.Load(); n > 0 {
+		t.Errorf("%d Writes to the log overlapped another", n)
+	}
+	if w.writes.Load() < 4000 {
+		t.Errorf("%d Writes to the log, want every line of both streams", w.writes.Load())
+	}
 }
