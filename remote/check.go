@@ -22,8 +22,9 @@ import (
 // debs path, or nothing (EOF) if any is refused. Once they are linked,
 // the session waits for the last word (keep or undo: see pendingMove),
 // which the caller gives once it knows whether they are recorded. When
-// ctx is done before they are linked, the session is stopped and takes
-// back what it linked; after, ctx does not stop it.
+// ctx is done before they are handed to the caller, the session is told
+// to undo (at any point: before its verdict, while it links, after
+// "moved") and takes back what it linked; after, ctx does not stop it.
 func (r BuildRequest) checkAndMove(ctx context.Context, ex Executor, staging, reuse string, claims map[string]BuiltLine, log io.Writer) ([]Deb, *pendingMove, error) {
 	outR, outW := io.Pipe()
 	inR, inW := io.Pipe()
@@ -39,11 +40,21 @@ func (r BuildRequest) checkAndMove(ctx context.Context, ex Executor, staging, re
 	}()
 	moved := make(chan struct{})
 	stopped := make(chan struct{})
+	undoSent := false // by the goroutine below, before stopped is closed
 	go func() {
 		defer close(stopped)
 		select {
 		case <-ctx.Done():
-			cancel() // stdin ends: the session stops, and takes back what it linked
+			// "undo" on stdin, whatever the session is at (checking,
+			// linking, or waiting for the last word): it takes back what
+			// it linked and ends. Its stdin ending alone would not do
+			// once it has said "moved" (that keeps them: the caller may
+			// have recorded them and gone). Should it not end, its stdin
+			// is closed after stopWait. (The write goes through once the
+			// session reads; inW.Close below ends it otherwise.)
+			undoSent = true
+			go io.WriteString(inW, "undo\n")
+			time.AfterFunc(stopWait, cancel)
 		case <-moved:
 		}
 	}()
@@ -84,7 +95,9 @@ func (r BuildRequest) checkAndMove(ctx context.Context, ex Executor, staging, re
 				return debs, &pendingMove{in: inW, sr: sr, out: outR, done: done, cancel: cancel, debsPath: r.DebsPath}, nil
 			}
 			// stopped at the last moment: what it linked goes
-			io.WriteString(inW, "undo\n")
+			if !undoSent {
+				go io.WriteString(inW, "undo\n")
+			}
 		case checked && rec.word == lineConflict && len(rec.fields) == 3:
 			conflict = rec
 		default:

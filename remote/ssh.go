@@ -537,7 +537,7 @@ func (s *SSH) Run(ctx context.Context, sc Script) error {
 	}
 	// closed once, whoever is first: the copy at Stdin's end, a cancel, the
 	// end of Run (x/crypto/ssh's Close is not safe to call concurrently)
-	w := &onceCloser{WriteCloser: stdin}
+	w := newOnceCloser(stdin)
 	defer w.Close()
 	var cmd strings.Builder
 	cmd.WriteString("exec /bin/sh -c " + Quote(sc.Body) + " gachette")
@@ -605,14 +605,42 @@ func (s *SSH) lost(err error) error {
 	return err
 }
 
-// onceCloser is a WriteCloser whose Close happens once, whoever calls it.
+// onceCloser is a WriteCloser whose Close happens once, whoever calls it,
+// and never during a Write (x/crypto/ssh's channel reads, in Write, what
+// its CloseWrite sets, without a lock): Close waits for a Write under way,
+// up to stopWait (a Write blocked on a peer that reads nothing); past
+// that, the session's own Close ends the channel. Writes after Close fail.
 type onceCloser struct {
 	io.WriteCloser
-	once sync.Once
-	err  error
+	sem    chan struct{} // held by a Write, or by Close
+	closed bool          // under sem
+	once   sync.Once
+	err    error
+}
+
+func newOnceCloser(w io.WriteCloser) *onceCloser {
+	return &onceCloser{WriteCloser: w, sem: make(chan struct{}, 1)}
+}
+
+func (c *onceCloser) Write(p []byte) (int, error) {
+	c.sem <- struct{}{}
+	defer func() { <-c.sem }()
+	if c.closed {
+		return 0, io.ErrClosedPipe
+	}
+	return c.WriteCloser.Write(p)
 }
 
 func (c *onceCloser) Close() error {
-	c.once.Do(func() { c.err = c.WriteCloser.Close() })
+	c.once.Do(func() {
+		select {
+		case c.sem <- struct{}{}:
+			c.closed = true
+			c.err = c.WriteCloser.Close()
+			<-c.sem
+		case <-time.After(stopWait):
+			c.err = errors.New("stdin not closed: a write to it was still blocked")
+		}
+	})
 	return c.err
 }

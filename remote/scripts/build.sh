@@ -300,9 +300,10 @@ kill_holders "$run/out"
 # The relay ends once it has copied what is left in the FIFO; should a
 # writer have escaped kill_holders, it is stopped after 5 seconds, by a
 # timer in a process group of its own: stopped whole, it leaves no sleep
-# behind.
+# behind, and it ends as soon as the relay has (a timer this script could
+# not stop, killed just after it started it, goes within 0.1 s).
 # shellcheck disable=SC2016 # expanded by the timer's shell
-setsid sh -c 'sleep 5; kill "$1" 2>/dev/null' gachette-timer "$relay" </dev/null >/dev/null 2>&1 9>&- 7>&- 5>&- &
+setsid sh -c 'i=0; while [ "$i" -lt 50 ] && kill -0 "$1" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done; kill "$1" 2>/dev/null' gachette-timer "$relay" </dev/null >/dev/null 2>&1 9>&- 7>&- 5>&- &
 timer=$!
 wait "$relay"
 relay=
