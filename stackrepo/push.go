@@ -194,6 +194,9 @@ func (r *Repo) Push(ctx context.Context, rm Remote, ids []StackID, opt RemoteOpt
 	if err := p.unsettled(); err != nil {
 		return nil, err
 	}
+	if err := p.goneMarks(); err != nil {
+		return nil, err
+	}
 	if err := p.split(); err != nil {
 		return nil, err
 	}
@@ -227,6 +230,56 @@ func (e *ChangedError) Error() string {
 	}
 	return fmt.Sprintf("stacks %s changed here while they were pushed: remote %s has them as they were when the push started, and they are not sealed here; "+
 		"to publish their new contents, make new stacks from them (git gachette stack create NEW --from STACK) and push those", strings.Join(e.Stacks, ", "), e.Remote)
+}
+
+// checkUnmarked fails with a *PublishedError when a push to any remote
+// has marked the stack (see pushingPrefix).
+func (r *Repo) checkUnmarked(id StackID) error {
+	marks, err := r.refs.List(pushingPrefix)
+	if err != nil {
+		return err
+	}
+	for _, m := range marks {
+		if key, ok := strings.CutSuffix(strings.TrimPrefix(m.Name, pushingPrefix), "/"+id.String()); ok && !strings.Contains(key, "/") {
+			return &PublishedError{ID: id, Pushing: key, Mark: m.Name, Clear: r.clearMark(m), Gone: r.remoteGone(key)}
+		}
+	}
+	return nil
+}
+
+// clearMark is the command that deletes a mark, if it is still where it
+// was seen (a push that marks the stack again meanwhile keeps its mark).
+func (r *Repo) clearMark(m Ref) string {
+	return "git --git-dir=" + ShellWord(r.Dir) + " update-ref -d " + m.Name + " " + m.Hash.String()
+}
+
+// remoteGone reports whether a mark's remote key names a remote that is no
+// longer configured here (a URL's digest says nothing: false).
+func (r *Repo) remoteGone(key string) bool {
+	if strings.HasPrefix(key, "url-") || r.cfg == nil {
+		return false
+	}
+	_, ok := r.cfg.Get("remote." + key + ".url")
+	return !ok
+}
+
+// goneMarks warns of the marks left by pushes to remotes no longer
+// configured here: no push or fetch of theirs can settle them, so each
+// comes with the command that deletes it.
+func (p *pusher) goneMarks() error {
+	marks, err := p.r.refs.List(pushingPrefix)
+	if err != nil {
+		return err
+	}
+	for _, m := range marks {
+		key, rest, ok := strings.Cut(strings.TrimPrefix(m.Name, pushingPrefix), "/")
+		if !ok || strings.HasPrefix(m.Name, p.pns) || !p.r.remoteGone(key) {
+			continue
+		}
+		p.res.Warnings = append(p.res.Warnings, fmt.Sprintf("stack %s is marked as being pushed to remote %s, which is no longer configured here, "+
+			"so it may not change here; if that remote is gone for good, delete the mark: %s", rest, key, p.r.clearMark(m)))
+	}
+	return nil
 }
 
 // pushingNS is where marks of stacks being pushed to rm are kept.
