@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -71,6 +72,17 @@ func (r *Repo) Fetch(ctx context.Context, rm Remote, opt RemoteOptions) (*FetchR
 	}
 	ns := rm.namespace()
 	locks := r.lockFiles(ns)
+	// The marks of pushes to this remote as they are before git fetch
+	// asks the remote: those the fetch may settle whatever it finds (see
+	// reconcile).
+	marks, err := r.refs.List(rm.pushingNS())
+	if err != nil {
+		return nil, err
+	}
+	before := make(map[string]plumbing.Hash, len(marks))
+	for _, m := range marks {
+		before[m.Name] = m.Hash
+	}
 	run := r.remoteGit(ctx, opt, "fetch", "--no-tags", "--prune", "--no-write-fetch-head", "-q", "--", rm.arg,
 		"+refs/tags/*:"+ns+"tags/*", "+refs/heads/*:"+ns+"heads/*", "+refs/gachette/channels/*:"+ns+"channels/*")
 	if ctx.Err() != nil {
@@ -82,7 +94,7 @@ func (r *Repo) Fetch(ctx context.Context, rm Remote, opt RemoteOptions) (*FetchR
 	}
 	r.reopen()
 	for attempt := 1; ; attempt++ {
-		res, ups, created, err := r.reconcile(rm, ns)
+		res, ups, created, err := r.reconcile(rm, ns, before)
 		if err != nil {
 			return res, err
 		}
@@ -125,7 +137,7 @@ func idStrings(ids []StackID) []string {
 // refs here and returns what to write, in the order git commits it:
 // published marks, then tags, then branches and channels. It reads
 // objects only for what differs. created counts the refs it creates.
-func (r *Repo) reconcile(rm Remote, ns string) (*FetchResult, []RefUpdate, int, error) {
+func (r *Repo) reconcile(rm Remote, ns string, marksBefore map[string]plumbing.Hash) (*FetchResult, []RefUpdate, int, error) {
 	res := &FetchResult{Remote: rm.String()}
 	seen, err := r.refs.List(ns)
 	if err != nil {
@@ -230,14 +242,25 @@ func (r *Repo) reconcile(rm Remote, ns string) (*FetchResult, []RefUpdate, int, 
 				"look at both (git log --first-parent %s %s) and promote again where it should be", c.Name, rm, name, ns+"channels/"+c.Name))
 		}
 	}
-	// Marks of an interrupted push to this remote are settled: the
-	// remote, as just fetched, has each such stack (sealed above) or not.
-	marks, err := r.refs.List(rm.pushingNS())
+	// Marks of pushes to this remote are settled: the remote, as just
+	// fetched, has each such stack at the object marked (sealed above), or
+	// the push that marked it ended before this fetch asked the remote
+	// (the mark was there, at the same object, before git fetch ran: the
+	// remote has the stack as seen, or it does not). A mark written since,
+	// at another object, is a push under way that the fetch may have
+	// overtaken: it stays. Each deletion expects the mark as read, so one
+	// written again meanwhile fails the transaction, and it is read again.
+	pns := rm.pushingNS()
+	marks, err := r.refs.List(pns)
 	if err != nil {
 		return res, nil, 0, err
 	}
 	for _, m := range marks {
-		chanUps = append(chanUps, RefUpdate{Name: m.Name, Old: m.Hash})
+		old, was := marksBefore[m.Name]
+		theirs, has := nsHash(seen, ns+"tags/"+strings.TrimPrefix(m.Name, pns))
+		if (was && old == m.Hash) || (has && theirs == m.Hash) {
+			chanUps = append(chanUps, RefUpdate{Name: m.Name, Old: m.Hash})
+		}
 	}
 	ups := append(append(append(pubUps, tagUps...), branchUps...), chanUps...)
 	return res, ups, len(pubUps) + len(tagUps), nil
@@ -362,4 +385,13 @@ func (r *Repo) branchFromRemote(rm Remote, d string, theirs plumbing.Hash) (*Ref
 // (at cb) in stack list order.
 func (r *Repo) newerStackName(d, a string, ca plumbing.Hash, b string, cb plumbing.Hash) bool {
 	return r.newerStack(a, ca, &pushTag{id: StackID{Domain: d, Name: b}, commit: cb})
+}
+
+// nsHash finds name in refs, sorted by name (as List returns them).
+func nsHash(refs []Ref, name string) (plumbing.Hash, bool) {
+	i, ok := slices.BinarySearchFunc(refs, name, func(r Ref, n string) int { return strings.Compare(r.Name, n) })
+	if !ok {
+		return plumbing.ZeroHash, false
+	}
+	return refs[i].Hash, true
 }

@@ -50,6 +50,17 @@ func (m *memRefs) List(prefix string) ([]Ref, error) {
 }
 
 func (m *memRefs) Update(_ string, updates ...RefUpdate) error {
+	return m.UpdateChecked("", nil, updates...)
+}
+
+// UpdateChecked runs check before it takes the lock (check reads refs
+// through m): an in-memory repository has one process.
+func (m *memRefs) UpdateChecked(_ string, check func() error, updates ...RefUpdate) error {
+	if check != nil {
+		if err := check(); err != nil {
+			return err
+		}
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	seen := map[string]bool{}

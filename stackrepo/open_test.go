@@ -91,6 +91,17 @@ func (s *sealingRefs) Update(msg string, updates ...RefUpdate) error {
 	return s.RefStore.Update(msg, updates...)
 }
 
+// UpdateChecked is how a stack write commits (with its check for push
+// marks): the seal comes first there too.
+func (s *sealingRefs) UpdateChecked(msg string, check func() error, updates ...RefUpdate) error {
+	if s.seal != nil {
+		seal := s.seal
+		s.seal = nil
+		seal()
+	}
+	return s.RefStore.UpdateChecked(msg, check, updates...)
+}
+
 // TestWriteLosesToPublish: a stack published between a change's read and
 // its ref transaction is not changed: the transaction verifies the stack
 // is unpublished, and the retry refuses.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"sort"
 	"strconv"
@@ -182,25 +183,41 @@ func (r *Repo) Push(ctx context.Context, rm Remote, ids []StackID, opt RemoteOpt
 	if r.Dir == "" {
 		return nil, fmt.Errorf("push needs a repository on disk")
 	}
-	tags, err := r.readPushTags(ids)
-	if err != nil {
-		return nil, err
+	var p *pusher
+	var err error
+	for attempt := 1; ; attempt++ {
+		var tags []*pushTag
+		var chans []Ref
+		if tags, err = r.readPushTags(ids); err != nil {
+			return nil, err
+		}
+		if chans, err = r.pushChannels(tags); err != nil {
+			return nil, err
+		}
+		p = &pusher{r: r, rm: rm, opt: opt, res: &PushResult{Remote: rm.String(), Atomic: true}, tags: tags, chans: chans, ns: rm.namespace(), warned: map[string]bool{}}
+		p.pns = rm.pushingNS()
+		if err := p.unsettled(); err != nil {
+			return nil, err
+		}
+		if err := p.goneMarks(); err != nil {
+			return nil, err
+		}
+		if err := p.split(); err != nil {
+			return nil, err
+		}
+		err = p.push(ctx)
+		if err == errTagMoved && attempt < maxMarkTries {
+			// a stack changed before it was marked: nothing was sent
+			r.reopen()
+			continue
+		}
+		if err == errTagMoved {
+			err = fmt.Errorf("push to %s: stacks kept changing here while the push started; push again", rm)
+		}
+		break
 	}
-	chans, err := r.pushChannels(tags)
-	if err != nil {
-		return nil, err
-	}
-	p := &pusher{r: r, rm: rm, opt: opt, res: &PushResult{Remote: rm.String(), Atomic: true}, tags: tags, chans: chans, ns: rm.namespace(), warned: map[string]bool{}}
-	p.pns = rm.pushingNS()
-	if err := p.unsettled(); err != nil {
-		return nil, err
-	}
-	if err := p.split(); err != nil {
-		return nil, err
-	}
-	err = p.push(ctx)
 	if outcomeKnown(err) {
-		p.unmark()
+		p.unmark(settledBy(err))
 	}
 	if p.created >= packRefsAfter {
 		// as fetch does: thousands of loose refs would slow every listing
@@ -228,6 +245,56 @@ func (e *ChangedError) Error() string {
 	}
 	return fmt.Sprintf("stacks %s changed here while they were pushed: remote %s has them as they were when the push started, and they are not sealed here; "+
 		"to publish their new contents, make new stacks from them (git gachette stack create NEW --from STACK) and push those", strings.Join(e.Stacks, ", "), e.Remote)
+}
+
+// checkUnmarked fails with a *PublishedError when a push to any remote
+// has marked the stack (see pushingPrefix).
+func (r *Repo) checkUnmarked(id StackID) error {
+	marks, err := r.refs.List(pushingPrefix)
+	if err != nil {
+		return err
+	}
+	for _, m := range marks {
+		if key, ok := strings.CutSuffix(strings.TrimPrefix(m.Name, pushingPrefix), "/"+id.String()); ok && !strings.Contains(key, "/") {
+			return &PublishedError{ID: id, Pushing: key, Mark: m.Name, Clear: r.clearMark(m), Gone: r.remoteGone(key)}
+		}
+	}
+	return nil
+}
+
+// clearMark is the command that deletes a mark, if it is still where it
+// was seen (a push that marks the stack again meanwhile keeps its mark).
+func (r *Repo) clearMark(m Ref) string {
+	return "git --git-dir=" + ShellWord(r.Dir) + " update-ref -d " + m.Name + " " + m.Hash.String()
+}
+
+// remoteGone reports whether a mark's remote key names a remote that is no
+// longer configured here (a URL's digest says nothing: false).
+func (r *Repo) remoteGone(key string) bool {
+	if strings.HasPrefix(key, "url-") || r.cfg == nil {
+		return false
+	}
+	_, ok := r.cfg.Get("remote." + key + ".url")
+	return !ok
+}
+
+// goneMarks warns of the marks left by pushes to remotes no longer
+// configured here: no push or fetch of theirs can settle them, so each
+// comes with the command that deletes it.
+func (p *pusher) goneMarks() error {
+	marks, err := p.r.refs.List(pushingPrefix)
+	if err != nil {
+		return err
+	}
+	for _, m := range marks {
+		key, rest, ok := strings.Cut(strings.TrimPrefix(m.Name, pushingPrefix), "/")
+		if !ok || strings.HasPrefix(m.Name, p.pns) || !p.r.remoteGone(key) {
+			continue
+		}
+		p.res.Warnings = append(p.res.Warnings, fmt.Sprintf("stack %s is marked as being pushed to remote %s, which is no longer configured here, "+
+			"so it may not change here; if that remote is gone for good, delete the mark: %s", rest, key, p.r.clearMark(m)))
+	}
+	return nil
 }
 
 // pushingNS is where marks of stacks being pushed to rm are kept.
@@ -277,10 +344,34 @@ func (p *pusher) markUpdates(tags []*pushTag) []RefUpdate {
 	var ups []RefUpdate
 	for _, t := range tags {
 		if name := p.pns + t.id.String(); p.marks[name] != t.tag {
-			ups = append(ups, RefUpdate{Name: name, Old: p.marks[name], New: t.tag})
+			// The tag is verified (and locked) with the mark: a write of
+			// the stack checks for marks while it holds that lock (see
+			// Repo.tryWrite), so the two never overlap.
+			ups = append(ups, RefUpdate{Name: name, Old: p.marks[name], New: t.tag},
+				RefUpdate{Name: t.id.TagRef(), Old: t.tag, New: t.tag})
 		}
 	}
 	return ups
+}
+
+// errTagMoved says a stack changed here between the moment the push read
+// it and the moment it marked it: the push starts again from the new
+// contents (nothing was sent).
+var errTagMoved = errors.New("a stack changed here before it was marked")
+
+// markFailed sorts out why a transaction writing marks failed: a tag that
+// moved is errTagMoved; a lock held (by a write that holds the tag's lock
+// while it looks for marks, for a few milliseconds) is worth another try.
+func markFailed(err error) (retry bool, _ error) {
+	var changed *RefChangedError
+	var locked *RefLockedError
+	switch {
+	case errors.As(err, &changed) && strings.HasPrefix(changed.Name, "refs/tags/"):
+		return false, errTagMoved
+	case errors.As(err, &locked):
+		return true, err
+	}
+	return false, err
 }
 
 // mark writes the marks of the stacks sent, in one ref transaction; a
@@ -293,12 +384,18 @@ func (p *pusher) mark() error {
 			return nil
 		}
 		err := p.r.refs.Update("gachette: push to "+p.rm.String()+" (mark the stacks sent)", ups...)
-		var changed *RefChangedError
-		switch {
-		case err == nil:
+		if err == nil {
 			p.marked(ups)
 			return nil
-		case errors.As(err, &changed) && attempt < maxLeaseTries:
+		}
+		retry, err := markFailed(err)
+		var changed *RefChangedError
+		switch {
+		case err == errTagMoved:
+			return err
+		case retry && attempt < maxMarkTries:
+			time.Sleep(time.Duration(attempt*(10+rand.IntN(20))) * time.Millisecond)
+		case errors.As(err, &changed) && attempt < maxMarkTries:
 			names := make([]string, len(p.tags))
 			for i, t := range p.tags {
 				names[i] = p.pns + t.id.String()
@@ -320,6 +417,9 @@ func (p *pusher) mark() error {
 	}
 }
 
+// maxMarkTries bounds the attempts to write the marks.
+const maxMarkTries = 12
+
 // marked notes the marks ups wrote.
 func (p *pusher) marked(ups []RefUpdate) {
 	if p.marks == nil {
@@ -337,8 +437,16 @@ func (p *pusher) marked(ups []RefUpdate) {
 }
 
 // unmark deletes the marks left once the remote's answer is known: their
-// stacks were refused, or changed here meanwhile, or are gone here.
-func (p *pusher) unmark() {
+// stacks were refused, or are gone here; only (when only is not nil)
+// limits it to the stacks named there.
+func (p *pusher) unmark(only map[string]bool) {
+	if only != nil {
+		for name := range p.marks {
+			if !only[strings.TrimPrefix(name, p.pns)] {
+				delete(p.marks, name)
+			}
+		}
+	}
 	if len(p.marks) == 0 {
 		return
 	}
@@ -372,6 +480,43 @@ func (p *pusher) unmark() {
 		p.res.Warnings = append(p.res.Warnings, fmt.Sprintf("the marks of the stacks this push sent could not be deleted (%v): "+
 			"those stacks stay unchangeable here until the next push or fetch of %s", err, p.rm))
 	}
+}
+
+// settledBy says which marks a push that returned err (with a known
+// outcome) may delete: nil for all of them (it succeeded, or nothing was
+// sent), else the stacks the remote refused for a reason of their own
+// (another stack there under the name, a hook that declined that tag).
+// A stack refused only because something else was (an atomic push that
+// failed on a branch's lease, or on a ref the remote could not lock) keeps
+// its mark: another push of it may be under way, relying on that mark, and
+// the remote may take it from that one; the next push or fetch settles it.
+func settledBy(err error) map[string]bool {
+	var only map[string]bool
+	var walk func(error)
+	walk = func(err error) {
+		switch e := err.(type) {
+		case *ConflictError:
+			for _, st := range e.Stacks {
+				only[st] = true
+			}
+		case *RejectedError:
+			for _, rj := range e.Refs {
+				if rj.Stack != "" {
+					only[rj.Stack] = true
+				}
+			}
+		case interface{ Unwrap() []error }:
+			for _, x := range e.Unwrap() {
+				walk(x)
+			}
+		}
+	}
+	switch err.(type) {
+	case *ConflictError, *RejectedError, interface{ Unwrap() []error }:
+		only = map[string]bool{}
+		walk(err)
+	}
+	return only
 }
 
 // outcomeKnown reports whether a push that returned err knows what the
@@ -606,8 +751,19 @@ func (p *pusher) pin() (unpin func(), err error) {
 		}
 	}
 	marks := p.markUpdates(p.tags)
-	if err := p.r.refs.Update("gachette: push to "+p.rm.String()+" (pin the tags sent)", append(ups, marks...)...); err != nil {
-		return nil, fmt.Errorf("push to %s: %w", p.rm, err)
+	for attempt := 1; ; attempt++ {
+		err := p.r.refs.Update("gachette: push to "+p.rm.String()+" (pin the tags sent)", append(ups, marks...)...)
+		if err == nil {
+			break
+		}
+		retry, err := markFailed(err)
+		if err == errTagMoved {
+			return nil, err
+		}
+		if !retry || attempt >= maxMarkTries {
+			return nil, fmt.Errorf("push to %s: %w", p.rm, err)
+		}
+		time.Sleep(time.Duration(attempt*(10+rand.IntN(20))) * time.Millisecond)
 	}
 	p.marked(marks)
 	return func() {

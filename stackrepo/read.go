@@ -259,14 +259,8 @@ func (r *Repo) published(s *Stack) (string, error) {
 	} else if !errors.Is(err, ErrRefNotFound) {
 		return "", err
 	}
-	marks, err := r.refs.List(pushingPrefix)
-	if err != nil {
+	if err := r.checkUnmarked(s.ID); err != nil {
 		return "", err
-	}
-	for _, m := range marks {
-		if key, ok := strings.CutSuffix(strings.TrimPrefix(m.Name, pushingPrefix), "/"+s.ID.String()); ok && !strings.Contains(key, "/") {
-			return "", &PublishedError{ID: s.ID, Pushing: key}
-		}
 	}
 	remotes, err := r.refs.List("refs/remotes/")
 	if err != nil {

@@ -74,6 +74,10 @@ type RefStore interface {
 	Lookup(name string) (plumbing.Hash, error)
 	List(prefix string) ([]Ref, error)
 	Update(msg string, updates ...RefUpdate) error
+	// UpdateChecked is Update with check run while every ref of updates
+	// is locked and every expectation met, before the change commits: an
+	// error from check cancels it and is returned as it is.
+	UpdateChecked(msg string, check func() error, updates ...RefUpdate) error
 }
 
 var (
@@ -403,7 +407,11 @@ func compareRefs(a, b Ref) int { return strings.Compare(a.Name, b.Name) }
 
 // Update applies updates in one git ref transaction: see updateRefs.
 func (f *fileRefs) Update(msg string, updates ...RefUpdate) error {
-	return updateRefs(f.git, f.Lookup, f.dir, msg, updates)
+	return updateRefs(f.git, f.Lookup, f.dir, msg, updates, nil)
+}
+
+func (f *fileRefs) UpdateChecked(msg string, check func() error, updates ...RefUpdate) error {
+	return updateRefs(f.git, f.Lookup, f.dir, msg, updates, check)
 }
 
 // updateRefs applies updates in one git ref transaction (git update-ref
@@ -417,7 +425,7 @@ func (f *fileRefs) Update(msg string, updates ...RefUpdate) error {
 // *RefChangedError (another writer got there first); a lock file git
 // could not create is a *RefLockedError (named relative to dir, the
 // common git directory); anything else is git's own error.
-func updateRefs(g *gitexec.Git, lookup func(string) (plumbing.Hash, error), dir, msg string, updates []RefUpdate) error {
+func updateRefs(g *gitexec.Git, lookup func(string) (plumbing.Hash, error), dir, msg string, updates []RefUpdate, check func() error) error {
 	ups := make([]gitexec.RefUpdate, 0, len(updates))
 	seen := map[string]bool{}
 	for _, u := range updates {
@@ -430,9 +438,14 @@ func updateRefs(g *gitexec.Git, lookup func(string) (plumbing.Hash, error), dir,
 		seen[u.Name] = true
 		ups = append(ups, gitexec.RefUpdate{Name: u.Name, Old: u.Old.String(), New: u.New.String()})
 	}
-	err := g.UpdateRefs(context.Background(), msg, ups)
-	if err == nil {
-		return nil
+	var checked error
+	var wrapped func() error
+	if check != nil {
+		wrapped = func() error { checked = check(); return checked }
+	}
+	err := g.UpdateRefsChecked(context.Background(), msg, ups, wrapped)
+	if err == nil || (checked != nil && err == checked) {
+		return err
 	}
 	for _, u := range updates {
 		cur, lerr := lookup(u.Name)
@@ -503,7 +516,11 @@ func (g *gitRefs) List(prefix string) ([]Ref, error) {
 }
 
 func (g *gitRefs) Update(msg string, updates ...RefUpdate) error {
-	return updateRefs(g.git, g.Lookup, g.git.GitDir, msg, updates)
+	return updateRefs(g.git, g.Lookup, g.git.GitDir, msg, updates, nil)
+}
+
+func (g *gitRefs) UpdateChecked(msg string, check func() error, updates ...RefUpdate) error {
+	return updateRefs(g.git, g.Lookup, g.git.GitDir, msg, updates, check)
 }
 
 // syncDir makes a rename durable. Errors are ignored: some filesystems do

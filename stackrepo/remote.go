@@ -171,11 +171,25 @@ func (r *Repo) remoteGit(ctx context.Context, opt RemoteOptions, args ...string)
 		// prompt (a password, ssh's host key question) turns echo off,
 		// which stops a process of a background group (SIGTTOU). Ctrl-C
 		// then reaches git and what it started as it reaches us; git
-		// removes its lock files on it.
-		cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+		// removes its lock files on it. A signal sent to git-gachette
+		// alone (kill -INT PID) reaches none of them: git and everything
+		// below it (a remote helper, ssh, a credential helper, which git
+		// does not always stop itself) are sent SIGTERM, each found
+		// through /proc, the group being the terminal's.
+		cmd.Cancel = func() error {
+			err := gitexec.SignalTree(cmd.Process.Pid, syscall.SIGTERM)
+			if errors.Is(err, syscall.ESRCH) {
+				return os.ErrProcessDone
+			}
+			return err
+		}
 	} else {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+		cmd.Cancel = func() error {
+			err := syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGCONT) // a stopped one acts on it
+			return err
+		}
 	}
 	cmd.WaitDelay = 10 * time.Second
 	var stdout bytes.Buffer

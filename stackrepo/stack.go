@@ -39,8 +39,12 @@ type PublishedError struct {
 	ID    StackID
 	Where string
 	// Pushing is set when a push of the stack was interrupted: the remote
-	// (its name, or url-<digest>) may have it.
-	Pushing string
+	// (its name, or url-<digest>) may have it. Mark is the mark that says
+	// so, Clear the command that deletes it (when that remote is gone for
+	// good), and Gone is set when Pushing names a remote no longer
+	// configured in the stacks repository.
+	Pushing, Mark, Clear string
+	Gone                 bool
 }
 
 func (e *PublishedError) Error() string {
@@ -49,8 +53,16 @@ func (e *PublishedError) Error() string {
 		if !strings.HasPrefix(e.Pushing, "url-") {
 			to, again = " to "+e.Pushing, " --remote "+e.Pushing
 		}
-		return fmt.Sprintf("stack %s may be on a remote: a push of it%s is under way, or was interrupted; if none is running, "+
+		msg := fmt.Sprintf("stack %s may be on a remote: a push of it%s is under way, or was interrupted; if none is running, "+
 			"run git gachette push%s (or fetch) again to settle it, then it is published or free to change", e.ID, to, again)
+		if e.Mark != "" {
+			gone := "if that remote no longer exists"
+			if e.Gone {
+				gone = "remote " + e.Pushing + " is no longer configured here: if it is gone for good"
+			}
+			msg += fmt.Sprintf("; %s, delete the mark %s (the stack is then free to change): %s", gone, e.Mark, e.Clear)
+		}
+		return msg
 	}
 	return fmt.Sprintf("stack %s is published (%s) and cannot change in place; make a new stack from it: git gachette stack create NEW --from %s", e.ID, e.Where, e.ID)
 }

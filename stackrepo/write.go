@@ -230,7 +230,24 @@ func (r *Repo) tryWrite(ident Identity, compute func() (*Stack, *plan, error)) (
 	if branch != nil {
 		updates = append(updates, *branch)
 	}
-	if err := r.refs.Update("gachette: "+p.subject, updates...); err != nil {
+	// No push may have marked the stack (see pushingPrefix) when the change
+	// lands. The mark's name holds the remote's, which a write does not
+	// know, so it cannot be an expectation of the transaction; instead the
+	// marks are read once git holds the lock of the tag, before it
+	// commits. A push writes its marks in a transaction that verifies each
+	// tag is still the object it sends, so it takes that lock too: either
+	// its marks are committed before this transaction locks the tag, and
+	// the check sees them (the change is refused), or this transaction
+	// commits first, and the push's verification fails (it reads the
+	// stack again, and sends the new contents). Without the lock the
+	// write could read "no mark", the push mark the stack and send it,
+	// and the write land after: the remote would have what this
+	// repository no longer has.
+	var check func() error
+	if cur != nil {
+		check = func() error { return r.checkUnmarked(id) }
+	}
+	if err := r.refs.UpdateChecked("gachette: "+p.subject, check, updates...); err != nil {
 		return nil, err
 	}
 	return &Result{ID: id, Tag: tagHash, Commit: commitHash, Subject: p.subject}, nil

@@ -5,6 +5,7 @@
 package gitexec
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -156,6 +157,15 @@ type RefUpdate struct {
 // A failure is an *Error carrying git's standard error; git runs in the C
 // locale so that its messages can be read (see LockFile).
 func (g *Git) UpdateRefs(ctx context.Context, msg string, updates []RefUpdate) error {
+	return g.UpdateRefsChecked(ctx, msg, updates, nil)
+}
+
+// UpdateRefsChecked is UpdateRefs with check run once git has prepared
+// the transaction (every ref locked, every expectation met) and before it
+// commits: an error from check aborts the transaction (nothing changes)
+// and is returned as it is. So check sees what no writer that locks one
+// of these refs can change until the transaction ends.
+func (g *Git) UpdateRefsChecked(ctx context.Context, msg string, updates []RefUpdate, check func() error) error {
 	var in bytes.Buffer
 	in.WriteString("start\x00")
 	for _, u := range updates {
@@ -168,7 +178,7 @@ func (g *Git) UpdateRefs(ctx context.Context, msg string, updates []RefUpdate) e
 		}
 		fmt.Fprintf(&in, "update %s\x00%s\x00%s\x00", u.Name, u.New, u.Old)
 	}
-	in.WriteString("prepare\x00commit\x00")
+	in.WriteString("prepare\x00")
 	args := []string{"update-ref", "--stdin", "-z"}
 	if msg != "" {
 		args = append(args, "-m", oneLine(msg))
@@ -182,14 +192,63 @@ func (g *Git) UpdateRefs(ctx context.Context, msg string, updates []RefUpdate) e
 	// foreground group) does not kill the transaction half-way; it
 	// completes, or changes nothing.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Stdin = &in
 	var stdout, stderr bytes.Buffer
-	cmd.Stdout = &stdout
 	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		return wrap(args, stderr.Bytes(), err)
+	if check == nil {
+		in.WriteString("commit\x00")
+		cmd.Stdin = &in
+		cmd.Stdout = &stdout
+		if err := cmd.Run(); err != nil {
+			return wrap(args, stderr.Bytes(), err)
+		}
+		if !bytes.Contains(stdout.Bytes(), []byte("commit: ok")) {
+			return wrap(args, stderr.Bytes(), errors.New("git did not confirm the ref transaction"))
+		}
+		return nil
 	}
-	if !bytes.Contains(stdout.Bytes(), []byte("commit: ok")) {
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return wrap(args, nil, err)
+	}
+	// git answers "start: ok" and "prepare: ok" as it goes (flushed); an
+	// expectation not met or a lock not taken ends it before the second.
+	_, werr := stdin.Write(in.Bytes())
+	r := bufio.NewReader(out)
+	prepared := false
+	for werr == nil {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			break
+		}
+		if line == "prepare: ok\n" {
+			prepared = true
+			break
+		}
+	}
+	var cerr error
+	end := "commit\x00"
+	if prepared {
+		if cerr = check(); cerr != nil {
+			end = "abort\x00"
+		}
+		_, werr = io.WriteString(stdin, end)
+	}
+	stdin.Close()
+	rest, _ := io.ReadAll(r)
+	err = cmd.Wait()
+	switch {
+	case err != nil:
+		return wrap(args, stderr.Bytes(), err)
+	case cerr != nil:
+		return cerr
+	case !prepared || werr != nil || !bytes.Contains(rest, []byte("commit: ok")):
 		return wrap(args, stderr.Bytes(), errors.New("git did not confirm the ref transaction"))
 	}
 	return nil

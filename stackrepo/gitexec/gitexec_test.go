@@ -171,3 +171,52 @@ func TestCheckTransport(t *testing.T) {
 		}
 	}
 }
+
+// UpdateRefsChecked runs its check while git holds the locks, before it
+// commits: the lock file is there during the check; a check that fails
+// aborts (nothing changes, the check's error comes back as it is); one
+// that passes lets the transaction commit; a failed expectation runs no
+// check.
+func TestUpdateRefsChecked(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "r.git")
+	if out, err := exec.Command("git", "init", "-q", "--bare", dir).CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v\n%s", err, out)
+	}
+	g := &Git{GitDir: dir}
+	ctx := context.Background()
+	out, err := g.Output(ctx, strings.NewReader("x"), "hash-object", "-w", "--stdin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob := strings.TrimSpace(string(out))
+	lock := filepath.Join(dir, "refs", "tags", "a.lock")
+	no := errors.New("no")
+	ups := []RefUpdate{{Name: "refs/tags/a", Old: ZeroID, New: blob}}
+	err = g.UpdateRefsChecked(ctx, "", ups, func() error {
+		if _, err := os.Stat(lock); err != nil {
+			t.Errorf("during the check: %v", err)
+		}
+		return no
+	})
+	if err != no {
+		t.Fatalf("a failing check: %v, want its own error", err)
+	}
+	if _, err := os.Stat(lock); !os.IsNotExist(err) {
+		t.Errorf("after an aborted transaction: %v", err)
+	}
+	if _, err := g.Output(ctx, nil, "rev-parse", "-q", "--verify", "refs/tags/a"); err == nil {
+		t.Fatal("an aborted transaction created refs/tags/a")
+	}
+	checked := 0
+	if err := g.UpdateRefsChecked(ctx, "", ups, func() error { checked++; return nil }); err != nil || checked != 1 {
+		t.Fatalf("a passing check: %v (checked %d times)", err, checked)
+	}
+	if _, err := g.Output(ctx, nil, "rev-parse", "-q", "--verify", "refs/tags/a"); err != nil {
+		t.Fatalf("after a passing check: %v", err)
+	}
+	err = g.UpdateRefsChecked(ctx, "", ups, func() error { checked++; return nil })
+	var ge *Error
+	if !errors.As(err, &ge) || checked != 1 {
+		t.Fatalf("a failed expectation: %v (checked %d times)", err, checked)
+	}
+}
