@@ -55,31 +55,26 @@ func (a *app) runStackCreate(args []string, o createOptions) error {
 	case o.empty && o.bump == "":
 		return &usageError{fmt.Errorf("--empty goes with --bump; a named stack without --from starts empty")}
 	}
-	r, ident, err := a.openForWrite()
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	var res *stackrepo.Result
+	// The arguments are checked before the repository is opened: a bad
+	// name is named first, whatever else is missing.
+	var (
+		part   semverx.Part
+		domain string
+		id     stackrepo.StackID
+		from   *stackrepo.StackID
+		err    error
+	)
 	if o.bump != "" {
-		part, err := semverx.ParsePart(o.bump)
-		if err != nil {
+		if part, err = semverx.ParsePart(o.bump); err != nil {
 			return &usageError{err}
 		}
-		domain, err := a.domain()
-		if err != nil {
-			return err
-		}
-		res, err = r.CreateBump(domain, part, o.empty, ident)
-		if err != nil {
+		if domain, err = a.domain(); err != nil {
 			return err
 		}
 	} else {
-		id, err := a.stackID(args[0])
-		if err != nil {
+		if id, err = a.stackID(args[0]); err != nil {
 			return err
 		}
-		var from *stackrepo.StackID
 		if o.from != "" {
 			f, err := a.stackID(o.from)
 			if err != nil {
@@ -87,9 +82,20 @@ func (a *app) runStackCreate(args []string, o createOptions) error {
 			}
 			from = &f
 		}
-		if res, err = r.Create(id, from, ident); err != nil {
-			return err
-		}
+	}
+	r, ident, err := a.openForWrite()
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	var res *stackrepo.Result
+	if o.bump != "" {
+		res, err = r.CreateBump(domain, part, o.empty, ident)
+	} else {
+		res, err = r.Create(id, from, ident)
+	}
+	if err != nil {
+		return err
 	}
 	if err := a.printResult(res, o.json); err != nil || o.json {
 		return err
