@@ -51,27 +51,18 @@ func TestErrorCarriesStderr(t *testing.T) {
 }
 
 func TestUpdateRefsCompareAndSwap(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "r.git")
-	if out, err := exec.Command("git", "init", "-q", "--bare", dir).CombinedOutput(); err != nil {
-		t.Fatalf("git init: %v\n%s", err, out)
-	}
-	g := &Git{GitDir: dir}
+	dir, g, blob := bareWithBlob(t)
 	ctx := context.Background()
-	out, err := g.Output(ctx, strings.NewReader("x"), "hash-object", "-w", "--stdin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	blob := strings.TrimSpace(string(out))
 	if err := g.UpdateRefs(ctx, "one\ntwo", []RefUpdate{{Name: "refs/tags/a", Old: ZeroID, New: blob}, {Name: "refs/tags/b", Old: ZeroID, New: blob}}); err != nil {
 		t.Fatal(err)
 	}
 	// A failed expectation changes nothing: b is not deleted.
-	err = g.UpdateRefs(ctx, "", []RefUpdate{{Name: "refs/tags/b", Old: blob, New: ZeroID}, {Name: "refs/tags/a", Old: ZeroID, New: blob}})
+	err := g.UpdateRefs(ctx, "", []RefUpdate{{Name: "refs/tags/b", Old: blob, New: ZeroID}, {Name: "refs/tags/a", Old: ZeroID, New: blob}})
 	var ge *Error
 	if !errors.As(err, &ge) || !strings.Contains(ge.Stderr, "refs/tags/a") {
 		t.Fatalf("create over an existing ref: %v", err)
 	}
-	out, err = g.Output(ctx, nil, "for-each-ref", "--format=%(refname)")
+	out, err := g.Output(ctx, nil, "for-each-ref", "--format=%(refname)")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,17 +85,8 @@ func TestUpdateRefsCompareAndSwap(t *testing.T) {
 // An update whose New is its Old only checks the ref (git's verify): the
 // transaction fails when the ref is something else, absent included.
 func TestUpdateRefsVerify(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "r.git")
-	if out, err := exec.Command("git", "init", "-q", "--bare", dir).CombinedOutput(); err != nil {
-		t.Fatalf("git init: %v\n%s", err, out)
-	}
-	g := &Git{GitDir: dir}
+	_, g, blob := bareWithBlob(t)
 	ctx := context.Background()
-	out, err := g.Output(ctx, strings.NewReader("x"), "hash-object", "-w", "--stdin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	blob := strings.TrimSpace(string(out))
 	if err := g.UpdateRefs(ctx, "", []RefUpdate{{Name: "refs/tags/a", Old: ZeroID, New: blob}}); err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +100,7 @@ func TestUpdateRefsVerify(t *testing.T) {
 	if err := g.UpdateRefs(ctx, "", bad); err == nil {
 		t.Fatal("verify that an existing ref is absent succeeded")
 	}
-	out, err = g.Output(ctx, nil, "for-each-ref", "--format=%(refname)")
+	out, err := g.Output(ctx, nil, "for-each-ref", "--format=%(refname)")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,21 +160,12 @@ func TestCheckTransport(t *testing.T) {
 // that passes lets the transaction commit; a failed expectation runs no
 // check.
 func TestUpdateRefsChecked(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "r.git")
-	if out, err := exec.Command("git", "init", "-q", "--bare", dir).CombinedOutput(); err != nil {
-		t.Fatalf("git init: %v\n%s", err, out)
-	}
-	g := &Git{GitDir: dir}
+	dir, g, blob := bareWithBlob(t)
 	ctx := context.Background()
-	out, err := g.Output(ctx, strings.NewReader("x"), "hash-object", "-w", "--stdin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	blob := strings.TrimSpace(string(out))
 	lock := filepath.Join(dir, "refs", "tags", "a.lock")
 	no := errors.New("no")
 	ups := []RefUpdate{{Name: "refs/tags/a", Old: ZeroID, New: blob}}
-	err = g.UpdateRefsChecked(ctx, "", ups, func() error {
+	err := g.UpdateRefsChecked(ctx, "", ups, func() error {
 		if _, err := os.Stat(lock); err != nil {
 			t.Errorf("during the check: %v", err)
 		}
@@ -219,4 +192,20 @@ func TestUpdateRefsChecked(t *testing.T) {
 	if !errors.As(err, &ge) || checked != 1 {
 		t.Fatalf("a failed expectation: %v (checked %d times)", err, checked)
 	}
+}
+
+// bareWithBlob makes a bare repository holding one blob, for ref updates
+// to point at: its git directory, a Git in it, and the blob's id.
+func bareWithBlob(t *testing.T) (string, *Git, string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "r.git")
+	if out, err := exec.Command("git", "init", "-q", "--bare", dir).CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v\n%s", err, out)
+	}
+	g := &Git{GitDir: dir}
+	out, err := g.Output(context.Background(), strings.NewReader("x"), "hash-object", "-w", "--stdin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, g, strings.TrimSpace(string(out))
 }
