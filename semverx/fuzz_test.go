@@ -1,21 +1,12 @@
 package semverx
 
 import (
+	"cmp"
 	"strings"
 	"testing"
 
 	"github.com/ops-hero/git-gachette/stackrepo/debian"
 )
-
-func sign(n int) int {
-	switch {
-	case n < 0:
-		return -1
-	case n > 0:
-		return 1
-	}
-	return 0
-}
 
 // FuzzCommitVersion checks that every version computed from a commit is a
 // valid Debian version, and that one more commit on the same tag (or on no
@@ -80,7 +71,7 @@ func FuzzBump(f *testing.F) {
 		f.Add(s, "patch", "123")
 	}
 	f.Fuzz(func(t *testing.T, name, part, other string) {
-		if a, b := CompareStackNames(name, other), CompareStackNames(other, name); sign(a) != -sign(b) {
+		if a, b := CompareStackNames(name, other), CompareStackNames(other, name); cmp.Compare(a, 0) != -cmp.Compare(b, 0) {
 			t.Fatalf("CompareStackNames(%q, %q) = %d, reversed %d", name, other, a, b)
 		}
 		p, err := ParsePart(part)
