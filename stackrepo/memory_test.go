@@ -61,17 +61,12 @@ func (m *memRefs) UpdateChecked(_ string, check func() error, updates ...RefUpda
 			return err
 		}
 	}
+	if err := checkUpdates(updates); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	seen := map[string]bool{}
 	for _, u := range updates {
-		if err := plumbing.ReferenceName(u.Name).Validate(); err != nil || !strings.HasPrefix(u.Name, "refs/") {
-			return fmt.Errorf("%q is not a valid reference name", u.Name)
-		}
-		if seen[u.Name] {
-			return fmt.Errorf("reference %s updated twice in one transaction", u.Name)
-		}
-		seen[u.Name] = true
 		if cur := m.refs[u.Name]; cur != u.Old {
 			return &RefChangedError{Name: u.Name, Want: u.Old, Got: cur}
 		}

@@ -414,6 +414,22 @@ func (f *fileRefs) UpdateChecked(msg string, check func() error, updates ...RefU
 	return updateRefs(f.git, f.Lookup, f.dir, msg, updates, check)
 }
 
+// checkUpdates refuses a transaction that names a ref outside refs/ or not
+// valid, or the same ref twice.
+func checkUpdates(updates []RefUpdate) error {
+	seen := map[string]bool{}
+	for _, u := range updates {
+		if err := plumbing.ReferenceName(u.Name).Validate(); err != nil || !strings.HasPrefix(u.Name, "refs/") {
+			return fmt.Errorf("%q is not a valid reference name", u.Name)
+		}
+		if seen[u.Name] {
+			return fmt.Errorf("reference %s updated twice in one transaction", u.Name)
+		}
+		seen[u.Name] = true
+	}
+	return nil
+}
+
 // updateRefs applies updates in one git ref transaction (git update-ref
 // --stdin): git locks every ref, checks every expectation under the locks
 // and commits all or nothing, with its reflogs, core.fsync,
@@ -426,16 +442,11 @@ func (f *fileRefs) UpdateChecked(msg string, check func() error, updates ...RefU
 // could not create is a *RefLockedError (named relative to dir, the
 // common git directory); anything else is git's own error.
 func updateRefs(g *gitexec.Git, lookup func(string) (plumbing.Hash, error), dir, msg string, updates []RefUpdate, check func() error) error {
+	if err := checkUpdates(updates); err != nil {
+		return err
+	}
 	ups := make([]gitexec.RefUpdate, 0, len(updates))
-	seen := map[string]bool{}
 	for _, u := range updates {
-		if err := plumbing.ReferenceName(u.Name).Validate(); err != nil || !strings.HasPrefix(u.Name, "refs/") {
-			return fmt.Errorf("%q is not a valid reference name", u.Name)
-		}
-		if seen[u.Name] {
-			return fmt.Errorf("reference %s updated twice in one transaction", u.Name)
-		}
-		seen[u.Name] = true
 		ups = append(ups, gitexec.RefUpdate{Name: u.Name, Old: u.Old.String(), New: u.New.String()})
 	}
 	var checked error
