@@ -1,7 +1,9 @@
 package stackrepo
 
 import (
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -62,4 +64,40 @@ func TestFsckQuickAgrees(t *testing.T) {
 	if len(full.Problems) < 5 {
 		t.Fatalf("too few problems: %+v", full.Problems)
 	}
+}
+
+// A stack whose tree git fsck calls duplicateEntries or treeNotSorted (two
+// packages trees; a package listed twice, or out of order) is not read:
+// git and git-gachette could each see another entry. Fetch skips it, as it
+// reads stacks this way.
+func TestMalformedTreesRefused(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "s.git")
+	r := must[*Repo](t)(Init(dir, "main"))
+	defer r.Close()
+	must[*Result](t)(r.Create(id("main/1"), nil, testIdent))
+	must[*Result](t)(r.Add(id("main/1"), []Package{pkg("dh-a", "1"), pkg("dh-b", "1")}, testIdent))
+	good := runGit(t, dir, "", "rev-parse", "main/1^{commit}")
+	msg := runGit(t, dir, "", "log", "-1", "--format=%B", good)
+	pkgs := runGit(t, dir, "", "rev-parse", good+":packages")
+	a := runGit(t, dir, "", "rev-parse", good+":packages/dh-a")
+	b := runGit(t, dir, "", "rev-parse", good+":packages/dh-b")
+	for name, c := range map[string]struct{ root, want string }{
+		"two-packages": {"040000 tree " + pkgs + "\tpackages\n040000 tree " + pkgs + "\tpackages\n", "lists packages twice"},
+		"twice":        {"040000 tree " + runGit(t, dir, "100644 blob "+a+"\tdh-a\n100644 blob "+a+"\tdh-a\n", "mktree") + "\tpackages\n", "lists dh-a out of git's order or twice"},
+		// (git mktree sorts: the tree is written as it is)
+		"unsorted": {"040000 tree " + runGit(t, dir, rawEntry("dh-b", b)+rawEntry("dh-a", a), "hash-object", "-w", "-t", "tree", "--literally", "--stdin") + "\tpackages\n", "lists dh-a out of git's order or twice"},
+	} {
+		tree := runGit(t, dir, c.root, "mktree")
+		commit := runGit(t, dir, msg, "commit-tree", tree, "-p", good)
+		runGit(t, dir, "", "tag", "-a", "-m", "main/"+name, "main/"+name, commit)
+		if _, err := r.Stack(id("main/" + name)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", name, err, c.want)
+		}
+	}
+}
+
+// rawEntry is a regular file's entry in a tree object, as git writes it.
+func rawEntry(name, hexID string) string {
+	h := plumbing.NewHash(hexID)
+	return "100644 " + name + "\x00" + string(h[:])
 }

@@ -169,10 +169,16 @@ func (r *Repo) stackAt(id StackID, tagHash, commitHash plumbing.Hash) (*Stack, e
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: commit %s: %w", id, commitHash, err)
 	}
+	seen := false
 	for _, e := range root.Entries {
 		if e.Name != packagesDir {
 			continue
 		}
+		if seen {
+			// git fsck: duplicateEntries; git and we would each read one
+			return nil, fmt.Errorf("stack %s: commit %s: its tree lists %s twice (git fsck calls it duplicateEntries)", id, commitHash, packagesDir)
+		}
+		seen = true
 		if e.Mode != filemode.Dir {
 			return nil, fmt.Errorf("stack %s: commit %s: %s is not a directory", id, commitHash, packagesDir)
 		}
@@ -180,7 +186,12 @@ func (r *Repo) stackAt(id StackID, tagHash, commitHash plumbing.Hash) (*Stack, e
 		if err != nil {
 			return nil, fmt.Errorf("stack %s: commit %s: %s: %w", id, commitHash, packagesDir, err)
 		}
-		for _, pe := range t.Entries {
+		for i, pe := range t.Entries {
+			if i > 0 && t.Entries[i-1].Name >= pe.Name {
+				// git fsck: duplicateEntries or treeNotSorted; a name
+				// looked up could be either entry
+				return nil, fmt.Errorf("stack %s: commit %s: %s lists %s out of git's order or twice (git fsck calls it duplicateEntries or treeNotSorted)", id, commitHash, packagesDir, pe.Name)
+			}
 			if pe.Mode != filemode.Regular {
 				return nil, fmt.Errorf("stack %s: commit %s: %s/%s is not a regular file (mode %s)", id, commitHash, packagesDir, pe.Name, pe.Mode)
 			}
