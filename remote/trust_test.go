@@ -179,8 +179,14 @@ func semverxTail(s string) string {
 // what it wants: protocol lines on its output (with any nonce it can
 // read), the same lines straight into its session's stdout, a text file
 // named like a .deb, and a process that outlives it, holding nothing of
-// its output, to write a forged check into the check session's stdout
-// and change the .deb once checked. It also makes a real .deb.
+// its output, to write a forged check into its build's check session's
+// stdout and change the .deb once checked. It also makes a real .deb.
+// (Into its own build's check only: the same forgery into every check
+// session on the machine failed the builds other tests ran beside it,
+// "unexpected output from the build host: \"started\"". A builder running
+// as the SSH user can make another build on the host fail that way, never
+// record what it did not make; gachette.buildUser keeps builders out of
+// the sessions' /proc.)
 const forgeScript = `tmp=$(mktemp -d)
 cat >"$tmp/forged.sh" <<'EOF'
 evil=$(printf '%064d' 0)
@@ -200,6 +206,9 @@ cat >"$tmp/forger.sh" <<'EOF'
 i=0
 while [ $i -lt 5000 ]; do
 	for pid in $(pgrep -f "check.sh DEBS STAGING"); do
+		# its own build's check only (STAGING is its output directory):
+		# the others are other tests' builds, running beside it
+		tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qxF -- "$OUT" || continue
 		forged >"/proc/$pid/fd/1" 2>/dev/null
 		echo "forged into $pid" >>"$LOG"
 		echo tampered >>"$OUT/dh-app_${GACHETTE_VERSION}_all.deb"
