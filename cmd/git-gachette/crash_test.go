@@ -109,6 +109,11 @@ func cmdCrash(ts *testscript.TestScript, neg bool, args []string) {
 			op = crashOp{"push", name, []string{"push", name, "--remote", remote}}
 		}
 		cmd := run(op)
+		// the run's processes carry a mark, so that the git processes a
+		// killed run leaves (update-ref, push, receive-pack) can be waited
+		// for: until they have ended they may still take locks
+		mark := fmt.Sprintf("GACHETTE_CRASH_RUN=%d-c%d", os.Getpid(), i)
+		cmd.Env = append(cmd.Env, mark)
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		ts.Check(cmd.Start())
@@ -134,11 +139,16 @@ func cmdCrash(ts *testscript.TestScript, neg bool, args []string) {
 		if op.kind == "create" && refExists(stacks, "refs/tags/main/"+op.arg) {
 			created = append(created, op.arg)
 		}
+		// git update-ref, git push and C git's receive-pack outlive a
+		// killed git-gachette for a while (they finish or fail on their
+		// own, and take seconds when the machine is loaded); their locks
+		// must go with them. (Checked before they had ended, a lock one of
+		// them was about to take, or had not yet released, looked left
+		// behind.)
+		if left := waitMarkedGone(mark, 30*time.Second); len(left) > 0 {
+			ts.Fatalf("run %d, %s: processes still running 30s after the kill: %v", i, strings.Join(op.args, " "), left)
+		}
 		checkRefsResolve(ts, stacks)
-		// C git's receive-pack outlives its killed client for a while (it
-		// is not our process: it finishes or fails on its own, and takes
-		// seconds when the machine is loaded); its locks must go with it.
-		waitNoLocks(remote, 30*time.Second)
 		checkRefsResolve(ts, remote)
 		if left := lockFiles(remote); len(left) > 0 {
 			ts.Fatalf("run %d, %s: C git left locks in the remote: %v", i, strings.Join(op.args, " "), left)
@@ -206,7 +216,7 @@ func checkStaleLock(ts *testscript.TestScript, run func(crashOp) *exec.Cmd, lock
 	out, err := run(crashOp{args: args}).CombinedOutput()
 	took := time.Since(start)
 	if err == nil {
-		ts.Fatalf("run %d left %s, but %s succeeded", i, lock, strings.Join(args, " "))
+		ts.Fatalf("run %d left %s, but %s succeeded:\n%s", i, lock, strings.Join(args, " "), out)
 	}
 	if !strings.Contains(string(out), lock) || !strings.Contains(string(out), "rm ") || took > 30*time.Second {
 		ts.Fatalf("run %d left %s; %s failed after %s without naming it and how to remove it:\n%s", i, lock, strings.Join(args, " "), took, out)
@@ -224,12 +234,6 @@ func lockFiles(repo string) []string {
 	})
 	sort.Strings(locks)
 	return locks
-}
-
-func waitNoLocks(repo string, limit time.Duration) {
-	for deadline := time.Now().Add(limit); len(lockFiles(repo)) > 0 && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // checkRefsResolve checks with C git that every ref of repo resolves: tags
