@@ -163,6 +163,22 @@ const maxLeaseTries = 4
 // pattern refspec, then deletes the namespace.
 const maxExplicit = 32
 
+// PushDomain pushes every stack of domain (Push).
+func (r *Repo) PushDomain(ctx context.Context, rm Remote, domain string, opt RemoteOptions) (*PushResult, error) {
+	list, err := r.List(domain, false)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, fmt.Errorf("domain %s has no stack to push; create one with: git gachette stack create NAME", domain)
+	}
+	ids := make([]StackID, len(list))
+	for i, s := range list {
+		ids[i] = s.ID
+	}
+	return r.Push(ctx, rm, ids, opt)
+}
+
 // Push publishes stacks, through git push --porcelain with explicit
 // refspecs: each stack's tag as the exact tag object read when the push
 // started (<tag-id>:refs/tags/<domain>/<name>, never overwriting one the

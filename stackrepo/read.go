@@ -162,6 +162,19 @@ func (d *Diff) Empty() bool {
 	return len(d.Added)+len(d.Removed)+len(d.Upgraded)+len(d.Downgraded)+len(d.Changed) == 0
 }
 
+// DiffStacks reads stacks a and b and compares them (Diff).
+func (r *Repo) DiffStacks(a, b StackID) (*Diff, error) {
+	sa, err := r.Stack(a)
+	if err != nil {
+		return nil, err
+	}
+	sb, err := r.Stack(b)
+	if err != nil {
+		return nil, err
+	}
+	return r.Diff(sa, sb)
+}
+
 // Diff compares two stacks. Entries with identical stanzas are not read,
 // so the cost follows the number of differences, not the stack sizes.
 func (r *Repo) Diff(a, b *Stack) (*Diff, error) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -217,6 +218,45 @@ func TestDiff(t *testing.T) {
 		same := must[*Diff](t)(r.Diff(must[*Stack](t)(r.Stack(b)), must[*Stack](t)(r.Stack(b))))
 		if !same.Empty() {
 			t.Errorf("a stack differs from itself: %+v", same)
+		}
+		// by name: the same comparison; a stack that is not there is named
+		byName := must[*Diff](t)(r.DiffStacks(a, b))
+		if len(byName.Added) != 1 || len(byName.Removed) != 1 || len(byName.Upgraded) != 1 || len(byName.Downgraded) != 1 || len(byName.Changed) != 1 {
+			t.Errorf("DiffStacks %+v", byName)
+		}
+		if _, err := r.DiffStacks(a, id("main/nosuch")); err == nil || !strings.Contains(err.Error(), "main/nosuch") {
+			t.Errorf("DiffStacks with a missing stack: %v", err)
+		}
+	})
+}
+
+// Show reads every package, sorted, or those named, in the order named;
+// a package the stack lacks is a *NoPackageError naming it.
+func TestShow(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, r *Repo) {
+		a := id("main/a")
+		must[*Result](t)(r.Create(a, nil, testIdent))
+		must[*Result](t)(r.Add(a, []Package{pkg("dh-b", "2"), pkg("dh-a", "1"), pkg("dh-c", "3")}, testIdent))
+		names := func(pkgs []Package) (out []string) {
+			for _, p := range pkgs {
+				out = append(out, p.Name+"="+p.Version)
+			}
+			return out
+		}
+		s, all, err := r.Show(a, nil)
+		if err != nil || s.ID != a || !slices.Equal(names(all), []string{"dh-a=1", "dh-b=2", "dh-c=3"}) {
+			t.Fatalf("Show all = %v, %v", names(all), err)
+		}
+		_, some, err := r.Show(a, []string{"dh-c", "dh-a"})
+		if err != nil || !slices.Equal(names(some), []string{"dh-c=3", "dh-a=1"}) {
+			t.Fatalf("Show dh-c dh-a = %v, %v", names(some), err)
+		}
+		var np *NoPackageError
+		if _, _, err := r.Show(a, []string{"dh-a", "dh-x"}); !errors.As(err, &np) || np.Name != "dh-x" || np.Stack != a {
+			t.Fatalf("Show of a missing package: %v", err)
+		}
+		if _, _, err := r.Show(id("main/nosuch"), nil); err == nil || !strings.Contains(err.Error(), "main/nosuch") {
+			t.Fatalf("Show of a missing stack: %v", err)
 		}
 	})
 }

@@ -271,3 +271,39 @@ func subject(msg string) string {
 	s, _, _ := strings.Cut(msg, "\n")
 	return s
 }
+
+// NoPackageError is Show asked for a package the stack does not have.
+type NoPackageError struct {
+	Stack StackID
+	Name  string
+}
+
+func (e *NoPackageError) Error() string {
+	return fmt.Sprintf("stack %s has no package %q; see its packages with git gachette stack show %s", e.Stack, e.Name, e.Stack)
+}
+
+// Show reads a stack and its packages: every one, sorted by name, or
+// those named in only, in that order (*NoPackageError for one it does
+// not have).
+func (r *Repo) Show(id StackID, only []string) (*Stack, []Package, error) {
+	s, err := r.Stack(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(only) == 0 {
+		pkgs, err := r.Packages(s)
+		return s, pkgs, err
+	}
+	pkgs := make([]Package, 0, len(only))
+	for _, name := range only {
+		p, ok, err := r.Package(s, name)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !ok {
+			return nil, nil, &NoPackageError{Stack: id, Name: name}
+		}
+		pkgs = append(pkgs, p)
+	}
+	return s, pkgs, nil
+}

@@ -9,9 +9,13 @@ import (
 	"github.com/ops-hero/git-gachette/stackrepo"
 )
 
+type fetchOptions struct {
+	remote string
+	json   bool
+}
+
 func (a *app) newFetchCmd() *cobra.Command {
-	var remote string
-	var asJSON bool
+	var o fetchOptions
 	cmd := &cobra.Command{
 		Use:   "fetch [--remote R]",
 		Short: "Bring the stacks of a remote here",
@@ -29,11 +33,11 @@ new writes nothing.`,
   git gachette fetch --remote /srv/stacks.git`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runFetch(remote, asJSON)
+			return a.runFetch(o)
 		},
 	}
-	cmd.Flags().StringVarP(&remote, "remote", "r", "", "remote name or URL (default: gachette.remote, else origin)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	cmd.Flags().StringVarP(&o.remote, "remote", "r", "", "remote name or URL (default: gachette.remote, else origin)")
+	cmd.Flags().BoolVar(&o.json, "json", false, "print the result as JSON")
 	return cmd
 }
 
@@ -61,13 +65,13 @@ type skippedJSON struct {
 	Reason string `json:"reason"`
 }
 
-func (a *app) runFetch(remoteArg string, asJSON bool) error {
+func (a *app) runFetch(o fetchOptions) error {
 	r, err := a.openStacks()
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	rm, origin, err := a.remote(remoteArg)
+	rm, origin, err := a.remote(o.remote)
 	if err != nil {
 		return err
 	}
@@ -75,7 +79,7 @@ func (a *app) runFetch(remoteArg string, asJSON bool) error {
 	defer stop()
 	res, err := r.Fetch(ctx, rm, a.remoteOptions())
 	err = a.remoteFailure(err, origin, r)
-	if asJSON {
+	if o.json {
 		out := fetchJSON{Remote: rm.String(), New: []string{}, Known: []string{}, Differ: []string{}, Skipped: []skippedJSON{}, Branches: []string{}, Channels: []string{}, Warnings: []string{}}
 		if res != nil {
 			out.New, out.Known, out.Differ = idStrings(res.New), idStrings(res.Known), idStrings(res.Differ)

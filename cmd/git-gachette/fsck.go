@@ -8,8 +8,13 @@ import (
 	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 )
 
+type fsckOptions struct {
+	oneDomain bool
+	json      bool
+}
+
 func (a *app) newFsckCmd() *cobra.Command {
-	var asJSON bool
+	var o fsckOptions
 	cmd := &cobra.Command{
 		Use:   "fsck",
 		Short: "Check every stack of every domain against the stacks format",
@@ -25,16 +30,17 @@ objects and the history.`,
   git gachette fsck --domain backend --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runFsck(cmd.Flags().Changed("domain"), asJSON)
+			o.oneDomain = cmd.Flags().Changed("domain")
+			return a.runFsck(o)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+	cmd.Flags().BoolVar(&o.json, "json", false, "print the report as JSON")
 	return cmd
 }
 
-func (a *app) runFsck(oneDomain, asJSON bool) error {
+func (a *app) runFsck(o fsckOptions) error {
 	var domains []string
-	if oneDomain {
+	if o.oneDomain {
 		d, err := a.domain()
 		if err != nil {
 			return err
@@ -50,7 +56,7 @@ func (a *app) runFsck(oneDomain, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	if asJSON {
+	if o.json {
 		if rep.Domains == nil {
 			rep.Domains = []string{}
 		}

@@ -1,16 +1,19 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/spf13/cobra"
 
 	"github.com/ops-hero/git-gachette/stackrepo"
 )
 
+type pushOptions struct {
+	stacks []string
+	remote string
+	json   bool
+}
+
 func (a *app) newPushCmd() *cobra.Command {
-	var remote string
-	var asJSON bool
+	var o pushOptions
 	cmd := &cobra.Command{
 		Use:   "push [STACK...] [--remote R]",
 		Short: "Publish stacks (tags), their domain branches and channels to a remote",
@@ -33,11 +36,12 @@ shown as they come.`,
   git gachette push --remote origin
   git gachette push backend/124 --remote ssh://git@deploy.example.com/srv/stacks.git`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runPush(args, remote, asJSON)
+			o.stacks = args
+			return a.runPush(o)
 		},
 	}
-	cmd.Flags().StringVarP(&remote, "remote", "r", "", "remote name or URL (default: gachette.remote, else origin)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	cmd.Flags().StringVarP(&o.remote, "remote", "r", "", "remote name or URL (default: gachette.remote, else origin)")
+	cmd.Flags().BoolVar(&o.json, "json", false, "print the result as JSON")
 	return cmd
 }
 
@@ -66,45 +70,42 @@ type rejectionJSON struct {
 	Reason string `json:"reason"`
 }
 
-func (a *app) runPush(args []string, remoteArg string, asJSON bool) error {
+func (a *app) runPush(o pushOptions) error {
 	var ids []stackrepo.StackID
-	for _, arg := range args {
+	for _, arg := range o.stacks {
 		id, err := a.stackID(arg)
 		if err != nil {
 			return err
 		}
 		ids = append(ids, id)
 	}
+	var domain string
+	if len(ids) == 0 {
+		d, err := a.domain()
+		if err != nil {
+			return err
+		}
+		domain = d
+	}
 	r, err := a.openStacks()
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	rm, origin, err := a.remote(remoteArg)
+	rm, origin, err := a.remote(o.remote)
 	if err != nil {
 		return err
 	}
-	if len(ids) == 0 {
-		domain, err := a.domain()
-		if err != nil {
-			return err
-		}
-		list, err := r.List(domain, false)
-		if err != nil {
-			return err
-		}
-		if len(list) == 0 {
-			return fmt.Errorf("domain %s has no stack to push; create one with: git gachette stack create NAME", domain)
-		}
-		for _, s := range list {
-			ids = append(ids, s.ID)
-		}
-	}
 	ctx, stop := a.interruptible()
 	defer stop()
-	res, err := r.Push(ctx, rm, ids, a.remoteOptions())
+	var res *stackrepo.PushResult
+	if len(ids) == 0 {
+		res, err = r.PushDomain(ctx, rm, domain, a.remoteOptions())
+	} else {
+		res, err = r.Push(ctx, rm, ids, a.remoteOptions())
+	}
 	err = a.remoteFailure(err, origin, r)
-	if asJSON {
+	if o.json {
 		out := pushJSON{Remote: rm.String(), Atomic: true, Pushed: []string{}, UpToDate: []string{}, Branches: []string{}, Channels: []string{}, Rejected: []rejectionJSON{}, Changed: []string{}, Warnings: []string{}}
 		if res != nil {
 			out.Atomic, out.Pushed, out.UpToDate, out.Changed = res.Atomic, idStrings(res.Pushed), idStrings(res.UpToDate), idStrings(res.Changed)

@@ -9,8 +9,14 @@ import (
 	"github.com/ops-hero/git-gachette/stackrepo"
 )
 
+type diffOptions struct {
+	a    string
+	b    string
+	json bool
+}
+
 func (a *app) newStackDiffCmd() *cobra.Command {
-	var asJSON bool
+	var o diffOptions
 	cmd := &cobra.Command{
 		Use:   "diff A B",
 		Short: "Compare two stacks: added, removed, upgraded, downgraded",
@@ -25,7 +31,8 @@ they differ, 2 on trouble.`,
   git gachette stack diff 123 124 >/dev/null || echo "they differ"`,
 		Args: exactArgs("A", "B"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			err := a.runStackDiff(args[0], args[1], asJSON)
+			o.a, o.b = args[0], args[1]
+			err := a.runStackDiff(o)
 			if err != nil {
 				var ee *exitError
 				if !errors.As(err, &ee) {
@@ -35,7 +42,7 @@ they differ, 2 on trouble.`,
 			return err
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the differences as JSON")
+	cmd.Flags().BoolVar(&o.json, "json", false, "print the differences as JSON")
 	return cmd
 }
 
@@ -51,12 +58,12 @@ type diffJSON struct {
 	Upgraded   []stackrepo.VersionChange `json:"upgraded"`
 }
 
-func (a *app) runStackDiff(argA, argB string, asJSON bool) error {
-	idA, err := a.stackID(argA)
+func (a *app) runStackDiff(o diffOptions) error {
+	idA, err := a.stackID(o.a)
 	if err != nil {
 		return err
 	}
-	idB, err := a.stackID(argB)
+	idB, err := a.stackID(o.b)
 	if err != nil {
 		return err
 	}
@@ -65,19 +72,11 @@ func (a *app) runStackDiff(argA, argB string, asJSON bool) error {
 		return err
 	}
 	defer r.Close()
-	sa, err := r.Stack(idA)
+	d, err := r.DiffStacks(idA, idB)
 	if err != nil {
 		return err
 	}
-	sb, err := r.Stack(idB)
-	if err != nil {
-		return err
-	}
-	d, err := r.Diff(sa, sb)
-	if err != nil {
-		return err
-	}
-	if asJSON {
+	if o.json {
 		nonNil := func(p []stackrepo.Package) []stackrepo.Package {
 			if p == nil {
 				return []stackrepo.Package{}

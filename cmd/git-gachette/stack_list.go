@@ -7,8 +7,12 @@ import (
 	"github.com/spf13/cobra"
 )
 
+type listOptions struct {
+	json bool
+}
+
 func (a *app) newStackListCmd() *cobra.Command {
-	var asJSON bool
+	var o listOptions
 	cmd := &cobra.Command{
 		Use:     "list",
 		Aliases: []string{"ls"},
@@ -19,10 +23,10 @@ semantic versions by precedence (1.10.0 after 1.9.0), then the others by date.`,
   git gachette stack list --domain frontend --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runStackList(asJSON)
+			return a.runStackList(o)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the list as JSON, with dates")
+	cmd.Flags().BoolVar(&o.json, "json", false, "print the list as JSON, with dates")
 	return cmd
 }
 
@@ -35,7 +39,7 @@ type listItemJSON struct {
 	Date   string `json:"date,omitempty"`
 }
 
-func (a *app) runStackList(asJSON bool) error {
+func (a *app) runStackList(o listOptions) error {
 	domain, err := a.domain()
 	if err != nil {
 		return err
@@ -45,11 +49,11 @@ func (a *app) runStackList(asJSON bool) error {
 		return err
 	}
 	defer r.Close()
-	list, err := r.List(domain, asJSON)
+	list, err := r.List(domain, o.json)
 	if err != nil {
 		return err
 	}
-	if asJSON {
+	if o.json {
 		out := make([]listItemJSON, len(list))
 		for i, s := range list {
 			out[i] = listItemJSON{Stack: s.ID.String(), Domain: s.ID.Domain, Name: s.ID.Name, Tag: s.Tag.String()}

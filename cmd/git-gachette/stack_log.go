@@ -7,9 +7,14 @@ import (
 	"github.com/spf13/cobra"
 )
 
+type logOptions struct {
+	stack string
+	max   int
+	json  bool
+}
+
 func (a *app) newStackLogCmd() *cobra.Command {
-	var asJSON bool
-	var max int
+	var o logOptions
 	cmd := &cobra.Command{
 		Use:   "log STACK",
 		Short: "Show how a stack came to be, one line a change",
@@ -20,11 +25,12 @@ shows the same with the stanzas.`,
   git gachette stack log backend/124 -n 5 --json`,
 		Args: exactArgs("STACK"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runStackLog(args[0], max, asJSON)
+			o.stack = args[0]
+			return a.runStackLog(o)
 		},
 	}
-	cmd.Flags().IntVarP(&max, "max-count", "n", 0, "show at most this many changes")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the lineage as JSON")
+	cmd.Flags().IntVarP(&o.max, "max-count", "n", 0, "show at most this many changes")
+	cmd.Flags().BoolVar(&o.json, "json", false, "print the lineage as JSON")
 	return cmd
 }
 
@@ -41,11 +47,11 @@ type logEntryJSON struct {
 	ShallowBoundary bool `json:"shallow_boundary,omitempty"`
 }
 
-func (a *app) runStackLog(stack string, max int, asJSON bool) error {
-	if max < 0 {
-		return &usageError{fmt.Errorf("--max-count %d is negative", max)}
+func (a *app) runStackLog(o logOptions) error {
+	if o.max < 0 {
+		return &usageError{fmt.Errorf("--max-count %d is negative", o.max)}
 	}
-	id, err := a.stackID(stack)
+	id, err := a.stackID(o.stack)
 	if err != nil {
 		return err
 	}
@@ -54,11 +60,11 @@ func (a *app) runStackLog(stack string, max int, asJSON bool) error {
 		return err
 	}
 	defer r.Close()
-	entries, err := r.Log(id, max)
+	entries, err := r.Log(id, o.max)
 	if err != nil {
 		return err
 	}
-	if asJSON {
+	if o.json {
 		out := make([]logEntryJSON, len(entries))
 		for i, e := range entries {
 			out[i] = logEntryJSON{Commit: e.Commit.String(), Date: e.Date.Format("2006-01-02T15:04:05Z07:00"), Author: e.Author, Stack: e.Stack, Action: e.Action, Subject: e.Subject, ShallowBoundary: e.ShallowBoundary}

@@ -4,8 +4,14 @@ import (
 	"github.com/spf13/cobra"
 )
 
+type removeOptions struct {
+	stack string
+	names []string
+	json  bool
+}
+
 func (a *app) newStackRemoveCmd() *cobra.Command {
-	var asJSON bool
+	var o removeOptions
 	cmd := &cobra.Command{
 		Use:     "remove STACK NAME...",
 		Aliases: []string{"rm"},
@@ -15,15 +21,16 @@ func (a *app) newStackRemoveCmd() *cobra.Command {
   git gachette stack remove backend/124 dh-app dh-app-config`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runStackRemove(args[0], args[1:], asJSON)
+			o.stack, o.names = args[0], args[1:]
+			return a.runStackRemove(o)
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	cmd.Flags().BoolVar(&o.json, "json", false, "print the result as JSON")
 	return cmd
 }
 
-func (a *app) runStackRemove(stack string, names []string, asJSON bool) error {
-	id, err := a.stackID(stack)
+func (a *app) runStackRemove(o removeOptions) error {
+	id, err := a.stackID(o.stack)
 	if err != nil {
 		return err
 	}
@@ -32,9 +39,9 @@ func (a *app) runStackRemove(stack string, names []string, asJSON bool) error {
 		return err
 	}
 	defer r.Close()
-	res, err := r.Remove(id, names, ident)
+	res, err := r.Remove(id, o.names, ident)
 	if err != nil {
 		return err
 	}
-	return a.printResult(res, asJSON)
+	return a.printResult(res, o.json)
 }

@@ -10,9 +10,15 @@ import (
 	"github.com/ops-hero/git-gachette/stackrepo"
 )
 
+type showOptions struct {
+	stack  string
+	only   []string
+	format string
+	json   bool
+}
+
 func (a *app) newStackShowCmd() *cobra.Command {
-	var format string
-	var asJSON bool
+	var o showOptions
 	cmd := &cobra.Command{
 		Use:   "show STACK [PACKAGE...] [--format table|json|control|apt]",
 		Short: "Print the packages of a stack",
@@ -28,14 +34,15 @@ func (a *app) newStackShowCmd() *cobra.Command {
   git gachette stack show 124 dh-app-config --format control`,
 		Args: minArgs("STACK", "[PACKAGE...]"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if asJSON {
-				format = "json"
+			o.stack, o.only = args[0], args[1:]
+			if o.json {
+				o.format = "json"
 			}
-			return a.runStackShow(args[0], args[1:], format)
+			return a.runStackShow(o)
 		},
 	}
-	cmd.Flags().StringVarP(&format, "format", "f", "table", "output format: table, json, control or apt")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "same as --format json")
+	cmd.Flags().StringVarP(&o.format, "format", "f", "table", "output format: table, json, control or apt")
+	cmd.Flags().BoolVar(&o.json, "json", false, "same as --format json")
 	return cmd
 }
 
@@ -50,13 +57,13 @@ type stackJSON struct {
 	Tag      string              `json:"tag"`
 }
 
-func (a *app) runStackShow(stack string, only []string, format string) error {
-	switch format {
+func (a *app) runStackShow(o showOptions) error {
+	switch o.format {
 	case "table", "json", "control", "apt":
 	default:
-		return &usageError{fmt.Errorf("--format %q is not one of table, json, control, apt", format)}
+		return &usageError{fmt.Errorf("--format %q is not one of table, json, control, apt", o.format)}
 	}
-	id, err := a.stackID(stack)
+	id, err := a.stackID(o.stack)
 	if err != nil {
 		return err
 	}
@@ -65,28 +72,11 @@ func (a *app) runStackShow(stack string, only []string, format string) error {
 		return err
 	}
 	defer r.Close()
-	s, err := r.Stack(id)
+	s, pkgs, err := r.Show(id, o.only)
 	if err != nil {
 		return err
 	}
-	var pkgs []stackrepo.Package
-	if len(only) == 0 {
-		pkgs, err = r.Packages(s)
-		if err != nil {
-			return err
-		}
-	}
-	for _, name := range only {
-		p, ok, err := r.Package(s, name)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return fmt.Errorf("stack %s has no package %q; see its packages with git gachette stack show %s", id, name, id)
-		}
-		pkgs = append(pkgs, p)
-	}
-	switch format {
+	switch o.format {
 	case "json":
 		if pkgs == nil {
 			pkgs = []stackrepo.Package{}
