@@ -107,7 +107,8 @@ Run it as "git gachette <command>" once git-gachette is on your PATH.`,
 	pf.StringVarP(&a.flags.host, "host", "H", "", "build host: [user@]host[:port], an ~/.ssh/config alias, or local (default: gachette.host)")
 	pf.BoolVar(&a.flags.acceptNew, "accept-new-host-key", false, "add the key of a build host not yet in known_hosts (never a changed key)")
 	pf.BoolVar(&a.flags.forwardAgent, "forward-agent", false, "forward your ssh-agent to the build host (default: gachette.forwardAgent)")
-	root.CompletionOptions.HiddenDefaultCmd = true
+	// ours plugs into git's completion (git gachette completion)
+	root.CompletionOptions.DisableDefaultCmd = true
 	a.root = root
 	root.AddCommand(
 		a.newInitCmd(),
@@ -121,7 +122,10 @@ Run it as "git gachette <command>" once git-gachette is on your PATH.`,
 		a.newLintCmd(),
 		a.newQuickCmd(),
 		a.newFsckCmd(),
+		a.newCompletionCmd(),
+		a.newInstallManCmd(),
 	)
 	usageArgs(root)
+	a.addCompletions(root)
 	return root
 }
