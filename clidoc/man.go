@@ -354,12 +354,10 @@ func (p *page) line(s string) {
 // minus signs escaped (a "-" in an option or a command must be an ASCII
 // minus when copied), a leading "." or "'" (a request) neutralised,
 // every non-ASCII character named by its code point, whatever encoding the
-// formatter assumes, and control characters shown as U+FFFD.
+// formatter assumes ("…" is "...": groff has no ASCII form for it), and
+// control characters shown as U+FFFD.
 func escape(s string) string {
 	var b strings.Builder
-	if strings.HasPrefix(s, ".") || strings.HasPrefix(s, "'") {
-		b.WriteString(`\&`)
-	}
 	for _, r := range s {
 		switch {
 		case r == '\\':
@@ -368,6 +366,8 @@ func escape(s string) string {
 			b.WriteString(`\-`)
 		case r == '\t':
 			b.WriteString("        ")
+		case r == '…':
+			b.WriteString("...")
 		case r < 0x20 || r == 0x7f:
 			b.WriteString(`\[uFFFD]`)
 		case r > 0x7e:
@@ -375,6 +375,9 @@ func escape(s string) string {
 		default:
 			b.WriteRune(r)
 		}
+	}
+	if out := b.String(); strings.HasPrefix(out, ".") || strings.HasPrefix(out, "'") {
+		return `\&` + out
 	}
 	return b.String()
 }
