@@ -62,12 +62,13 @@ func (a *app) runInstallMan(o installManOptions) error {
 		return err
 	}
 	a.info("installed %s in %s", count(len(paths), "manual page"), o.dir)
+	// advice, not a failure: the pages are there for when man looks
 	switch found, err := clidoc.ManFinds(a.root.Name(), paths[0]); {
 	case err != nil:
-		a.warn("%v: the pages are there for when it is", err)
+		a.info("%v: the pages are there for when it is", err)
 	case !found:
 		top := filepath.Dir(o.dir)
-		a.warn("man does not look in %s; to make it: export MANPATH=%s", top, stackrepo.ShellWord(top+":"))
+		a.info("man does not look in %s; to make it: export MANPATH=%s", top, stackrepo.ShellWord(top+":"))
 	default:
 		a.info("man git-gachette and git gachette --help show it")
 	}
