@@ -15,7 +15,7 @@ func TestBashCompletion(t *testing.T) {
 	}
 	for _, want := range []string{
 		"complete -o default -F __start_git-demo git-demo", // git-demo <TAB>
-		"_git_demo()\n{",                                    // git demo <TAB>
+		"_git_demo()\n{", // git demo <TAB>
 		`local -a __demo_words=(git-demo "${words[@]:__demo_idx+1:cword-__demo_idx}")`,
 		"__git-demo_get_completion_results\n    __git-demo_process_completion_results\n}",
 		"__completeNoDesc", // git's completions have no descriptions
