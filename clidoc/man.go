@@ -64,7 +64,7 @@ func ManPages(root *cobra.Command, h Header) []Page {
 	cmds := documented(root)
 	var pages []Page
 	main := newPage(h, prog, prog, root.Short)
-	main.synopsis(h, root, cmds)
+	main.synopsis(h, cmds)
 	main.section("DESCRIPTION", root.Long)
 	main.heading("COMMANDS")
 	for _, c := range cmds {
@@ -215,7 +215,7 @@ func newPage(h Header, prog, name, short string) *page {
 	return p
 }
 
-func (p *page) synopsis(h Header, root *cobra.Command, cmds []*cobra.Command) {
+func (p *page) synopsis(h Header, cmds []*cobra.Command) {
 	p.heading("SYNOPSIS")
 	lines := []string{h.Command + " [GLOBAL OPTIONS] COMMAND [ARGUMENTS]", ""}
 	for _, c := range cmds {
