@@ -110,7 +110,7 @@ type LogEntry struct {
 
 // Log walks a stack's lineage from its current commit through first
 // parents (so through the stacks it was created from), newest first, at
-// most max entries (0: all). In a shallow clone it stops at the boundary,
+// most max entries (all when max < 0). In a shallow clone it stops at the boundary,
 // marking the last entry.
 func (r *Repo) Log(id StackID, max int) ([]LogEntry, error) {
 	s, err := r.Stack(id)
@@ -119,7 +119,7 @@ func (r *Repo) Log(id StackID, max int) ([]LogEntry, error) {
 	}
 	var out []LogEntry
 	h := s.Commit
-	for !h.IsZero() && (max <= 0 || len(out) < max) {
+	for !h.IsZero() && (max < 0 || len(out) < max) {
 		c, err := r.readCommit(h)
 		if err != nil {
 			return out, fmt.Errorf("stack %s: lineage: %w", id, err)

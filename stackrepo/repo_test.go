@@ -138,7 +138,7 @@ func TestCreateAddRemove(t *testing.T) {
 		if _, err := r.Remove(a, []string{"dh-config"}, testIdent); err == nil || !strings.Contains(err.Error(), "has no package dh-config") {
 			t.Errorf("removing an absent package: %v", err)
 		}
-		log := must[[]LogEntry](t)(r.Log(a, 0))
+		log := must[[]LogEntry](t)(r.Log(a, -1))
 		if len(log) != 4 || log[0].Action != "remove" || log[3].Action != "create" || log[2].Subject != "main/123: add 2 packages" {
 			t.Errorf("log %+v", log)
 		}
