@@ -147,11 +147,9 @@ func (r *Repo) quickCheck(id StackID, tagHash plumbing.Hash, c *fsckCache) (int,
 		return 0, false
 	}
 	count := 0
-	for _, e := range root.Entries {
-		if e.Name != packagesDir {
-			continue
-		}
-		if e.Mode != filemode.Dir {
+	for i, e := range root.Entries {
+		// only packages/, once (stackAt says what else is wrong)
+		if e.Name != packagesDir || i > 0 || e.Mode != filemode.Dir {
 			return 0, false
 		}
 		n, ok := r.quickTree(e.Hash, c)

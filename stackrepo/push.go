@@ -1270,12 +1270,16 @@ func (r *Repo) stackAtCommit(d string, h plumbing.Hash) (string, bool) {
 }
 
 // isAncestor reports whether a is b or one of its ancestors (a must be
-// present locally to be found).
+// present locally to be found): git merge-base --is-ancestor, exact
+// whatever the commit dates say.
 func (r *Repo) isAncestor(a, b plumbing.Hash) bool {
-	c, err := r.readCommit(a)
-	if err != nil {
-		return false
+	if a == b {
+		return true
 	}
-	ok, err := r.reachable(a, c.Committer.When, b)
-	return err == nil && ok
+	if r.git == nil {
+		name, err := r.containedByWalk(a, []Ref{{Name: "b", Hash: b}})
+		return err == nil && name != ""
+	}
+	_, err := r.git.Output(context.Background(), nil, "merge-base", "--is-ancestor", a.String(), b.String())
+	return err == nil
 }

@@ -172,7 +172,9 @@ func (r *Repo) stackAt(id StackID, tagHash, commitHash plumbing.Hash) (*Stack, e
 	seen := false
 	for _, e := range root.Entries {
 		if e.Name != packagesDir {
-			continue
+			// .gitmodules, a README, a symbolic link: git would check
+			// them out, and git gachette would not show them
+			return nil, fmt.Errorf("stack %s: commit %s: its tree has %q (mode %s) at the root, where a stack has only %s/; it is not a gachette stack", id, commitHash, e.Name, e.Mode, packagesDir)
 		}
 		if seen {
 			// git fsck: duplicateEntries; git and we would each read one

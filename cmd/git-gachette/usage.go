@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -160,6 +161,9 @@ func flagError(err error) error {
 		switch f.Value.Type() {
 		case "int", "int64", "uint", "uint64", "int32":
 			what = "is not a whole number"
+			if errors.Is(err, strconv.ErrRange) {
+				what = "is too large"
+			}
 		case "bool":
 			what = "is not true or false"
 		case "duration":
