@@ -275,6 +275,14 @@ func (r *Repo) published(s *Stack) (string, error) {
 	if err := r.checkUnmarked(s.ID); err != nil {
 		return "", err
 	}
+	return r.remoteTracking(s)
+}
+
+// remoteTracking says which remote-tracking branch a stack's commit is
+// reachable from ("reachable from origin/main"), or "" when none: the
+// part of published that plain git publishes, which a listing asks of
+// the stacks that are not sealed.
+func (r *Repo) remoteTracking(s *Stack) (string, error) {
 	remotes, err := r.refs.List("refs/remotes/")
 	if err != nil {
 		return "", err
