@@ -77,20 +77,13 @@ func (r *Repo) tagDate(h plumbing.Hash) time.Time {
 
 // Domains lists the domains that have at least one stack.
 func (r *Repo) Domains() ([]string, error) {
-	refs, err := r.refs.List("refs/tags/")
+	ds, err := r.domainCounts()
 	if err != nil {
 		return nil, err
 	}
-	seen := map[string]bool{}
-	var out []string
-	for _, ref := range refs {
-		rest := strings.TrimPrefix(ref.Name, "refs/tags/")
-		d, n, ok := strings.Cut(rest, "/")
-		if !ok || CheckName("domain", d) != nil || CheckName("stack", n) != nil || seen[d] {
-			continue
-		}
-		seen[d] = true
-		out = append(out, d)
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = d.Name
 	}
 	return out, nil
 }
@@ -263,12 +256,15 @@ const (
 	clockSlop    = 24 * time.Hour
 )
 
+// sealedWhere is where a sealed stack is published, as published says.
+const sealedWhere = "pushed or fetched by git-gachette"
+
 // published says where a stack has been published, or "" when it has not:
 // pushed or fetched by git-gachette (recorded under refs/gachette/published),
 // or reachable from a remote-tracking branch (published with plain git).
 func (r *Repo) published(s *Stack) (string, error) {
 	if _, err := r.refs.Lookup(s.ID.publishedRef()); err == nil {
-		return "pushed or fetched by git-gachette", nil
+		return sealedWhere, nil
 	} else if !errors.Is(err, ErrRefNotFound) {
 		return "", err
 	}
