@@ -51,15 +51,15 @@ With no stack in the domain, it says which domains have stacks.`,
 
 // listItemJSON is one stack of stack list --json.
 type listItemJSON struct {
-	Channels     []string `json:"channels"`
-	Date         string   `json:"date,omitempty"`
+	Stack        string   `json:"stack"`
 	Domain       string   `json:"domain"`
 	Name         string   `json:"name"`
-	PastChannels []string `json:"past_channels"`
-	Published    bool     `json:"published"`
-	Stack        string   `json:"stack"`
 	Tag          string   `json:"tag"`
+	Date         string   `json:"date,omitempty"`
+	Published    bool     `json:"published"`
 	Unpushed     bool     `json:"unpushed"`
+	Channels     []string `json:"channels"`
+	PastChannels []string `json:"past_channels"`
 }
 
 func (a *app) runStackList(o listOptions) error {
