@@ -2,6 +2,7 @@ package stackrepo
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -96,28 +97,28 @@ type ListRequest struct {
 	Dates bool
 }
 
-// ListedStack is a stack of a listing, with its marks.
-type ListedStack struct {
-	StackInfo
+// StackMarks are the marks of a stack in a listing.
+type StackMarks struct {
 	// Published says where a remote has it, as published says ("pushed
 	// or fetched by git-gachette", "reachable from origin/main"); "" when
 	// none.
 	Published string
-	// Channels are the channels of its domain that run it now (their
-	// env names); PastChannels those that ran it before and run another
-	// stack now.
-	Channels, PastChannels []string
 	// Unpushed says the repository has a remote (one configured, or one
 	// pushed to or fetched from by URL) and no remote has the stack as
 	// last pushed or fetched: neither published nor being pushed.
 	Unpushed bool
+	// Channels are the channels of its domain that run it now (their
+	// env names); PastChannels those that ran it before and run another
+	// stack now (nil when none).
+	Channels, PastChannels []string
 }
 
 // Listing is what ListStacks found.
 type Listing struct {
 	// Stacks are newest first within a domain (List's order); with
-	// AllDomains, domains by name.
-	Stacks []ListedStack
+	// AllDomains, domains by name. Marks[i] are the marks of Stacks[i].
+	Stacks []StackInfo
+	Marks  []StackMarks
 	// Domains are the repository's domains, each with its number of
 	// stacks: read only when Stacks is empty, to say where stacks are.
 	Domains []DomainInfo
@@ -127,8 +128,10 @@ type Listing struct {
 // marks: published (sealed, or reachable from a remote-tracking branch:
 // published, the rule that keeps a stack from changing), the channels
 // that run or ran it, and not yet pushed. Each kind of ref is listed
-// once; a stack's objects are read only when it is not sealed and the
-// repository has remote-tracking branches to look for it in.
+// once, and what the remotes have (as last pushed or fetched) only when
+// a stack is not published; a stack's objects are read only when it is
+// not sealed and the repository has remote-tracking branches to look for
+// it in.
 func (r *Repo) ListStacks(req ListRequest) (*Listing, error) {
 	domains := []string{req.Domain}
 	if req.AllDomains {
@@ -143,11 +146,11 @@ func (r *Repo) ListStacks(req ListRequest) (*Listing, error) {
 	} else if err := CheckName("domain", req.Domain); err != nil {
 		return nil, err
 	}
-	m, err := r.readMarks()
+	m, err := r.readMarkRefs()
 	if err != nil {
 		return nil, err
 	}
-	out := &Listing{Stacks: []ListedStack{}}
+	out := &Listing{}
 	for _, d := range domains {
 		list, err := r.List(d, req.Dates)
 		if err != nil {
@@ -157,12 +160,22 @@ func (r *Repo) ListStacks(req ListRequest) (*Listing, error) {
 		if err != nil {
 			return nil, err
 		}
+		sealed, err := r.refs.List(sealedPrefix + d + "/")
+		if err != nil {
+			return nil, err
+		}
+		if out.Stacks == nil {
+			out.Stacks = list
+		} else {
+			out.Stacks = append(out.Stacks, list...)
+		}
+		out.Marks = slices.Grow(out.Marks, len(list))
 		for _, s := range list {
-			ls, err := r.marked(s, m, chans)
+			sm, err := r.marks(s, m, sealed, chans)
 			if err != nil {
 				return nil, err
 			}
-			out.Stacks = append(out.Stacks, ls)
+			out.Marks = append(out.Marks, sm)
 		}
 	}
 	if len(out.Stacks) == 0 {
@@ -173,38 +186,28 @@ func (r *Repo) ListStacks(req ListRequest) (*Listing, error) {
 	return out, nil
 }
 
-// marks are the refs a listing's marks are read from, each kind listed
-// once.
-type marks struct {
-	sealed map[string]bool            // refs/gachette/published/<domain>/<name>
-	pushed map[string][]plumbing.Hash // <domain>/<name> → the remotes' tags as last seen
-	marked map[string]bool            // <domain>/<name> a push marked
-	// remote says the repository has a remote; tracking that it has
-	// remote-tracking branches.
-	remote, tracking bool
+// sealedPrefix holds the published marks (StackID.publishedRef).
+const sealedPrefix = "refs/gachette/published/"
+
+// markRefs are what a listing's marks are read from, besides each
+// domain's seals and channels.
+type markRefs struct {
+	// tracking says the repository has remote-tracking branches.
+	tracking bool
+	// configured says a remote is configured here.
+	configured bool
+	// marked are the stacks (<domain>/<name>) a push marked.
+	marked map[string]bool
+	// pushed are the remotes' tags (<domain>/<name>) as last pushed or
+	// fetched; remote says there is a remote, configured or in the
+	// namespace. Read on first need (loaded).
+	loaded bool
+	pushed map[string][]plumbing.Hash
+	remote bool
 }
 
-func (r *Repo) readMarks() (*marks, error) {
-	m := &marks{sealed: map[string]bool{}, pushed: map[string][]plumbing.Hash{}, marked: map[string]bool{}}
-	sealed, err := r.refs.List("refs/gachette/published/")
-	if err != nil {
-		return nil, err
-	}
-	for _, ref := range sealed {
-		m.sealed[ref.Name] = true
-	}
-	// refs/gachette/remotes/<remote>/tags/<domain>/<name> (see Remote.namespace)
-	seen, err := r.refs.List("refs/gachette/remotes/")
-	if err != nil {
-		return nil, err
-	}
-	for _, ref := range seen {
-		m.remote = true
-		_, rest, _ := strings.Cut(strings.TrimPrefix(ref.Name, "refs/gachette/remotes/"), "/")
-		if tail, ok := strings.CutPrefix(rest, "tags/"); ok {
-			m.pushed[tail] = append(m.pushed[tail], ref.Hash)
-		}
-	}
+func (r *Repo) readMarkRefs() (*markRefs, error) {
+	m := &markRefs{marked: map[string]bool{}}
 	pushing, err := r.refs.List(pushingPrefix)
 	if err != nil {
 		return nil, err
@@ -221,40 +224,67 @@ func (r *Repo) readMarks() (*marks, error) {
 	m.tracking = len(tracking) > 0
 	for _, sub := range r.cfg.Subsections("remote", "") {
 		if r.cfg.Value("remote."+sub+".url") != "" {
-			m.remote = true
+			m.configured = true
 		}
 	}
 	return m, nil
 }
 
-// marked is stack s of a listing with its marks.
-func (r *Repo) marked(s StackInfo, m *marks, chans []channel) (ListedStack, error) {
-	ls := ListedStack{StackInfo: s, Channels: []string{}, PastChannels: []string{}}
+// load reads what the remotes have, as last pushed or fetched:
+// refs/gachette/remotes/<remote>/tags/<domain>/<name> (Remote.namespace).
+func (m *markRefs) load(r *Repo) error {
+	if m.loaded {
+		return nil
+	}
+	seen, err := r.refs.List("refs/gachette/remotes/")
+	if err != nil {
+		return err
+	}
+	m.loaded, m.pushed, m.remote = true, map[string][]plumbing.Hash{}, m.configured || len(seen) > 0
+	for _, ref := range seen {
+		_, rest, _ := strings.Cut(strings.TrimPrefix(ref.Name, "refs/gachette/remotes/"), "/")
+		if tail, ok := strings.CutPrefix(rest, "tags/"); ok {
+			m.pushed[tail] = append(m.pushed[tail], ref.Hash)
+		}
+	}
+	return nil
+}
+
+// marks are the marks of stack s in a listing; sealed are the published
+// marks of its domain, chans its channels.
+func (r *Repo) marks(s StackInfo, m *markRefs, sealed []Ref, chans []channel) (StackMarks, error) {
+	var sm StackMarks
 	for _, c := range chans {
 		for _, name := range c.Ran {
 			switch {
 			case name != s.ID.Name:
 			case c.Runs == name:
-				ls.Channels = append(ls.Channels, c.Env)
+				sm.Channels = append(sm.Channels, c.Env)
 			default:
-				ls.PastChannels = append(ls.PastChannels, c.Env)
+				sm.PastChannels = append(sm.PastChannels, c.Env)
 			}
 		}
 	}
-	if m.sealed[s.ID.publishedRef()] {
-		ls.Published = sealedWhere
-	} else if m.tracking {
+	// sealed share the prefix of s's domain: sorted by name, so by the rest
+	skip := len(sealedPrefix + s.ID.Domain + "/")
+	if _, ok := slices.BinarySearchFunc(sealed, s.ID.Name, func(r Ref, n string) int { return strings.Compare(r.Name[skip:], n) }); ok {
+		sm.Published = sealedWhere
+		return sm, nil
+	}
+	if m.tracking {
 		// a stack that does not read is no one's (git gachette fsck names it)
 		if st, err := r.stackOfTag(s.ID, s.Tag); err == nil {
-			if ls.Published, err = r.remoteTracking(st); err != nil {
-				return ls, err
+			if sm.Published, err = r.remoteTracking(st); err != nil {
+				return sm, err
 			}
 		}
 	}
-	onRemote := false
-	for _, h := range m.pushed[s.ID.String()] {
-		onRemote = onRemote || h == s.Tag
+	if sm.Published != "" || m.marked[s.ID.String()] {
+		return sm, nil
 	}
-	ls.Unpushed = m.remote && ls.Published == "" && !onRemote && !m.marked[s.ID.String()]
-	return ls, nil
+	if err := m.load(r); err != nil {
+		return sm, err
+	}
+	sm.Unpushed = m.remote && !slices.Contains(m.pushed[s.ID.String()], s.Tag)
+	return sm, nil
 }

@@ -14,9 +14,9 @@ func TestListStacksMarks(t *testing.T) {
 		}
 		// no remote at all: nothing is "not pushed"
 		l := must[*Listing](t)(r.ListStacks(ListRequest{Domain: "main"}))
-		for _, s := range l.Stacks {
-			if s.Unpushed || s.Published != "" || len(s.Channels)+len(s.PastChannels) != 0 {
-				t.Errorf("%s marked in a repository without remotes: %+v", s.ID, s)
+		for i, s := range l.Stacks {
+			if m := l.Marks[i]; m.Unpushed || m.Published != "" || len(m.Channels)+len(m.PastChannels) != 0 {
+				t.Errorf("%s marked in a repository without remotes: %+v", s.ID, m)
 			}
 		}
 		// 5 sealed, 4 reachable from a remote-tracking branch, 3 on a
@@ -41,21 +41,21 @@ func TestListStacksMarks(t *testing.T) {
 		promote(t, r, "prod", id("main/5"))
 		promote(t, r, "staging", id("main/5"))
 		l = must[*Listing](t)(r.ListStacks(ListRequest{Domain: "main"}))
-		got := map[string]ListedStack{}
+		got := map[string]StackMarks{}
 		var order []string
-		for _, s := range l.Stacks {
-			got[s.ID.Name] = s
+		for i, s := range l.Stacks {
+			got[s.ID.Name] = l.Marks[i]
 			order = append(order, s.ID.Name)
 		}
 		if strings.Join(order, " ") != "5 4 3 2 1" || l.Domains != nil {
 			t.Errorf("listing %v, domains %v", order, l.Domains)
 		}
-		for name, want := range map[string]ListedStack{
-			"5": {Published: "pushed or fetched by git-gachette", Channels: []string{"prod", "staging"}, PastChannels: []string{}},
-			"4": {Published: "reachable from origin/main", Channels: []string{}, PastChannels: []string{"prod"}},
-			"3": {Channels: []string{}, PastChannels: []string{}},
-			"2": {Channels: []string{}, PastChannels: []string{}},
-			"1": {Unpushed: true, Channels: []string{}, PastChannels: []string{}},
+		for name, want := range map[string]StackMarks{
+			"5": {Published: "pushed or fetched by git-gachette", Channels: []string{"prod", "staging"}},
+			"4": {Published: "reachable from origin/main", PastChannels: []string{"prod"}},
+			"3": {},
+			"2": {},
+			"1": {Unpushed: true},
 		} {
 			g := got[name]
 			if g.Published != want.Published || g.Unpushed != want.Unpushed || !slices.Equal(g.Channels, want.Channels) || !slices.Equal(g.PastChannels, want.PastChannels) {
@@ -64,7 +64,7 @@ func TestListStacksMarks(t *testing.T) {
 		}
 		// every domain, domains by name
 		l = must[*Listing](t)(r.ListStacks(ListRequest{AllDomains: true, Dates: true}))
-		if len(l.Stacks) != 6 || l.Stacks[5].ID != id("other/x") || !l.Stacks[5].Unpushed || l.Stacks[5].Date.IsZero() {
+		if len(l.Stacks) != 6 || len(l.Marks) != 6 || l.Stacks[5].ID != id("other/x") || !l.Marks[5].Unpushed || l.Stacks[5].Date.IsZero() {
 			t.Errorf("all domains: %+v", l.Stacks)
 		}
 		// a domain without stacks says which domains have some

@@ -93,8 +93,9 @@ func (a *app) runStackList(o listOptions) error {
 	if o.json {
 		out := make([]listItemJSON, len(l.Stacks))
 		for i, s := range l.Stacks {
+			m := l.Marks[i]
 			out[i] = listItemJSON{Stack: s.ID.String(), Domain: s.ID.Domain, Name: s.ID.Name, Tag: s.Tag.String(),
-				Published: s.Published != "", Unpushed: s.Unpushed, Channels: s.Channels, PastChannels: s.PastChannels}
+				Published: m.Published != "", Unpushed: m.Unpushed, Channels: orEmpty(m.Channels), PastChannels: orEmpty(m.PastChannels)}
 			if !s.Date.IsZero() {
 				out[i].Date = s.Date.Format("2006-01-02T15:04:05Z07:00")
 			}
@@ -111,8 +112,8 @@ func (a *app) runStackList(o listOptions) error {
 		width = max(width, len(names[i]))
 	}
 	w := bufio.NewWriter(a.stdout)
-	for i, s := range l.Stacks {
-		if m := listMarks(s); m != "" {
+	for i := range l.Stacks {
+		if m := listMarks(l.Marks[i]); m != "" {
 			fmt.Fprintf(w, "%-*s  %s\n", width, names[i], m)
 		} else {
 			fmt.Fprintln(w, names[i])
@@ -122,7 +123,7 @@ func (a *app) runStackList(o listOptions) error {
 }
 
 // listMarks is a stack's marks in stack list: "published; in prod".
-func listMarks(s stackrepo.ListedStack) string {
+func listMarks(s stackrepo.StackMarks) string {
 	var m []string
 	if s.Published != "" {
 		m = append(m, "published")
@@ -137,4 +138,12 @@ func listMarks(s stackrepo.ListedStack) string {
 		m = append(m, "was in "+strings.Join(s.PastChannels, ", "))
 	}
 	return strings.Join(m, "; ")
+}
+
+// orEmpty is a list for JSON: [] rather than null.
+func orEmpty(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
 }
