@@ -267,8 +267,8 @@ func (r *Repo) keptByChannels(d string, names map[string]bool, op string, to Sta
 			}
 		}
 	}
-	for _, name := range sortedKeys(held) {
-		return nil, &KeptError{ID: StackID{Domain: d, Name: name}, Op: op, To: to, Channels: held[name]}
+	if names := sortedKeys(held); len(names) > 0 {
+		return nil, &KeptError{ID: StackID{Domain: d, Name: names[0]}, Op: op, To: to, Channels: held[names[0]]}
 	}
 	return updates, nil
 }
