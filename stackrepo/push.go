@@ -69,10 +69,11 @@ type ConflictError struct {
 func (e *ConflictError) Error() string {
 	if e.Fetch {
 		return fmt.Sprintf("remote %s has different stacks under the same names: %s; they were left as they are here. "+
-			"Rename the local stacks (stack create NEW --from STACK) to keep both", e.Remote, strings.Join(e.Stacks, ", "))
+			"To keep both, rename yours (git gachette stack rename STACK NEW), then fetch again; "+
+			"or delete yours (git gachette stack delete STACK) to take the remote's", e.Remote, strings.Join(e.Stacks, ", "))
 	}
 	return fmt.Sprintf("remote %s already has different stacks under the same names: %s; %s. "+
-		"Published stacks never change: make new ones (git gachette stack create NEW --from STACK) and push those", e.Remote, strings.Join(e.Stacks, ", "), e.Others)
+		"Published stacks never change: rename yours (git gachette stack rename STACK NEW), fetch, and push again", e.Remote, strings.Join(e.Stacks, ", "), e.Others)
 }
 
 // RejectedError says the remote refused refs of a push.
@@ -580,7 +581,7 @@ func (r *Repo) readPushTags(ids []StackID) ([]*pushTag, error) {
 	for _, id := range uniq {
 		tag, ok := refs[id.TagRef()]
 		if !ok {
-			return nil, &NotFoundError{ID: id}
+			return nil, r.notFound(id)
 		}
 		commit, err := r.peelTag(id, tag)
 		if err != nil {

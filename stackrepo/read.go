@@ -78,20 +78,13 @@ func (r *Repo) tagDate(h plumbing.Hash) time.Time {
 
 // Domains lists the domains that have at least one stack.
 func (r *Repo) Domains() ([]string, error) {
-	refs, err := r.refs.List("refs/tags/")
+	ds, err := r.domainCounts()
 	if err != nil {
 		return nil, err
 	}
-	seen := map[string]bool{}
-	var out []string
-	for _, ref := range refs {
-		rest := strings.TrimPrefix(ref.Name, "refs/tags/")
-		d, n, ok := strings.Cut(rest, "/")
-		if !ok || CheckName("domain", d) != nil || CheckName("stack", n) != nil || seen[d] {
-			continue
-		}
-		seen[d] = true
-		out = append(out, d)
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = d.Name
 	}
 	return out, nil
 }
@@ -257,18 +250,29 @@ func differing(a, b *Stack) []plumbing.Hash {
 	return out
 }
 
+// sealedWhere is where a sealed stack is published, as published says.
+const sealedWhere = "pushed or fetched by git-gachette"
+
 // published says where a stack has been published, or "" when it has not:
 // pushed or fetched by git-gachette (recorded under refs/gachette/published),
 // or reachable from a remote-tracking branch (published with plain git).
 func (r *Repo) published(s *Stack) (string, error) {
 	if _, err := r.refs.Lookup(s.ID.publishedRef()); err == nil {
-		return "pushed or fetched by git-gachette", nil
+		return sealedWhere, nil
 	} else if !errors.Is(err, ErrRefNotFound) {
 		return "", err
 	}
 	if err := r.checkUnmarked(s.ID); err != nil {
 		return "", err
 	}
+	return r.remoteTracking(s)
+}
+
+// remoteTracking says which remote-tracking branch a stack's commit is
+// reachable from ("reachable from origin/main"), or "" when none: the
+// part of published that plain git publishes, which a listing asks of
+// the stacks that are not sealed.
+func (r *Repo) remoteTracking(s *Stack) (string, error) {
 	remotes, err := r.refs.List("refs/remotes/")
 	if err != nil || len(remotes) == 0 {
 		return "", err

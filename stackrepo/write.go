@@ -102,6 +102,24 @@ const (
 // branch). When another writer got there first it re-reads, re-applies and
 // tries again, within retryBudget; then it fails naming the stack.
 func (r *Repo) write(id StackID, ident Identity, compute func() (*Stack, *plan, error)) (*Result, error) {
+	var res *Result
+	attempts, err := r.retry("stack "+id.String(), func() error {
+		var err error
+		res, err = r.tryWrite(ident, compute)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Attempts = attempts
+	return res, nil
+}
+
+// retry runs try until it does not lose a race: while it fails with a
+// *RefChangedError, or a *RefLockedError whose lock file keeps changing,
+// it reopens the repository and tries again, within retryBudget. what
+// names what is written, for the errors. It returns the number of tries.
+func (r *Repo) retry(what string, try func() error) (int, error) {
 	start := time.Now()
 	var lockSeen struct {
 		path  string
@@ -112,10 +130,9 @@ func (r *Repo) write(id StackID, ident Identity, compute func() (*Stack, *plan, 
 		if attempt > 1 {
 			r.reopen()
 		}
-		res, err := r.tryWrite(ident, compute)
+		err := try()
 		if err == nil {
-			res.Attempts = attempt
-			return res, nil
+			return attempt, nil
 		}
 		var changed *RefChangedError
 		var locked *RefLockedError
@@ -127,14 +144,14 @@ func (r *Repo) write(id StackID, ident Identity, compute func() (*Stack, *plan, 
 				if lockSeen.path != locked.LockFile || !lockSeen.mtime.Equal(st.ModTime()) {
 					lockSeen.path, lockSeen.mtime, lockSeen.since = locked.LockFile, st.ModTime(), time.Now()
 				} else if time.Since(lockSeen.since) > staleAfter {
-					return nil, fmt.Errorf("stack %s: %w (it has not changed for %s)", id, err, staleAfter)
+					return attempt, fmt.Errorf("%s: %w (it has not changed for %s)", what, err, staleAfter)
 				}
 			}
 		default:
-			return nil, err
+			return attempt, err
 		}
 		if time.Since(start) > retryBudget {
-			return nil, fmt.Errorf("stack %s: gave up after %d attempts in %s, other writers kept changing it: %w", id, attempt, time.Since(start).Round(time.Millisecond), err)
+			return attempt, fmt.Errorf("%s: gave up after %d attempts in %s, other writers kept changing it: %w", what, attempt, time.Since(start).Round(time.Millisecond), err)
 		}
 		backoff := time.Duration(1+rand.IntN(min(1<<min(attempt, 6), 50))) * time.Millisecond
 		time.Sleep(backoff)
@@ -150,66 +167,10 @@ func (r *Repo) tryWrite(ident Identity, compute func() (*Stack, *plan, error)) (
 	if p.unchanged {
 		return &Result{ID: id, Tag: cur.Tag, Commit: cur.Commit, Subject: p.subject, Unchanged: true}, nil
 	}
-	written := []plumbing.Hash{}
-	names := make([]string, 0, len(p.newBlobs))
-	for n := range p.newBlobs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	entries := p.entries
-	for _, n := range names {
-		h, err := r.writeBlob(p.newBlobs[n])
-		if err != nil {
-			return nil, fmt.Errorf("stack %s: write stanza of %s: %w", id, n, err)
-		}
-		written = append(written, h)
-		entries = setEntry(entries, object.TreeEntry{Name: n, Mode: filemode.Regular, Hash: h})
-	}
-	rootTree := &object.Tree{}
-	if len(entries) > 0 {
-		pkgTree, err := r.writeObject(&object.Tree{Entries: entries})
-		if err != nil {
-			return nil, fmt.Errorf("stack %s: write tree: %w", id, err)
-		}
-		written = append(written, pkgTree)
-		rootTree.Entries = []object.TreeEntry{{Name: packagesDir, Mode: filemode.Dir, Hash: pkgTree}}
-	}
-	rootHash, err := r.writeObject(rootTree)
+	tagHash, commitHash, err := r.writeObjects(ident, p)
 	if err != nil {
-		return nil, fmt.Errorf("stack %s: write tree: %w", id, err)
+		return nil, err
 	}
-	written = append(written, rootHash)
-	msg := p.subject + "\n\n"
-	if p.body != "" {
-		msg += p.body + "\n\n"
-	}
-	msg += "Gachette-Stack: " + id.String() + "\nGachette-Action: " + p.action + "\n"
-	for _, t := range p.trailers {
-		msg += t[0] + ": " + t[1] + "\n"
-	}
-	msg += "Gachette-Format: " + FormatVersion + "\n"
-	commit := &object.Commit{Author: ident.Author, Committer: ident.Committer, Message: msg, TreeHash: rootHash}
-	if !p.parent.IsZero() {
-		commit.ParentHashes = []plumbing.Hash{p.parent}
-	}
-	commitHash, err := r.writeObject(commit)
-	if err != nil {
-		return nil, fmt.Errorf("stack %s: write commit: %w", id, err)
-	}
-	written = append(written, commitHash)
-	tag := &object.Tag{
-		Name:       id.String(),
-		Tagger:     ident.Committer,
-		Message:    fmt.Sprintf("%s: %s\n\n%s\n", id, countPackages(len(entries)), p.subject),
-		TargetType: plumbing.CommitObject,
-		Target:     commitHash,
-	}
-	tagHash, err := r.writeObject(tag)
-	if err != nil {
-		return nil, fmt.Errorf("stack %s: write tag: %w", id, err)
-	}
-	written = append(written, tagHash)
-	r.syncObjects(written...)
 
 	// One transaction: the tag moves from the state compute read; for a
 	// change in place, the stack must still be unpublished (a push that
@@ -251,6 +212,74 @@ func (r *Repo) tryWrite(ident Identity, compute func() (*Stack, *plan, error)) (
 		return nil, err
 	}
 	return &Result{ID: id, Tag: tagHash, Commit: commitHash, Subject: p.subject}, nil
+}
+
+// writeObjects writes the objects of a change planned by p (its stanzas,
+// trees, commit and tag) and makes them durable; no ref points at them
+// yet.
+func (r *Repo) writeObjects(ident Identity, p *plan) (tagHash, commitHash plumbing.Hash, err error) {
+	id := p.id
+	written := []plumbing.Hash{}
+	names := make([]string, 0, len(p.newBlobs))
+	for n := range p.newBlobs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	entries := p.entries
+	for _, n := range names {
+		h, err := r.writeBlob(p.newBlobs[n])
+		if err != nil {
+			return plumbing.ZeroHash, plumbing.ZeroHash, fmt.Errorf("stack %s: write stanza of %s: %w", id, n, err)
+		}
+		written = append(written, h)
+		entries = setEntry(entries, object.TreeEntry{Name: n, Mode: filemode.Regular, Hash: h})
+	}
+	rootTree := &object.Tree{}
+	if len(entries) > 0 {
+		pkgTree, err := r.writeObject(&object.Tree{Entries: entries})
+		if err != nil {
+			return plumbing.ZeroHash, plumbing.ZeroHash, fmt.Errorf("stack %s: write tree: %w", id, err)
+		}
+		written = append(written, pkgTree)
+		rootTree.Entries = []object.TreeEntry{{Name: packagesDir, Mode: filemode.Dir, Hash: pkgTree}}
+	}
+	rootHash, err := r.writeObject(rootTree)
+	if err != nil {
+		return plumbing.ZeroHash, plumbing.ZeroHash, fmt.Errorf("stack %s: write tree: %w", id, err)
+	}
+	written = append(written, rootHash)
+	msg := p.subject + "\n\n"
+	if p.body != "" {
+		msg += p.body + "\n\n"
+	}
+	msg += "Gachette-Stack: " + id.String() + "\nGachette-Action: " + p.action + "\n"
+	for _, t := range p.trailers {
+		msg += t[0] + ": " + t[1] + "\n"
+	}
+	msg += "Gachette-Format: " + FormatVersion + "\n"
+	commit := &object.Commit{Author: ident.Author, Committer: ident.Committer, Message: msg, TreeHash: rootHash}
+	if !p.parent.IsZero() {
+		commit.ParentHashes = []plumbing.Hash{p.parent}
+	}
+	commitHash, err = r.writeObject(commit)
+	if err != nil {
+		return plumbing.ZeroHash, plumbing.ZeroHash, fmt.Errorf("stack %s: write commit: %w", id, err)
+	}
+	written = append(written, commitHash)
+	tag := &object.Tag{
+		Name:       id.String(),
+		Tagger:     ident.Committer,
+		Message:    fmt.Sprintf("%s: %s\n\n%s\n", id, countPackages(len(entries)), p.subject),
+		TargetType: plumbing.CommitObject,
+		Target:     commitHash,
+	}
+	tagHash, err = r.writeObject(tag)
+	if err != nil {
+		return plumbing.ZeroHash, plumbing.ZeroHash, fmt.Errorf("stack %s: write tag: %w", id, err)
+	}
+	written = append(written, tagHash)
+	r.syncObjects(written...)
+	return tagHash, commitHash, nil
 }
 
 func countPackages(n int) string {

@@ -39,7 +39,7 @@ func TestJSONNames(t *testing.T) {
 	for _, v := range []any{
 		errorJSON{}, resultJSON{}, stackJSON{}, listItemJSON{}, logEntryJSON{}, diffJSON{}, versionJSON{},
 		stackrepo.FsckReport{}, value{}, prepareJSON{}, buildJSON{}, lintJSON{}, quickJSON{},
-		pushJSON{}, fetchJSON{}, remote.Deb{},
+		pushJSON{}, fetchJSON{}, remote.Deb{}, deleteJSON{}, renameJSON{}, domainJSON{},
 	} {
 		check(reflect.TypeOf(v))
 	}

@@ -122,6 +122,7 @@ Run it as "git gachette <command>" once git-gachette is on your PATH.`,
 	root.AddCommand(
 		a.newInitCmd(),
 		a.newStackCmd(),
+		a.newDomainCmd(),
 		a.newPushCmd(),
 		a.newFetchCmd(),
 		a.newConfigCmd(),
