@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -9,62 +10,171 @@ import (
 )
 
 type addOptions struct {
-	pkg  stackrepo.Package
-	json bool
+	stack string
+	pkg   stackrepo.Package // NAME VERSION FILE and --arch, --sha256, --size
+	req   stackrepo.AddRequest
+	json  bool
 }
 
 func (a *app) newStackAddCmd() *cobra.Command {
 	var o addOptions
 	cmd := &cobra.Command{
-		Use:   "add STACK NAME VERSION FILE",
-		Short: "Add a package to a stack (or change its version)",
-		Long: `Record package NAME at VERSION, built as FILE, in STACK: one commit. A package
-already in the stack is replaced, and the commit message says which version
-it was. Adding exactly what is there already changes nothing.
+		Use:   "add STACK (FILE.deb... | --packages FILE | NAME VERSION FILE)",
+		Short: "Add packages to a stack (or change their version)",
+		Long: `Record packages in STACK, all in one commit, in one of three forms:
+
+  add STACK FILE.deb...      every argument after STACK ends in .deb: each file
+                             is read for Package, Version and Architecture (its
+                             control file), its SHA-256 and size; the entry
+                             records its base name as Filename
+  add STACK --packages FILE  a Packages index (dpkg-scanpackages, aptly; "-" reads
+                             standard input): Package, Version, Architecture,
+                             SHA256, Size, and the base name of Filename
+  add STACK NAME VERSION FILE  one package given field by field; FILE is the
+                             file name recorded; --arch defaults to what a
+                             Debian file name (NAME_VERSION_ARCH.deb) says
+
+--source, --commit, --ref and --built-on are recorded in every entry.
+
+A package already in the stack is replaced, and the commit message says
+which version it was and which fields changed, appeared or disappeared.
+Replacing an entry by one of the same version that changes or drops what
+it records (SHA256, Size, Source, Commit, Built-On...) is refused unless
+--replace is given. Adding exactly what is there already changes nothing.
 
 Published stacks (pushed or fetched) cannot change in place: create a new
 stack from them.`,
-		Example: `  git gachette stack add 124 dh-app 2.1.0 dh-app_2.1.0_all.deb
+		Example: `  git gachette stack add 124 ./dh-app_2.1.0_all.deb ../build/dh-app-config_1.0.0_all.deb
+  dpkg-scanpackages debs > Packages && git gachette stack add 124 --packages Packages
+  git gachette stack add 124 dh-app 2.1.0 dh-app_2.1.0_all.deb
   git gachette stack add backend/124 dh-app 2.1.0 dh-app_2.1.0_all.deb \
-      --arch all --sha256 9f86d08… --size 2368 \
+      --sha256 9f86d08… --size 2368 \
       --source git@github.com:ops-hero/app.git --commit 1a2b3c4d…`,
-		Args: exactArgs("STACK", "NAME", "VERSION", "FILE"),
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.pkg.Name, o.pkg.Version, o.pkg.Filename = args[1], args[2], args[3]
-			if cmd.Flags().Changed("size") && o.pkg.Size == 0 {
-				return fmt.Errorf("size 0 is not the size of a .deb file; leave --size out when it is not known")
+			if err := o.parse(cmd, args); err != nil {
+				return &usageError{err}
 			}
-			return a.runStackAdd(args[0], o)
+			return a.runStackAdd(o)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.pkg.Architecture, "arch", "", "architecture of the package (e.g. all, amd64)")
-	f.StringVar(&o.pkg.SHA256, "sha256", "", "SHA-256 of the .deb file")
-	f.Int64Var(&o.pkg.Size, "size", 0, "size of the .deb file in bytes")
-	f.StringVar(&o.pkg.Source, "source", "", "source repository URL")
-	f.StringVar(&o.pkg.Commit, "commit", "", "full source commit id")
-	f.StringVar(&o.pkg.Ref, "ref", "", "the ref the build was asked for")
-	f.StringVar(&o.pkg.BuiltOn, "built-on", "", "build host")
+	f.StringVar(&o.pkg.Architecture, "arch", "", "architecture of the package (NAME VERSION FILE form; e.g. all, amd64)")
+	f.StringVar(&o.pkg.SHA256, "sha256", "", "SHA-256 of the .deb file (NAME VERSION FILE form)")
+	f.Int64Var(&o.pkg.Size, "size", 0, "size of the .deb file in bytes (NAME VERSION FILE form)")
+	f.StringVar(&o.req.Index, "packages", "", `read the packages from this Packages file ("-": standard input)`)
+	f.StringVar(&o.req.Source, "source", "", "source repository URL")
+	f.StringVar(&o.req.Commit, "commit", "", "full source commit id")
+	f.StringVar(&o.req.Ref, "ref", "", "the ref the build was asked for")
+	f.StringVar(&o.req.BuiltOn, "built-on", "", "build host")
+	f.BoolVar(&o.req.Replace, "replace", false, "replace entries of the same version even when recorded fields change or disappear")
 	f.BoolVar(&o.json, "json", false, "print the result as JSON")
 	return cmd
 }
 
-func (a *app) runStackAdd(stack string, o addOptions) error {
-	id, err := a.stackID(stack)
+// parse tells the three forms apart: --packages; every argument after
+// STACK ending in .deb; else exactly NAME VERSION FILE.
+func (o *addOptions) parse(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%s takes STACK, then .deb files, --packages FILE, or NAME VERSION FILE; got no argument", userPath(cmd))
+	}
+	o.stack, args = args[0], args[1:]
+	fieldFlags := ""
+	for _, name := range []string{"arch", "sha256", "size"} {
+		if cmd.Flags().Changed(name) && fieldFlags == "" {
+			fieldFlags = "--" + name
+		}
+	}
+	debs := 0
+	for _, arg := range args {
+		if strings.HasSuffix(arg, ".deb") {
+			debs++
+		}
+	}
+	switch {
+	case cmd.Flags().Changed("packages"):
+		if o.req.Index == "" {
+			return fmt.Errorf("--packages is empty: give a Packages file, or - for standard input")
+		}
+		if len(args) > 0 {
+			return fmt.Errorf("--packages reads every package from its file: give no other argument after STACK (got %s)", strings.Join(args, " "))
+		}
+		if fieldFlags != "" {
+			return fmt.Errorf("%s is read from the Packages file: leave it out with --packages", fieldFlags)
+		}
+	case len(args) > 0 && debs == len(args):
+		if fieldFlags != "" {
+			return fmt.Errorf("%s is read from the .deb files: leave it out, or give NAME VERSION FILE instead of files", fieldFlags)
+		}
+		o.req.Debs = args
+	case len(args) == 3 && debs <= 1 && !strings.HasSuffix(args[0], ".deb") && !strings.HasSuffix(args[1], ".deb"):
+		if cmd.Flags().Changed("size") && o.pkg.Size == 0 {
+			return fmt.Errorf("size 0 is not the size of a .deb file; leave --size out when it is not known")
+		}
+		o.pkg.Name, o.pkg.Version, o.pkg.Filename = args[0], args[1], args[2]
+		o.req.Packages = []stackrepo.Package{o.pkg}
+	case debs > 0:
+		return fmt.Errorf("%s mixes .deb files with other arguments (%s): give either .deb files only, whose fields are read from them, or NAME VERSION FILE", userPath(cmd), strings.Join(args, " "))
+	default:
+		return fmt.Errorf("%s takes 4 arguments, STACK NAME VERSION FILE; got %d (or STACK FILE.deb... to read packages from .deb files, or STACK --packages FILE)", userPath(cmd), len(args)+1)
+	}
+	if o.req.Index == "-" {
+		o.req.Stdin = cmd.InOrStdin()
+	}
+	return nil
+}
+
+func (a *app) runStackAdd(o addOptions) error {
+	id, err := a.stackID(o.stack)
 	if err != nil {
 		return err
-	}
-	if err := o.pkg.Validate(); err != nil {
-		return fmt.Errorf("stack %s: %w", id, err)
 	}
 	r, ident, err := a.openForWrite()
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	res, err := r.Add(id, []stackrepo.Package{o.pkg}, ident)
+	res, err := r.AddPackages(id, o.req, ident)
 	if err != nil {
 		return err
 	}
-	return a.printResult(res, o.json)
+	if o.json {
+		return a.printJSON(addJSON{
+			Stack: res.ID.String(), Domain: res.ID.Domain, Name: res.ID.Name,
+			Commit: res.Commit.String(), Tag: res.Tag.String(), Subject: res.Subject,
+			Unchanged: res.Unchanged, Attempts: res.Attempts,
+			Packages: res.Packages, Replaced: nonNil(res.Replaced),
+		})
+	}
+	if err := a.printResult(res, false); err != nil {
+		return err
+	}
+	for _, rep := range res.Replaced {
+		if rep.Details() != "" && !strings.HasSuffix(res.Subject, rep.String()) {
+			a.info("  %s", rep)
+		}
+	}
+	return nil
+}
+
+// addJSON is stack add --json: the write, the entries recorded, and the
+// entries replaced with the fields that changed.
+type addJSON struct {
+	Attempts  int                     `json:"attempts"`
+	Commit    string                  `json:"commit"`
+	Domain    string                  `json:"domain"`
+	Name      string                  `json:"name"`
+	Packages  []stackrepo.Package     `json:"packages"`
+	Replaced  []stackrepo.Replacement `json:"replaced"`
+	Stack     string                  `json:"stack"`
+	Subject   string                  `json:"subject"`
+	Tag       string                  `json:"tag"`
+	Unchanged bool                    `json:"unchanged"`
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
