@@ -127,15 +127,15 @@ func ReadPackagesIndex(r io.Reader, name string) ([]Package, error) {
 	}
 	err := debian.ReadParagraphs(r, func(para *debian.Paragraph) error {
 		p, err := indexEntry(para)
+		if l, dup := first[p.Name]; dup && err == nil {
+			err = fmt.Errorf("package %s is given a second time (first at line %d); a stack holds one version of each package", p.Name, l)
+		} else if !dup && p.Name != "" {
+			first[p.Name] = para.Line
+		}
 		if err != nil {
 			bad(para.Line, p.Name, err)
 			return nil
 		}
-		if l, ok := first[p.Name]; ok {
-			bad(para.Line, p.Name, fmt.Errorf("package %s is given a second time (first at line %d); a stack holds one version of each package", p.Name, l))
-			return nil
-		}
-		first[p.Name] = para.Line
 		pkgs = append(pkgs, p)
 		return nil
 	})

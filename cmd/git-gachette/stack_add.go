@@ -21,42 +21,31 @@ func (a *app) newStackAddCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "add STACK (FILE.deb... | --packages FILE | NAME VERSION FILE)",
 		Short: "Add packages to a stack (or change their version)",
-		Long: `Record packages in STACK, all in one commit, in one of three forms:
+		Long: `Record packages in STACK, all in one commit, given one of three ways:
+  FILE.deb...       every argument after STACK ends in .deb: each file is read
+                    (Package, Version, Architecture from its control file; its
+                    SHA-256 and size); Filename is its base name
+  --packages FILE   a Packages index (dpkg-scanpackages, aptly; - reads standard
+                    input): Package, Version, Architecture, SHA256, Size, and
+                    the base name of Filename
+  NAME VERSION FILE one package, field by field; FILE is the name recorded, and
+                    its architecture, unless --arch, what a Debian file name
+                    (NAME_VERSION_ARCH.deb) says
+--source, --commit, --ref and --built-on go into every entry.
 
-  add STACK FILE.deb...      every argument after STACK ends in .deb: each file
-                             is read for Package, Version and Architecture (its
-                             control file), its SHA-256 and size; the entry
-                             records its base name as Filename
-  add STACK --packages FILE  a Packages index (dpkg-scanpackages, aptly; "-" reads
-                             standard input): Package, Version, Architecture,
-                             SHA256, Size, and the base name of Filename
-  add STACK NAME VERSION FILE  one package given field by field; FILE is the
-                             file name recorded; --arch defaults to what a
-                             Debian file name (NAME_VERSION_ARCH.deb) says
-
---source, --commit, --ref and --built-on are recorded in every entry.
-
-A package already in the stack is replaced, and the commit message says
-which version it was and which fields changed, appeared or disappeared.
-Replacing an entry by one of the same version that changes or drops what
-it records (SHA256, Size, Source, Commit, Built-On...) is refused unless
---replace is given. Adding exactly what is there already changes nothing.
-
-Published stacks (pushed or fetched) cannot change in place: create a new
-stack from them.`,
+A package in the stack already is replaced; the commit message says which
+version it was and which fields changed, were added or removed. The same
+version without fields the stack records for it (SHA256, Size, Source,
+Commit, Built-On...) is refused unless --replace. Adding what is there
+changes nothing. Published stacks cannot change: create a new stack.`,
 		Example: `  git gachette stack add 124 ./dh-app_2.1.0_all.deb ../build/dh-app-config_1.0.0_all.deb
   dpkg-scanpackages debs > Packages && git gachette stack add 124 --packages Packages
   git gachette stack add 124 dh-app 2.1.0 dh-app_2.1.0_all.deb
   git gachette stack add backend/124 dh-app 2.1.0 dh-app_2.1.0_all.deb \
       --sha256 9f86d08… --size 2368 \
       --source git@github.com:ops-hero/app.git --commit 1a2b3c4d…`,
-		Args: cobra.ArbitraryArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.parse(cmd, args); err != nil {
-				return &usageError{err}
-			}
-			return a.runStackAdd(o)
-		},
+		Args: o.parse, // usage errors (usageArgs)
+		RunE: func(*cobra.Command, []string) error { return a.runStackAdd(o) },
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.pkg.Architecture, "arch", "", "architecture of the package (NAME VERSION FILE form; e.g. all, amd64)")
@@ -67,7 +56,7 @@ stack from them.`,
 	f.StringVar(&o.req.Commit, "commit", "", "full source commit id")
 	f.StringVar(&o.req.Ref, "ref", "", "the ref the build was asked for")
 	f.StringVar(&o.req.BuiltOn, "built-on", "", "build host")
-	f.BoolVar(&o.req.Replace, "replace", false, "replace entries of the same version even when recorded fields change or disappear")
+	f.BoolVar(&o.req.Replace, "replace", false, "record an entry of the same version even when it lacks fields the stack records")
 	f.BoolVar(&o.json, "json", false, "print the result as JSON")
 	return cmd
 }
@@ -79,13 +68,12 @@ func (o *addOptions) parse(cmd *cobra.Command, args []string) error {
 		return fmt.Errorf("%s takes STACK, then .deb files, --packages FILE, or NAME VERSION FILE; got no argument", userPath(cmd))
 	}
 	o.stack, args = args[0], args[1:]
-	fieldFlags := ""
-	for _, name := range []string{"arch", "sha256", "size"} {
-		if cmd.Flags().Changed(name) && fieldFlags == "" {
+	fieldFlags, debs := "", 0 // the first of --arch, --sha256, --size given; the .deb arguments
+	for _, name := range []string{"size", "sha256", "arch"} {
+		if cmd.Flags().Changed(name) {
 			fieldFlags = "--" + name
 		}
 	}
-	debs := 0
 	for _, arg := range args {
 		if strings.HasSuffix(arg, ".deb") {
 			debs++
@@ -107,7 +95,7 @@ func (o *addOptions) parse(cmd *cobra.Command, args []string) error {
 			return fmt.Errorf("%s is read from the .deb files: leave it out, or give NAME VERSION FILE instead of files", fieldFlags)
 		}
 		o.req.Debs = args
-	case len(args) == 3 && debs <= 1 && !strings.HasSuffix(args[0], ".deb") && !strings.HasSuffix(args[1], ".deb"):
+	case len(args) == 3 && !strings.HasSuffix(args[0], ".deb") && !strings.HasSuffix(args[1], ".deb"):
 		if cmd.Flags().Changed("size") && o.pkg.Size == 0 {
 			return fmt.Errorf("size 0 is not the size of a .deb file; leave --size out when it is not known")
 		}
@@ -143,7 +131,7 @@ func (a *app) runStackAdd(o addOptions) error {
 			Stack: res.ID.String(), Domain: res.ID.Domain, Name: res.ID.Name,
 			Commit: res.Commit.String(), Tag: res.Tag.String(), Subject: res.Subject,
 			Unchanged: res.Unchanged, Attempts: res.Attempts,
-			Packages: res.Packages, Replaced: nonNil(res.Replaced),
+			Packages: res.Packages, Replaced: append([]stackrepo.Replacement{}, res.Replaced...),
 		})
 	}
 	if err := a.printResult(res, false); err != nil {
@@ -170,11 +158,4 @@ type addJSON struct {
 	Subject   string                  `json:"subject"`
 	Tag       string                  `json:"tag"`
 	Unchanged bool                    `json:"unchanged"`
-}
-
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
 }

@@ -30,7 +30,7 @@ const (
 func ReadDebControl(f io.ReaderAt) (*Paragraph, error) {
 	ar, err := deb.LoadAr(f)
 	if err != nil {
-		return nil, errors.New("not a Debian package: it does not start as an ar archive (!<arch>) does")
+		return nil, errors.New("not a Debian package: it is not an ar archive (it does not start with !<arch>)")
 	}
 	for i := 0; i < maxArMembers; i++ {
 		m, err := ar.Next()

@@ -141,8 +141,8 @@ func TestReadDebControlRefuses(t *testing.T) {
 		data []byte
 		want string
 	}{
-		{"not ar", []byte("Package: dh-app\n"), "not a Debian package: it does not start as an ar archive"},
-		{"empty", nil, "not a Debian package: it does not start as an ar archive"},
+		{"not ar", []byte("Package: dh-app\n"), "not a Debian package: it is not an ar archive"},
+		{"empty", nil, "not a Debian package: it is not an ar archive"},
 		{"empty ar", arArchive(), "no control.tar member"},
 		{"first member", arArchive(arMember{name: "control.tar.gz", data: good}), `its first member is "control.tar.gz", not debian-binary`},
 		{"format 1", arArchive(arMember{name: "debian-binary", data: []byte("1.0\n")}), "not a Debian package of format 2.x"},
