@@ -258,3 +258,23 @@ func TestAddPackages(t *testing.T) {
 		}
 	})
 }
+
+// FuzzReadPackagesIndex checks that an index never panics the reader,
+// and that every entry it accepts is one a stack can record.
+func FuzzReadPackagesIndex(f *testing.F) {
+	f.Add("Package: dh-app\nVersion: 1.0\nArchitecture: all\nFilename: pool/main/d/dh-app_1.0_all.deb\nSize: 10\nSHA256: " + strings.Repeat("ab", 32) + "\n\nPackage: dh-b\nVersion: 2\nFilename: b.deb\n")
+	f.Add("Package: a\n continued\n\n\nPackage: a\nVersion: 1\nFilename: ../\n")
+	f.Add("Package: dh-a\nVersion: 1\nFilename: /\n")
+	f.Add("Package: dh-a\nVersion: 1\nFilename: a\\b.deb\nSize: 1e3\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		pkgs, err := ReadPackagesIndex(strings.NewReader(text), "Packages")
+		if err != nil {
+			return
+		}
+		for _, p := range pkgs {
+			if err := p.Validate(); err != nil {
+				t.Fatalf("accepted %+v from %q but Validate says %v", p, text, err)
+			}
+		}
+	})
+}

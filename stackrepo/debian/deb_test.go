@@ -89,7 +89,7 @@ func arArchive(members ...arMember) []byte {
 }
 
 // controlTarGz is a control.tar.gz holding the given entries.
-func controlTarGz(t *testing.T, entries ...*tar.Header) []byte {
+func controlTarGz(t testing.TB, entries ...*tar.Header) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	z := gzip.NewWriter(&b)
@@ -161,4 +161,20 @@ func TestReadDebControlRefuses(t *testing.T) {
 			t.Errorf("%s: %v, want %q", c.name, err, c.want)
 		}
 	}
+}
+
+// FuzzReadDebControl checks that no file makes the .deb reader panic or
+// loop, whatever its ar headers and members say.
+func FuzzReadDebControl(f *testing.F) {
+	binary := arMember{name: "debian-binary", data: []byte("2.0\n")}
+	f.Add(arArchive(binary, arMember{name: "control.tar.gz", data: controlTarGz(f, reg("./control", "Package: a1\nVersion: 1\n"))}))
+	f.Add(arArchive(binary, arMember{name: "x", size: "-60"}))
+	f.Add(arArchive(binary, arMember{name: "control.tar", data: []byte("not a tar")}))
+	f.Add([]byte("!<arch>\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := ReadDebControl(bytes.NewReader(data))
+		if err == nil && p == nil {
+			t.Fatal("no paragraph and no error")
+		}
+	})
 }
