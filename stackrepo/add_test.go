@@ -10,6 +10,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // makeDeb builds name_version_arch.deb in dir with dpkg-deb.
@@ -277,4 +280,30 @@ func FuzzReadPackagesIndex(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestMergeEntries(t *testing.T) {
+	e := func(names ...string) []object.TreeEntry {
+		var out []object.TreeEntry
+		for _, n := range names {
+			out = append(out, object.TreeEntry{Name: n, Hash: plumbing.ComputeHash(plumbing.BlobObject, []byte(n+"@"+strings.Join(names, ",")))})
+		}
+		return out
+	}
+	old := e("dh-b", "dh-d", "dh-f")
+	added := e("dh-a", "dh-d", "dh-e", "dh-g")
+	got := mergeEntries(old, added)
+	var names []string
+	for _, x := range got {
+		names = append(names, x.Name)
+	}
+	if strings.Join(names, " ") != "dh-a dh-b dh-d dh-e dh-f dh-g" {
+		t.Fatalf("merged %v", names)
+	}
+	if got[2] != added[1] || got[1] != old[0] || got[4] != old[2] {
+		t.Errorf("the added entry does not replace the old one of its name: %v", got)
+	}
+	if len(mergeEntries(nil, nil)) != 0 || len(mergeEntries(old, nil)) != 3 || len(mergeEntries(nil, added)) != 4 {
+		t.Error("empty sides")
+	}
 }

@@ -167,15 +167,16 @@ func (r *Repo) tryWrite(ident Identity, compute func() (*Stack, *plan, error)) (
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	entries := p.entries
+	added := make([]object.TreeEntry, 0, len(names))
 	for _, n := range names {
 		h, err := r.writeBlob(p.newBlobs[n])
 		if err != nil {
 			return nil, fmt.Errorf("stack %s: write stanza of %s: %w", id, n, err)
 		}
 		written = append(written, h)
-		entries = setEntry(entries, object.TreeEntry{Name: n, Mode: filemode.Regular, Hash: h})
+		added = append(added, object.TreeEntry{Name: n, Mode: filemode.Regular, Hash: h})
 	}
+	entries := mergeEntries(p.entries, added)
 	rootTree := &object.Tree{}
 	if len(entries) > 0 {
 		pkgTree, err := r.writeObject(&object.Tree{Entries: entries})
@@ -308,13 +309,21 @@ func (r *Repo) branchUpdate(id StackID, cur *Stack, create bool, commit plumbing
 	return &RefUpdate{Name: name, Old: b, New: commit}, nil
 }
 
-func setEntry(entries []object.TreeEntry, e object.TreeEntry) []object.TreeEntry {
-	i := sort.Search(len(entries), func(i int) bool { return entries[i].Name >= e.Name })
-	out := make([]object.TreeEntry, 0, len(entries)+1)
-	out = append(out, entries[:i]...)
-	out = append(out, e)
-	if i < len(entries) && entries[i].Name == e.Name {
-		i++
+// mergeEntries is entries with added put in, each replacing the entry of
+// its name; both are sorted by name, and so is the result (one pass: an
+// add of a 20,000-package index is not 20,000 copies of the tree).
+func mergeEntries(entries, added []object.TreeEntry) []object.TreeEntry {
+	out := make([]object.TreeEntry, 0, len(entries)+len(added))
+	i := 0
+	for _, e := range added {
+		for i < len(entries) && entries[i].Name < e.Name {
+			out = append(out, entries[i])
+			i++
+		}
+		if i < len(entries) && entries[i].Name == e.Name {
+			i++
+		}
+		out = append(out, e)
 	}
 	return append(out, entries[i:]...)
 }
