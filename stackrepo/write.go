@@ -22,6 +22,16 @@ type Result struct {
 	Tag     plumbing.Hash
 	Commit  plumbing.Hash
 	Subject string
+	// Body is the commit message's text between the subject and the
+	// trailers: one line per package when several change, the fields an
+	// add replaced.
+	Body string
+	// Packages are the entries an add recorded (AddPackages), or found
+	// in place.
+	Packages []Package
+	// Replaced are the entries an add replaced, with the fields that
+	// changed.
+	Replaced []Replacement
 	// Unchanged is true when the change was already in place: nothing written.
 	Unchanged bool
 	// Attempts counts tries; more than one means the write lost races.
@@ -87,6 +97,7 @@ type plan struct {
 	trailers  [][2]string
 	create    bool // the tag must not exist yet; the branch always moves
 	unchanged bool
+	replaced  []Replacement // entries an add replaced
 }
 
 // retryBudget bounds how long a write keeps retrying lost races; staleAfter
@@ -165,7 +176,7 @@ func (r *Repo) tryWrite(ident Identity, compute func() (*Stack, *plan, error)) (
 	}
 	id := p.id
 	if p.unchanged {
-		return &Result{ID: id, Tag: cur.Tag, Commit: cur.Commit, Subject: p.subject, Unchanged: true}, nil
+		return &Result{ID: id, Tag: cur.Tag, Commit: cur.Commit, Subject: p.subject, Unchanged: true, Replaced: p.replaced}, nil
 	}
 	tagHash, commitHash, err := r.writeObjects(ident, p)
 	if err != nil {
@@ -211,7 +222,7 @@ func (r *Repo) tryWrite(ident Identity, compute func() (*Stack, *plan, error)) (
 	if err := r.refs.UpdateChecked("gachette: "+p.subject, check, updates...); err != nil {
 		return nil, err
 	}
-	return &Result{ID: id, Tag: tagHash, Commit: commitHash, Subject: p.subject}, nil
+	return &Result{ID: id, Tag: tagHash, Commit: commitHash, Subject: p.subject, Body: p.body, Replaced: p.replaced}, nil
 }
 
 // writeObjects writes the objects of a change planned by p (its stanzas,
@@ -225,15 +236,16 @@ func (r *Repo) writeObjects(ident Identity, p *plan) (tagHash, commitHash plumbi
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	entries := p.entries
+	added := make([]object.TreeEntry, 0, len(names))
 	for _, n := range names {
 		h, err := r.writeBlob(p.newBlobs[n])
 		if err != nil {
 			return plumbing.ZeroHash, plumbing.ZeroHash, fmt.Errorf("stack %s: write stanza of %s: %w", id, n, err)
 		}
 		written = append(written, h)
-		entries = setEntry(entries, object.TreeEntry{Name: n, Mode: filemode.Regular, Hash: h})
+		added = append(added, object.TreeEntry{Name: n, Mode: filemode.Regular, Hash: h})
 	}
+	entries := mergeEntries(p.entries, added)
 	rootTree := &object.Tree{}
 	if len(entries) > 0 {
 		pkgTree, err := r.writeObject(&object.Tree{Entries: entries})
@@ -326,13 +338,21 @@ func (r *Repo) branchUpdate(id StackID, cur *Stack, create bool, commit plumbing
 	return &RefUpdate{Name: name, Old: b, New: commit}, nil
 }
 
-func setEntry(entries []object.TreeEntry, e object.TreeEntry) []object.TreeEntry {
-	i := sort.Search(len(entries), func(i int) bool { return entries[i].Name >= e.Name })
-	out := make([]object.TreeEntry, 0, len(entries)+1)
-	out = append(out, entries[:i]...)
-	out = append(out, e)
-	if i < len(entries) && entries[i].Name == e.Name {
-		i++
+// mergeEntries is entries with added put in, each replacing the entry of
+// its name; both are sorted by name, and so is the result (one pass: an
+// add of a 20,000-package index is not 20,000 copies of the tree).
+func mergeEntries(entries, added []object.TreeEntry) []object.TreeEntry {
+	out := make([]object.TreeEntry, 0, len(entries)+len(added))
+	i := 0
+	for _, e := range added {
+		for i < len(entries) && entries[i].Name < e.Name {
+			out = append(out, entries[i])
+			i++
+		}
+		if i < len(entries) && entries[i].Name == e.Name {
+			i++
+		}
+		out = append(out, e)
 	}
 	return append(out, entries[i:]...)
 }
@@ -404,14 +424,23 @@ func (r *Repo) CreateBump(domain string, part semverx.Part, empty bool, ident Id
 }
 
 // Add puts packages into a stack in one commit, replacing any entry of the
-// same name. Adding exactly what is there already writes nothing.
+// same name, whatever it records (AddPackages refuses to lose recorded
+// fields at the same version). Adding exactly what is there already
+// writes nothing.
 func (r *Repo) Add(id StackID, pkgs []Package, ident Identity) (*Result, error) {
-	return r.add(id, pkgs, ident, nil)
+	return r.add(id, pkgs, ident, addOptions{replace: true})
 }
 
-// add is Add; with since set, it adds onto that state of the stack only,
-// and fails with a *ChangedSinceError if the stack is at another commit.
-func (r *Repo) add(id StackID, pkgs []Package, ident Identity, since *Stack) (*Result, error) {
+// addOptions: with since set, add adds onto that state of the stack
+// only, and fails with a *ChangedSinceError if the stack is at another
+// commit; without replace, it refuses (*SameVersionError) to replace an
+// entry by one of the same version that lacks fields the entry records.
+type addOptions struct {
+	since   *Stack
+	replace bool
+}
+
+func (r *Repo) add(id StackID, pkgs []Package, ident Identity, o addOptions) (*Result, error) {
 	if len(pkgs) == 0 {
 		return nil, fmt.Errorf("stack %s: no package to add", id)
 	}
@@ -430,11 +459,12 @@ func (r *Repo) add(id StackID, pkgs []Package, ident Identity, since *Stack) (*R
 		if err != nil {
 			return nil, nil, err
 		}
-		if since != nil && cur.Commit != since.Commit {
-			return nil, nil, r.changedSince(since, cur)
+		if o.since != nil && cur.Commit != o.since.Commit {
+			return nil, nil, r.changedSince(o.since, cur)
 		}
 		p := &plan{id: id, parent: cur.Commit, entries: cur.entries, newBlobs: map[string][]byte{}, action: "add"}
 		var lines []string
+		var refused []Replacement
 		for _, pkg := range pkgs {
 			stanza := pkg.Stanza()
 			line := pkg.Name + " " + pkg.Version
@@ -446,13 +476,32 @@ func (r *Repo) add(id StackID, pkgs []Package, ident Identity, since *Stack) (*R
 				if err != nil {
 					return nil, nil, err
 				}
-				line += " (was " + prev.Version + ")"
+				rep := replacement(prev, pkg)
+				if !o.replace && rep.sameVersion() && len(rep.Removed) > 0 {
+					refused = append(refused, rep)
+				}
+				p.replaced = append(p.replaced, rep)
+				line = rep.String()
 			}
 			p.newBlobs[pkg.Name] = stanza
 			lines = append(lines, line)
 		}
+		if len(refused) > 0 {
+			return nil, nil, &SameVersionError{ID: id, Entries: refused}
+		}
 		p.unchanged = len(lines) == 0
 		p.subject, p.body = summary(id, "add", lines)
+		if len(lines) == 1 && len(p.replaced) == 1 {
+			// One package: the subject keeps the headline, "add dh-app
+			// 2.1.0 (was 2.0.0)", and the body the fields that changed;
+			// at the same version the fields are the headline.
+			if rep := p.replaced[0]; rep.Version != rep.PreviousVersion || rep.Details() == "" {
+				p.subject, p.body = summary(id, "add", []string{rep.Name + " " + rep.Version + " (was " + rep.PreviousVersion + ")"})
+				if rep.Details() != "" {
+					p.body = rep.String()
+				}
+			}
+		}
 		if p.unchanged {
 			p.subject = fmt.Sprintf("%s: unchanged, the same entries are there already", id)
 		}
