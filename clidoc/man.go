@@ -175,14 +175,24 @@ func documented(c *cobra.Command) []*cobra.Command {
 	return out
 }
 
+// subPath is the names of c and its parents below the root: "stack add"
+// (CommandPath starts with the root's display name, whatever it is).
+func subPath(c *cobra.Command) []string {
+	var names []string
+	for ; c.HasParent(); c = c.Parent() {
+		names = append([]string{c.Name()}, names...)
+	}
+	return names
+}
+
 // pageName is the page of a command: git-gachette-stack-add.
 func pageName(c *cobra.Command) string {
-	return strings.ReplaceAll(c.CommandPath(), " ", "-")
+	return strings.Join(append([]string{c.Root().Name()}, subPath(c)...), "-")
 }
 
 // usageLine is the command as users type it, with its arguments.
 func usageLine(h Header, c *cobra.Command) string {
-	path := h.Command + strings.TrimPrefix(c.CommandPath(), c.Root().Name())
+	path := strings.Join(append([]string{h.Command}, subPath(c)...), " ")
 	_, args, _ := strings.Cut(c.Use, " ")
 	line := strings.TrimSpace(path + " " + args)
 	if c.HasAvailableSubCommands() {

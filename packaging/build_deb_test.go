@@ -97,7 +97,7 @@ func TestBuildDeb(t *testing.T) {
 
 	// man renders the installed page, without a warning
 	page := run(t, []string{"MANWIDTH=100", "LC_ALL=C.UTF-8"}, "man", "--warnings", "-l", filepath.Join(root, "usr/share/man/man1/git-gachette.1.gz"))
-	for _, want := range []string{"GIT-GACHETTE(1)", "git gachette stack add STACK NAME VERSION FILE", "git-gachette " + version} {
+	for _, want := range []string{"GIT-GACHETTE(1)", "git gachette stack rename OLD NEW", "git-gachette " + version} {
 		if !strings.Contains(page, want) {
 			t.Errorf("man -l of the installed page shows no %q:\n%s", want, page)
 		}

@@ -121,7 +121,8 @@ func BenchmarkDiff(b *testing.B) {
 	}
 }
 
-// BenchmarkList lists every stack of the domain, newest first.
+// BenchmarkList lists every stack of the domain, newest first, with its
+// marks, as `stack list` does.
 func BenchmarkList(b *testing.B) {
 	for _, n := range benchSizes {
 		b.Run(fmt.Sprintf("stacks=%d", n), func(b *testing.B) {
@@ -131,9 +132,9 @@ func BenchmarkList(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				list, err := r.List("main", false)
-				if err != nil || len(list) != n {
-					b.Fatal(len(list), err)
+				l, err := r.ListStacks(ListRequest{Domain: "main"})
+				if err != nil || len(l.Stacks) != n {
+					b.Fatal(l, err)
 				}
 				r.Close()
 			}

@@ -32,7 +32,8 @@ type FsckReport struct {
 // object is present. Each domain has its branch, at a stack commit of the
 // domain. Tags whose names are not stack names are reported. Fsck reads
 // only the current state of each stack; `git fsck --strict` checks the
-// object graph and history.
+// object graph and history. A domain given that has no stacks is a
+// problem: whatever was meant, nothing was checked.
 func (r *Repo) Fsck(domains ...string) (*FsckReport, error) {
 	refs, err := r.refs.List("refs/tags/")
 	if err != nil {
@@ -86,6 +87,16 @@ func (r *Repo) Fsck(domains ...string) (*FsckReport, error) {
 	for _, d := range rep.Domains {
 		if p := r.checkBranch(d); p != "" {
 			rep.add(BranchRef(d), p)
+		}
+	}
+	// a domain asked for that has no stack: nothing was checked there
+	for _, d := range domains {
+		if !seen[d] {
+			all, err := r.domainCounts()
+			if err != nil {
+				return nil, err
+			}
+			rep.add("domain "+d, "it has no stacks, so nothing was checked; "+DomainsHint(all))
 		}
 	}
 	return rep, nil
@@ -147,11 +158,9 @@ func (r *Repo) quickCheck(id StackID, tagHash plumbing.Hash, c *fsckCache) (int,
 		return 0, false
 	}
 	count := 0
-	for _, e := range root.Entries {
-		if e.Name != packagesDir {
-			continue
-		}
-		if e.Mode != filemode.Dir {
+	for i, e := range root.Entries {
+		// only packages/, once (stackAt says what else is wrong)
+		if e.Name != packagesDir || i > 0 || e.Mode != filemode.Dir {
 			return 0, false
 		}
 		n, ok := r.quickTree(e.Hash, c)

@@ -86,6 +86,12 @@ func TestMalformedTreesRefused(t *testing.T) {
 		"twice":        {"040000 tree " + runGit(t, dir, "100644 blob "+a+"\tdh-a\n100644 blob "+a+"\tdh-a\n", "mktree") + "\tpackages\n", "lists dh-a out of git's order or twice"},
 		// (git mktree sorts: the tree is written as it is)
 		"unsorted": {"040000 tree " + runGit(t, dir, rawEntry("dh-b", b)+rawEntry("dh-a", a), "hash-object", "-w", "-t", "tree", "--literally", "--stdin") + "\tpackages\n", "lists dh-a out of git's order or twice"},
+		// only packages/ at the root: nothing git would check out that
+		// git gachette does not show
+		"gitmodules": {"100644 blob " + a + "\t.gitmodules\n040000 tree " + pkgs + "\tpackages\n", `its tree has ".gitmodules" (mode 0100644) at the root, where a stack has only packages/`},
+		"readme":     {"040000 tree " + pkgs + "\tpackages\n100644 blob " + a + "\tREADME\n", `its tree has "README" (mode 0100644) at the root`},
+		"symlink":    {"040000 tree " + pkgs + "\tpackages\n120000 blob " + a + "\tz\n", `its tree has "z" (mode 0120000) at the root`},
+		"gitlink":    {"160000 commit " + good + "\tmod\n040000 tree " + pkgs + "\tpackages\n", `its tree has "mod" (mode 0160000) at the root`},
 	} {
 		tree := runGit(t, dir, c.root, "mktree")
 		commit := runGit(t, dir, msg, "commit-tree", tree, "-p", good)
@@ -93,6 +99,25 @@ func TestMalformedTreesRefused(t *testing.T) {
 		if _, err := r.Stack(id("main/" + name)); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want %q", name, err, c.want)
 		}
+		// never copied
+		from := id("main/" + name)
+		if _, err := r.Create(id("main/copy-"+name), &from, testIdent); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("create --from %s: %v, want %q", name, err, c.want)
+		}
+	}
+	// fsck reports each (its quick path included), and no copy was made
+	rep := must[*FsckReport](t)(r.Fsck())
+	for _, name := range []string{"two-packages", "twice", "unsorted", "gitmodules", "readme", "symlink", "gitlink"} {
+		found := false
+		for _, p := range rep.Problems {
+			found = found || strings.HasPrefix(p.Where, "main/"+name)
+		}
+		if !found {
+			t.Errorf("fsck does not report main/%s: %+v", name, rep.Problems)
+		}
+	}
+	if out := runGit(t, dir, "", "for-each-ref", "refs/tags/main/copy-*"); out != "" {
+		t.Errorf("copies were made: %s", out)
 	}
 }
 

@@ -40,7 +40,7 @@ func (r *Repo) AddIfUnchanged(id StackID, since *Stack, pkgs []Package, ident Id
 	if since == nil || since.ID != id {
 		return nil, fmt.Errorf("stack %s: no earlier state to add onto", id)
 	}
-	return r.add(id, pkgs, ident, since)
+	return r.add(id, pkgs, ident, addOptions{since: since, replace: true})
 }
 
 // changedSince describes how cur differs from since.

@@ -69,10 +69,11 @@ type ConflictError struct {
 func (e *ConflictError) Error() string {
 	if e.Fetch {
 		return fmt.Sprintf("remote %s has different stacks under the same names: %s; they were left as they are here. "+
-			"Rename the local stacks (stack create NEW --from STACK) to keep both", e.Remote, strings.Join(e.Stacks, ", "))
+			"To keep both, rename yours (git gachette stack rename STACK NEW), then fetch again; "+
+			"or delete yours (git gachette stack delete STACK) to take the remote's", e.Remote, strings.Join(e.Stacks, ", "))
 	}
 	return fmt.Sprintf("remote %s already has different stacks under the same names: %s; %s. "+
-		"Published stacks never change: make new ones (git gachette stack create NEW --from STACK) and push those", e.Remote, strings.Join(e.Stacks, ", "), e.Others)
+		"Published stacks never change: rename yours (git gachette stack rename STACK NEW), fetch, and push again", e.Remote, strings.Join(e.Stacks, ", "), e.Others)
 }
 
 // RejectedError says the remote refused refs of a push.
@@ -580,7 +581,7 @@ func (r *Repo) readPushTags(ids []StackID) ([]*pushTag, error) {
 	for _, id := range uniq {
 		tag, ok := refs[id.TagRef()]
 		if !ok {
-			return nil, &NotFoundError{ID: id}
+			return nil, r.notFound(id)
 		}
 		commit, err := r.peelTag(id, tag)
 		if err != nil {
@@ -1270,12 +1271,16 @@ func (r *Repo) stackAtCommit(d string, h plumbing.Hash) (string, bool) {
 }
 
 // isAncestor reports whether a is b or one of its ancestors (a must be
-// present locally to be found).
+// present locally to be found): git merge-base --is-ancestor, exact
+// whatever the commit dates say.
 func (r *Repo) isAncestor(a, b plumbing.Hash) bool {
-	c, err := r.readCommit(a)
-	if err != nil {
-		return false
+	if a == b {
+		return true
 	}
-	ok, err := r.reachable(a, c.Committer.When, b)
-	return err == nil && ok
+	if r.git == nil {
+		name, err := r.containedByWalk(a, []Ref{{Name: "b", Hash: b}})
+		return err == nil && name != ""
+	}
+	_, err := r.git.Output(context.Background(), nil, "merge-base", "--is-ancestor", a.String(), b.String())
+	return err == nil
 }

@@ -1,6 +1,7 @@
 package stackrepo
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -77,20 +78,13 @@ func (r *Repo) tagDate(h plumbing.Hash) time.Time {
 
 // Domains lists the domains that have at least one stack.
 func (r *Repo) Domains() ([]string, error) {
-	refs, err := r.refs.List("refs/tags/")
+	ds, err := r.domainCounts()
 	if err != nil {
 		return nil, err
 	}
-	seen := map[string]bool{}
-	var out []string
-	for _, ref := range refs {
-		rest := strings.TrimPrefix(ref.Name, "refs/tags/")
-		d, n, ok := strings.Cut(rest, "/")
-		if !ok || CheckName("domain", d) != nil || CheckName("stack", n) != nil || seen[d] {
-			continue
-		}
-		seen[d] = true
-		out = append(out, d)
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = d.Name
 	}
 	return out, nil
 }
@@ -110,7 +104,7 @@ type LogEntry struct {
 
 // Log walks a stack's lineage from its current commit through first
 // parents (so through the stacks it was created from), newest first, at
-// most max entries (0: all). In a shallow clone it stops at the boundary,
+// most max entries (all when max < 0). In a shallow clone it stops at the boundary,
 // marking the last entry.
 func (r *Repo) Log(id StackID, max int) ([]LogEntry, error) {
 	s, err := r.Stack(id)
@@ -119,7 +113,7 @@ func (r *Repo) Log(id StackID, max int) ([]LogEntry, error) {
 	}
 	var out []LogEntry
 	h := s.Commit
-	for !h.IsZero() && (max <= 0 || len(out) < max) {
+	for !h.IsZero() && (max < 0 || len(out) < max) {
 		c, err := r.readCommit(h)
 		if err != nil {
 			return out, fmt.Errorf("stack %s: lineage: %w", id, err)
@@ -256,75 +250,87 @@ func differing(a, b *Stack) []plumbing.Hash {
 	return out
 }
 
-// maxReachWalk bounds the walk that looks for a stack in remote-tracking
-// history; clockSlop allows for clocks that disagree between machines.
-const (
-	maxReachWalk = 100000
-	clockSlop    = 24 * time.Hour
-)
+// sealedWhere is where a sealed stack is published, as published says.
+const sealedWhere = "pushed or fetched by git-gachette"
 
 // published says where a stack has been published, or "" when it has not:
 // pushed or fetched by git-gachette (recorded under refs/gachette/published),
 // or reachable from a remote-tracking branch (published with plain git).
 func (r *Repo) published(s *Stack) (string, error) {
 	if _, err := r.refs.Lookup(s.ID.publishedRef()); err == nil {
-		return "pushed or fetched by git-gachette", nil
+		return sealedWhere, nil
 	} else if !errors.Is(err, ErrRefNotFound) {
 		return "", err
 	}
 	if err := r.checkUnmarked(s.ID); err != nil {
 		return "", err
 	}
+	return r.remoteTracking(s)
+}
+
+// remoteTracking says which remote-tracking branch a stack's commit is
+// reachable from ("reachable from origin/main"), or "" when none: the
+// part of published that plain git publishes, which a listing asks of
+// the stacks that are not sealed.
+func (r *Repo) remoteTracking(s *Stack) (string, error) {
 	remotes, err := r.refs.List("refs/remotes/")
-	if err != nil {
+	if err != nil || len(remotes) == 0 {
 		return "", err
 	}
-	for _, ref := range remotes {
-		ok, err := r.reachable(s.Commit, s.Date, ref.Hash)
-		if err != nil {
-			return "", err
-		}
-		if ok {
-			return "reachable from " + strings.TrimPrefix(ref.Name, "refs/remotes/"), nil
+	ref, err := r.containedBy(s.Commit, remotes)
+	if err != nil || ref == "" {
+		return "", err
+	}
+	return "reachable from " + strings.TrimPrefix(ref, "refs/remotes/"), nil
+}
+
+// containedBy names a ref of refs whose history has commit, or "". It
+// asks git (for-each-ref --contains): one walk for every ref, exact
+// whatever the commit dates say (a clock that was wrong cannot hide a
+// commit), and as fast as git's commit-graph makes it where there is one
+// (git gc writes it). Without git (the tests' in-memory repository), the
+// same question by a walk of its own.
+func (r *Repo) containedBy(commit plumbing.Hash, refs []Ref) (string, error) {
+	if r.git == nil {
+		return r.containedByWalk(commit, refs)
+	}
+	out, err := r.git.Output(context.Background(), nil, "for-each-ref", "--contains", commit.String(), "--format=%(refname)", "refs/remotes/")
+	if err != nil {
+		return "", fmt.Errorf("which remote-tracking branches have commit %s: %w", commit, err)
+	}
+	name, _, _ := strings.Cut(string(out), "\n")
+	return name, nil
+}
+
+// containedByWalk is containedBy by a walk from every ref at once, each
+// commit read once: bounded by the repository's size, never by dates. A
+// ref at a non-commit or at a missing object says nothing; the walk stops
+// at a shallow clone's boundary.
+func (r *Repo) containedByWalk(commit plumbing.Hash, refs []Ref) (string, error) {
+	seen := map[plumbing.Hash]bool{}
+	for _, ref := range refs {
+		queue := []plumbing.Hash{ref.Hash}
+		for len(queue) > 0 {
+			h := queue[len(queue)-1]
+			queue = queue[:len(queue)-1]
+			if h == commit {
+				return ref.Name, nil
+			}
+			if seen[h] {
+				continue
+			}
+			seen[h] = true
+			c, err := r.readCommit(h)
+			if err != nil {
+				continue
+			}
+			if boundary, err := r.isShallowRoot(h); err != nil {
+				return "", err
+			} else if boundary {
+				continue
+			}
+			queue = append(queue, c.ParentHashes...)
 		}
 	}
 	return "", nil
-}
-
-// reachable reports whether target is tip or one of its ancestors. Commits
-// older than target (less clockSlop) cannot descend from it, so the walk
-// stops there: from a tip older than the stack it costs one read.
-func (r *Repo) reachable(target plumbing.Hash, targetDate time.Time, tip plumbing.Hash) (bool, error) {
-	limit := targetDate.Add(-clockSlop)
-	seen := map[plumbing.Hash]bool{}
-	queue := []plumbing.Hash{tip}
-	for len(queue) > 0 && len(seen) < maxReachWalk {
-		h := queue[0]
-		queue = queue[1:]
-		if h == target {
-			return true, nil
-		}
-		if seen[h] {
-			continue
-		}
-		seen[h] = true
-		c, err := r.readCommit(h)
-		if err != nil {
-			// A remote-tracking ref at a non-commit or a missing object
-			// says nothing about our stack.
-			continue
-		}
-		if c.Committer.When.Before(limit) {
-			continue
-		}
-		// Past a shallow clone's boundary there is nothing to read (and,
-		// in a partial clone, nothing to fetch).
-		if boundary, err := r.isShallowRoot(h); err != nil {
-			return false, err
-		} else if boundary {
-			continue
-		}
-		queue = append(queue, c.ParentHashes...)
-	}
-	return false, nil
 }

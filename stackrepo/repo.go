@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,6 +93,11 @@ func Find(ctx context.Context, path string, env []string, cache *gitexec.ProbeCa
 	if !st.IsDir() {
 		return nil, fmt.Errorf("stacks repository %s is not a directory", path)
 	}
+	// git would only say "not a git repository" (or not even start, in a
+	// directory it cannot enter)
+	if err := unreadable(path, "."); err != nil {
+		return nil, err
+	}
 	g, err := gitexec.At(path, env)
 	if err != nil {
 		return nil, err
@@ -103,6 +109,13 @@ func Find(ctx context.Context, path string, env []string, cache *gitexec.ProbeCa
 	}
 	var nr *gitexec.NotRepositoryError
 	if errors.As(p.RepoErr, &nr) {
+		// a repository this user cannot read is one to git, but not one it
+		// can open
+		if _, err := os.Stat(filepath.Join(path, "HEAD")); err == nil {
+			if err := unreadable(path, "HEAD", "objects", "refs"); err != nil {
+				return nil, err
+			}
+		}
 		e := &NotRepositoryError{Path: path}
 		// Only to say so: is path inside a repository?
 		up := &gitexec.Git{Dir: g.Dir, Env: gitexec.WithoutRepoEnv(os.Environ())}
@@ -527,4 +540,25 @@ func (r *Repo) syncObjects(hashes ...plumbing.Hash) {
 	for d := range dirs {
 		syncDir(d)
 	}
+}
+
+// unreadable is the error for a part of the repository at path (names
+// relative to it) that this user may not read, or nil.
+func unreadable(path string, names ...string) error {
+	for _, name := range names {
+		f, err := os.Open(filepath.Join(path, name))
+		if err == nil {
+			f.Close()
+			continue
+		}
+		if errors.Is(err, fs.ErrPermission) {
+			what := "reading " + name
+			if name == "." {
+				what = ""
+			}
+			return fmt.Errorf("stacks repository %s: permission denied%s: this user cannot read it; run as a user who can, or give this one access (ls -ld %s)",
+				path, strings.TrimSuffix(" "+what, " "), ShellWord(filepath.Join(path, name)))
+		}
+	}
+	return nil
 }

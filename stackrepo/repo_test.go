@@ -2,6 +2,7 @@ package stackrepo
 
 import (
 	"errors"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -138,7 +139,7 @@ func TestCreateAddRemove(t *testing.T) {
 		if _, err := r.Remove(a, []string{"dh-config"}, testIdent); err == nil || !strings.Contains(err.Error(), "has no package dh-config") {
 			t.Errorf("removing an absent package: %v", err)
 		}
-		log := must[[]LogEntry](t)(r.Log(a, 0))
+		log := must[[]LogEntry](t)(r.Log(a, -1))
 		if len(log) != 4 || log[0].Action != "remove" || log[3].Action != "create" || log[2].Subject != "main/123: add 2 packages" {
 			t.Errorf("log %+v", log)
 		}
@@ -280,6 +281,31 @@ func TestPublishedByRemoteTracking(t *testing.T) {
 		if _, err := r.Add(s, []Package{pkg("dh-app", "3")}, testIdent); !errors.As(err, &pub) || !strings.Contains(err.Error(), "reachable from origin/main") {
 			t.Errorf("adding to a stack reachable from origin/main: %v", err)
 		}
+
+		// Whatever the dates say: a remote-tracking branch whose commits,
+		// made on top of the stack, carry dates ten days before it (a
+		// clock that was wrong), a thousand of them.
+		s2 := id("main/2")
+		must[*Result](t)(r.Create(s2, nil, testIdent))
+		cur2 := must[*Result](t)(r.Add(s2, []Package{pkg("dh-app", "1")}, testIdent))
+		c2 := must[*object.Commit](t)(r.readCommit(cur2.Commit))
+		early := testIdent.Committer
+		early.When = c2.Committer.When.Add(-10 * 24 * time.Hour)
+		tip := cur2.Commit
+		for i := 0; i < 1000; i++ {
+			tip = must[plumbing.Hash](t)(r.writeObject(&object.Commit{TreeHash: c2.TreeHash, Author: early, Committer: early,
+				Message: fmt.Sprintf("skewed %d\n", i), ParentHashes: []plumbing.Hash{tip}}))
+		}
+		if err := r.refs.Update("test", RefUpdate{Name: "refs/remotes/skewed/main", New: tip}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Add(s2, []Package{pkg("dh-app", "2")}, testIdent); !errors.As(err, &pub) || !strings.Contains(err.Error(), "reachable from skewed/main") {
+			t.Errorf("adding to a stack reachable from skewed/main through commits dated before it: %v", err)
+		}
+		// a stack no remote-tracking branch has stays writable
+		s3 := id("main/3")
+		must[*Result](t)(r.Create(s3, nil, testIdent))
+		must[*Result](t)(r.Add(s3, []Package{pkg("dh-app", "1")}, testIdent))
 	})
 }
 

@@ -21,9 +21,17 @@ const FormatVersion = "1"
 const packagesDir = "packages"
 
 // NotFoundError says a stack does not exist.
-type NotFoundError struct{ ID StackID }
+type NotFoundError struct {
+	ID StackID
+	// IsDomain says its name is a domain's (one with stacks): the user
+	// named a domain where a stack was wanted.
+	IsDomain bool
+}
 
 func (e *NotFoundError) Error() string {
+	if e.IsDomain {
+		return fmt.Sprintf("%s is a domain, not a stack: list its stacks with git gachette stack list -d %s", e.ID.Name, e.ID.Name)
+	}
 	return fmt.Sprintf("stack %s does not exist; list the stacks of the domain with: git gachette stack list --domain %s", e.ID, e.ID.Domain)
 }
 
@@ -110,12 +118,19 @@ func (s *Stack) entry(name string) (object.TreeEntry, bool) {
 func (r *Repo) Stack(id StackID) (*Stack, error) {
 	tagHash, err := r.refs.Lookup(id.TagRef())
 	if errors.Is(err, ErrRefNotFound) {
-		return nil, &NotFoundError{ID: id}
+		return nil, r.notFound(id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: %w", id, err)
 	}
 	return r.stackOfTag(id, tagHash)
+}
+
+// notFound is the *NotFoundError for a stack that does not exist, saying
+// so when its name is a domain's.
+func (r *Repo) notFound(id StackID) error {
+	n, err := r.countStacks(id.Name)
+	return &NotFoundError{ID: id, IsDomain: err == nil && n > 0}
 }
 
 // stackOfTag reads a stack whose tag is tagHash (as Stack does, without
@@ -172,7 +187,9 @@ func (r *Repo) stackAt(id StackID, tagHash, commitHash plumbing.Hash) (*Stack, e
 	seen := false
 	for _, e := range root.Entries {
 		if e.Name != packagesDir {
-			continue
+			// .gitmodules, a README, a symbolic link: git would check
+			// them out, and git gachette would not show them
+			return nil, fmt.Errorf("stack %s: commit %s: its tree has %q (mode %s) at the root, where a stack has only %s/; it is not a gachette stack", id, commitHash, e.Name, e.Mode, packagesDir)
 		}
 		if seen {
 			// git fsck: duplicateEntries; git and we would each read one

@@ -22,6 +22,16 @@ type Result struct {
 	Tag     plumbing.Hash
 	Commit  plumbing.Hash
 	Subject string
+	// Body is the commit message's text between the subject and the
+	// trailers: one line per package when several change, the fields an
+	// add replaced.
+	Body string
+	// Packages are the entries an add recorded (AddPackages), or found
+	// in place.
+	Packages []Package
+	// Replaced are the entries an add replaced, with the fields that
+	// changed.
+	Replaced []Replacement
 	// Unchanged is true when the change was already in place: nothing written.
 	Unchanged bool
 	// Attempts counts tries; more than one means the write lost races.
@@ -87,6 +97,7 @@ type plan struct {
 	trailers  [][2]string
 	create    bool // the tag must not exist yet; the branch always moves
 	unchanged bool
+	replaced  []Replacement // entries an add replaced
 }
 
 // retryBudget bounds how long a write keeps retrying lost races; staleAfter
@@ -102,6 +113,24 @@ const (
 // branch). When another writer got there first it re-reads, re-applies and
 // tries again, within retryBudget; then it fails naming the stack.
 func (r *Repo) write(id StackID, ident Identity, compute func() (*Stack, *plan, error)) (*Result, error) {
+	var res *Result
+	attempts, err := r.retry("stack "+id.String(), func() error {
+		var err error
+		res, err = r.tryWrite(ident, compute)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Attempts = attempts
+	return res, nil
+}
+
+// retry runs try until it does not lose a race: while it fails with a
+// *RefChangedError, or a *RefLockedError whose lock file keeps changing,
+// it reopens the repository and tries again, within retryBudget. what
+// names what is written, for the errors. It returns the number of tries.
+func (r *Repo) retry(what string, try func() error) (int, error) {
 	start := time.Now()
 	var lockSeen struct {
 		path  string
@@ -112,10 +141,9 @@ func (r *Repo) write(id StackID, ident Identity, compute func() (*Stack, *plan, 
 		if attempt > 1 {
 			r.reopen()
 		}
-		res, err := r.tryWrite(ident, compute)
+		err := try()
 		if err == nil {
-			res.Attempts = attempt
-			return res, nil
+			return attempt, nil
 		}
 		var changed *RefChangedError
 		var locked *RefLockedError
@@ -127,14 +155,14 @@ func (r *Repo) write(id StackID, ident Identity, compute func() (*Stack, *plan, 
 				if lockSeen.path != locked.LockFile || !lockSeen.mtime.Equal(st.ModTime()) {
 					lockSeen.path, lockSeen.mtime, lockSeen.since = locked.LockFile, st.ModTime(), time.Now()
 				} else if time.Since(lockSeen.since) > staleAfter {
-					return nil, fmt.Errorf("stack %s: %w (it has not changed for %s)", id, err, staleAfter)
+					return attempt, fmt.Errorf("%s: %w (it has not changed for %s)", what, err, staleAfter)
 				}
 			}
 		default:
-			return nil, err
+			return attempt, err
 		}
 		if time.Since(start) > retryBudget {
-			return nil, fmt.Errorf("stack %s: gave up after %d attempts in %s, other writers kept changing it: %w", id, attempt, time.Since(start).Round(time.Millisecond), err)
+			return attempt, fmt.Errorf("%s: gave up after %d attempts in %s, other writers kept changing it: %w", what, attempt, time.Since(start).Round(time.Millisecond), err)
 		}
 		backoff := time.Duration(1+rand.IntN(min(1<<min(attempt, 6), 50))) * time.Millisecond
 		time.Sleep(backoff)
@@ -148,68 +176,12 @@ func (r *Repo) tryWrite(ident Identity, compute func() (*Stack, *plan, error)) (
 	}
 	id := p.id
 	if p.unchanged {
-		return &Result{ID: id, Tag: cur.Tag, Commit: cur.Commit, Subject: p.subject, Unchanged: true}, nil
+		return &Result{ID: id, Tag: cur.Tag, Commit: cur.Commit, Subject: p.subject, Unchanged: true, Replaced: p.replaced}, nil
 	}
-	written := []plumbing.Hash{}
-	names := make([]string, 0, len(p.newBlobs))
-	for n := range p.newBlobs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	entries := p.entries
-	for _, n := range names {
-		h, err := r.writeBlob(p.newBlobs[n])
-		if err != nil {
-			return nil, fmt.Errorf("stack %s: write stanza of %s: %w", id, n, err)
-		}
-		written = append(written, h)
-		entries = setEntry(entries, object.TreeEntry{Name: n, Mode: filemode.Regular, Hash: h})
-	}
-	rootTree := &object.Tree{}
-	if len(entries) > 0 {
-		pkgTree, err := r.writeObject(&object.Tree{Entries: entries})
-		if err != nil {
-			return nil, fmt.Errorf("stack %s: write tree: %w", id, err)
-		}
-		written = append(written, pkgTree)
-		rootTree.Entries = []object.TreeEntry{{Name: packagesDir, Mode: filemode.Dir, Hash: pkgTree}}
-	}
-	rootHash, err := r.writeObject(rootTree)
+	tagHash, commitHash, err := r.writeObjects(ident, p)
 	if err != nil {
-		return nil, fmt.Errorf("stack %s: write tree: %w", id, err)
+		return nil, err
 	}
-	written = append(written, rootHash)
-	msg := p.subject + "\n\n"
-	if p.body != "" {
-		msg += p.body + "\n\n"
-	}
-	msg += "Gachette-Stack: " + id.String() + "\nGachette-Action: " + p.action + "\n"
-	for _, t := range p.trailers {
-		msg += t[0] + ": " + t[1] + "\n"
-	}
-	msg += "Gachette-Format: " + FormatVersion + "\n"
-	commit := &object.Commit{Author: ident.Author, Committer: ident.Committer, Message: msg, TreeHash: rootHash}
-	if !p.parent.IsZero() {
-		commit.ParentHashes = []plumbing.Hash{p.parent}
-	}
-	commitHash, err := r.writeObject(commit)
-	if err != nil {
-		return nil, fmt.Errorf("stack %s: write commit: %w", id, err)
-	}
-	written = append(written, commitHash)
-	tag := &object.Tag{
-		Name:       id.String(),
-		Tagger:     ident.Committer,
-		Message:    fmt.Sprintf("%s: %s\n\n%s\n", id, countPackages(len(entries)), p.subject),
-		TargetType: plumbing.CommitObject,
-		Target:     commitHash,
-	}
-	tagHash, err := r.writeObject(tag)
-	if err != nil {
-		return nil, fmt.Errorf("stack %s: write tag: %w", id, err)
-	}
-	written = append(written, tagHash)
-	r.syncObjects(written...)
 
 	// One transaction: the tag moves from the state compute read; for a
 	// change in place, the stack must still be unpublished (a push that
@@ -250,7 +222,76 @@ func (r *Repo) tryWrite(ident Identity, compute func() (*Stack, *plan, error)) (
 	if err := r.refs.UpdateChecked("gachette: "+p.subject, check, updates...); err != nil {
 		return nil, err
 	}
-	return &Result{ID: id, Tag: tagHash, Commit: commitHash, Subject: p.subject}, nil
+	return &Result{ID: id, Tag: tagHash, Commit: commitHash, Subject: p.subject, Body: p.body, Replaced: p.replaced}, nil
+}
+
+// writeObjects writes the objects of a change planned by p (its stanzas,
+// trees, commit and tag) and makes them durable; no ref points at them
+// yet.
+func (r *Repo) writeObjects(ident Identity, p *plan) (tagHash, commitHash plumbing.Hash, err error) {
+	id := p.id
+	written := []plumbing.Hash{}
+	names := make([]string, 0, len(p.newBlobs))
+	for n := range p.newBlobs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	added := make([]object.TreeEntry, 0, len(names))
+	for _, n := range names {
+		h, err := r.writeBlob(p.newBlobs[n])
+		if err != nil {
+			return plumbing.ZeroHash, plumbing.ZeroHash, fmt.Errorf("stack %s: write stanza of %s: %w", id, n, err)
+		}
+		written = append(written, h)
+		added = append(added, object.TreeEntry{Name: n, Mode: filemode.Regular, Hash: h})
+	}
+	entries := mergeEntries(p.entries, added)
+	rootTree := &object.Tree{}
+	if len(entries) > 0 {
+		pkgTree, err := r.writeObject(&object.Tree{Entries: entries})
+		if err != nil {
+			return plumbing.ZeroHash, plumbing.ZeroHash, fmt.Errorf("stack %s: write tree: %w", id, err)
+		}
+		written = append(written, pkgTree)
+		rootTree.Entries = []object.TreeEntry{{Name: packagesDir, Mode: filemode.Dir, Hash: pkgTree}}
+	}
+	rootHash, err := r.writeObject(rootTree)
+	if err != nil {
+		return plumbing.ZeroHash, plumbing.ZeroHash, fmt.Errorf("stack %s: write tree: %w", id, err)
+	}
+	written = append(written, rootHash)
+	msg := p.subject + "\n\n"
+	if p.body != "" {
+		msg += p.body + "\n\n"
+	}
+	msg += "Gachette-Stack: " + id.String() + "\nGachette-Action: " + p.action + "\n"
+	for _, t := range p.trailers {
+		msg += t[0] + ": " + t[1] + "\n"
+	}
+	msg += "Gachette-Format: " + FormatVersion + "\n"
+	commit := &object.Commit{Author: ident.Author, Committer: ident.Committer, Message: msg, TreeHash: rootHash}
+	if !p.parent.IsZero() {
+		commit.ParentHashes = []plumbing.Hash{p.parent}
+	}
+	commitHash, err = r.writeObject(commit)
+	if err != nil {
+		return plumbing.ZeroHash, plumbing.ZeroHash, fmt.Errorf("stack %s: write commit: %w", id, err)
+	}
+	written = append(written, commitHash)
+	tag := &object.Tag{
+		Name:       id.String(),
+		Tagger:     ident.Committer,
+		Message:    fmt.Sprintf("%s: %s\n\n%s\n", id, countPackages(len(entries)), p.subject),
+		TargetType: plumbing.CommitObject,
+		Target:     commitHash,
+	}
+	tagHash, err = r.writeObject(tag)
+	if err != nil {
+		return plumbing.ZeroHash, plumbing.ZeroHash, fmt.Errorf("stack %s: write tag: %w", id, err)
+	}
+	written = append(written, tagHash)
+	r.syncObjects(written...)
+	return tagHash, commitHash, nil
 }
 
 func countPackages(n int) string {
@@ -297,13 +338,21 @@ func (r *Repo) branchUpdate(id StackID, cur *Stack, create bool, commit plumbing
 	return &RefUpdate{Name: name, Old: b, New: commit}, nil
 }
 
-func setEntry(entries []object.TreeEntry, e object.TreeEntry) []object.TreeEntry {
-	i := sort.Search(len(entries), func(i int) bool { return entries[i].Name >= e.Name })
-	out := make([]object.TreeEntry, 0, len(entries)+1)
-	out = append(out, entries[:i]...)
-	out = append(out, e)
-	if i < len(entries) && entries[i].Name == e.Name {
-		i++
+// mergeEntries is entries with added put in, each replacing the entry of
+// its name; both are sorted by name, and so is the result (one pass: an
+// add of a 20,000-package index is not 20,000 copies of the tree).
+func mergeEntries(entries, added []object.TreeEntry) []object.TreeEntry {
+	out := make([]object.TreeEntry, 0, len(entries)+len(added))
+	i := 0
+	for _, e := range added {
+		for i < len(entries) && entries[i].Name < e.Name {
+			out = append(out, entries[i])
+			i++
+		}
+		if i < len(entries) && entries[i].Name == e.Name {
+			i++
+		}
+		out = append(out, e)
 	}
 	return append(out, entries[i:]...)
 }
@@ -375,14 +424,23 @@ func (r *Repo) CreateBump(domain string, part semverx.Part, empty bool, ident Id
 }
 
 // Add puts packages into a stack in one commit, replacing any entry of the
-// same name. Adding exactly what is there already writes nothing.
+// same name, whatever it records (AddPackages refuses to lose recorded
+// fields at the same version). Adding exactly what is there already
+// writes nothing.
 func (r *Repo) Add(id StackID, pkgs []Package, ident Identity) (*Result, error) {
-	return r.add(id, pkgs, ident, nil)
+	return r.add(id, pkgs, ident, addOptions{replace: true})
 }
 
-// add is Add; with since set, it adds onto that state of the stack only,
-// and fails with a *ChangedSinceError if the stack is at another commit.
-func (r *Repo) add(id StackID, pkgs []Package, ident Identity, since *Stack) (*Result, error) {
+// addOptions: with since set, add adds onto that state of the stack
+// only, and fails with a *ChangedSinceError if the stack is at another
+// commit; without replace, it refuses (*SameVersionError) to replace an
+// entry by one of the same version that lacks fields the entry records.
+type addOptions struct {
+	since   *Stack
+	replace bool
+}
+
+func (r *Repo) add(id StackID, pkgs []Package, ident Identity, o addOptions) (*Result, error) {
 	if len(pkgs) == 0 {
 		return nil, fmt.Errorf("stack %s: no package to add", id)
 	}
@@ -401,11 +459,12 @@ func (r *Repo) add(id StackID, pkgs []Package, ident Identity, since *Stack) (*R
 		if err != nil {
 			return nil, nil, err
 		}
-		if since != nil && cur.Commit != since.Commit {
-			return nil, nil, r.changedSince(since, cur)
+		if o.since != nil && cur.Commit != o.since.Commit {
+			return nil, nil, r.changedSince(o.since, cur)
 		}
 		p := &plan{id: id, parent: cur.Commit, entries: cur.entries, newBlobs: map[string][]byte{}, action: "add"}
 		var lines []string
+		var refused []Replacement
 		for _, pkg := range pkgs {
 			stanza := pkg.Stanza()
 			line := pkg.Name + " " + pkg.Version
@@ -417,13 +476,32 @@ func (r *Repo) add(id StackID, pkgs []Package, ident Identity, since *Stack) (*R
 				if err != nil {
 					return nil, nil, err
 				}
-				line += " (was " + prev.Version + ")"
+				rep := replacement(prev, pkg)
+				if !o.replace && rep.sameVersion() && len(rep.Removed) > 0 {
+					refused = append(refused, rep)
+				}
+				p.replaced = append(p.replaced, rep)
+				line = rep.String()
 			}
 			p.newBlobs[pkg.Name] = stanza
 			lines = append(lines, line)
 		}
+		if len(refused) > 0 {
+			return nil, nil, &SameVersionError{ID: id, Entries: refused}
+		}
 		p.unchanged = len(lines) == 0
 		p.subject, p.body = summary(id, "add", lines)
+		if len(lines) == 1 && len(p.replaced) == 1 {
+			// One package: the subject keeps the headline, "add dh-app
+			// 2.1.0 (was 2.0.0)", and the body the fields that changed;
+			// at the same version the fields are the headline.
+			if rep := p.replaced[0]; rep.Version != rep.PreviousVersion || rep.Details() == "" {
+				p.subject, p.body = summary(id, "add", []string{rep.Name + " " + rep.Version + " (was " + rep.PreviousVersion + ")"})
+				if rep.Details() != "" {
+					p.body = rep.String()
+				}
+			}
+		}
 		if p.unchanged {
 			p.subject = fmt.Sprintf("%s: unchanged, the same entries are there already", id)
 		}

@@ -26,6 +26,10 @@ type app struct {
 		forwardAgent bool
 	}
 	root *cobra.Command
+	// printedJSON: the command printed its JSON (see run: a command
+	// asked for JSON that fails before printing it prints its error as
+	// JSON).
+	printedJSON bool
 
 	// cfg is git's configuration where the stacks repository is (else
 	// where the user stands): see load.

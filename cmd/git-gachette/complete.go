@@ -28,13 +28,16 @@ type positional struct {
 // every other command's arguments offer none.
 var argCompletions = map[string]positional{
 	"init":         {args: []completer{dirs}},
-	"stack add":    {args: []completer{stacks, nil, nil, files}},
+	"stack add":    {args: []completer{stacks, files}, more: true},
+	"stack delete": {args: []completer{stacks}, more: true},
+	"stack rename": {args: []completer{stacks, nil}},
 	"stack remove": {args: []completer{stacks, packages}, more: true},
 	"stack show":   {args: []completer{stacks, packages}, more: true},
 	"stack log":    {args: []completer{stacks}},
 	"stack diff":   {args: []completer{stacks, stacks}},
 	"push":         {args: []completer{stacks}, more: true},
 	"quick":        {args: []completer{projects}, more: true},
+	"help":         {args: []completer{commands}, more: true},
 }
 
 // flagCompletions: flags by command ("" for every command that has the
@@ -54,9 +57,14 @@ var flagCompletions = map[string]map[string]completer{
 
 // addCompletions gives every command under root what it completes.
 func (a *app) addCompletions(root *cobra.Command) {
+	root.InitDefaultHelpCmd() // help is in the tree from here on
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
-		path := strings.TrimPrefix(strings.TrimPrefix(c.CommandPath(), root.Name()), " ")
+		var names []string // below root: "stack show"
+		for p := c; p.HasParent(); p = p.Parent() {
+			names = append([]string{p.Name()}, names...)
+		}
+		path := strings.Join(names, " ")
 		if p, ok := argCompletions[path]; ok {
 			c.ValidArgsFunction = a.complete(func(args []string) completer {
 				switch {

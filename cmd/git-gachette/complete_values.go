@@ -114,3 +114,16 @@ func projects(a *app, _ []string, _ string) ([]string, cobra.ShellCompDirective)
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp
 }
+
+// commands offers the commands below those named in args (help stack <TAB>).
+func commands(a *app, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+	var out []string
+	if c, rest, err := a.root.Find(args); err == nil && len(rest) == 0 {
+		for _, s := range c.Commands() {
+			if s.IsAvailableCommand() {
+				out = append(out, s.Name())
+			}
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
+}

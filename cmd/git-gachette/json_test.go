@@ -37,9 +37,9 @@ func TestJSONNames(t *testing.T) {
 		}
 	}
 	for _, v := range []any{
-		resultJSON{}, stackJSON{}, listItemJSON{}, logEntryJSON{}, diffJSON{}, versionJSON{},
+		errorJSON{}, resultJSON{}, addJSON{}, stackJSON{}, listItemJSON{}, logEntryJSON{}, diffJSON{}, versionJSON{},
 		stackrepo.FsckReport{}, value{}, prepareJSON{}, buildJSON{}, lintJSON{}, quickJSON{},
-		pushJSON{}, fetchJSON{}, remote.Deb{},
+		pushJSON{}, fetchJSON{}, remote.Deb{}, deleteJSON{}, renameJSON{}, domainJSON{},
 	} {
 		check(reflect.TypeOf(v))
 	}

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ops-hero/git-gachette/stackrepo/termtext"
+	"github.com/spf13/cobra"
 )
 
 // info prints a progress or result message to stderr unless --quiet.
@@ -30,8 +31,29 @@ func (a *app) printJSON(v any) error {
 	if err != nil {
 		return err
 	}
+	a.printedJSON = true
 	_, err = a.stdout.Write(append(escapeJSON(data), '\n'))
 	return err
+}
+
+// errorJSON is what a command asked for JSON prints when it fails before
+// its own JSON (which carries its error too).
+type errorJSON struct {
+	Error string `json:"error"`
+}
+
+// wantsJSON reports whether the command args name was asked for JSON
+// (--json, or --format json).
+func wantsJSON(root *cobra.Command, args []string) bool {
+	c, _, err := root.Find(args)
+	if err != nil || c == nil {
+		return false
+	}
+	if f := c.Flags().Lookup("json"); f != nil && f.Changed && f.Value.String() == "true" {
+		return true
+	}
+	f := c.Flags().Lookup("format")
+	return f != nil && f.Changed && f.Value.String() == "json"
 }
 
 // escapeJSON writes DEL, C1 and bidirectional controls of encoded JSON as

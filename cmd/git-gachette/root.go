@@ -54,16 +54,23 @@ func (a *app) run(args []string) int {
 		return 0
 	}
 	var ee *exitError
+	if !a.printedJSON && wantsJSON(root, args) && (!errors.As(err, &ee) || ee.err != nil) {
+		// the error goes to stderr as always, and into the JSON asked for
+		a.printJSON(errorJSON{Error: err.Error()})
+	}
 	if errors.As(err, &ee) {
 		if ee.err != nil {
 			fmt.Fprintf(a.stderr, "git-gachette: %s\n", termtext.EscapeLines(ee.err.Error()))
 		}
 		return ee.code
 	}
-	fmt.Fprintf(a.stderr, "git-gachette: %s\n", termtext.EscapeLines(err.Error()))
 	var ue *usageError
-	if errors.As(err, &ue) || isUnknownCommand(root, args) {
-		fmt.Fprintf(a.stderr, "Run '%s --help' for usage.\n", userPath(findCommand(root, args)))
+	if !errors.As(err, &ue) && isUnknownCommand(root, args) {
+		err = unknownCommand(root, args)
+	}
+	fmt.Fprintf(a.stderr, "git-gachette: %s\n", termtext.EscapeLines(err.Error()))
+	if errors.As(err, &ue) {
+		fmt.Fprintf(a.stderr, "Run '%s -h' for usage.\n", userPath(findCommand(root, args)))
 		return exitUsage
 	}
 	return exitFailure
@@ -86,9 +93,11 @@ Run it as "git gachette <command>" once git-gachette is on your PATH.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       version,
+		// usage lines as the user types them: git gachette stack add …
+		Annotations: map[string]string{cobra.CommandDisplayNameAnnotation: "git gachette"},
 	}
 	root.SetVersionTemplate("git-gachette {{.Version}}\n")
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return &usageError{err} })
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return flagError(err) })
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		if a.signals != nil {
 			a.signals.decide(cmd.Name())
@@ -109,10 +118,12 @@ Run it as "git gachette <command>" once git-gachette is on your PATH.`,
 	pf.BoolVar(&a.flags.forwardAgent, "forward-agent", false, "forward your ssh-agent to the build host (default: gachette.forwardAgent)")
 	// ours plugs into git's completion (git gachette completion)
 	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetHelpCommand(helpCommand())
 	a.root = root
 	root.AddCommand(
 		a.newInitCmd(),
 		a.newStackCmd(),
+		a.newDomainCmd(),
 		a.newPushCmd(),
 		a.newFetchCmd(),
 		a.newConfigCmd(),

@@ -26,13 +26,21 @@ shows the same with the stanzas.`,
 		Args: exactArgs("STACK"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.stack = args[0]
+			if !cmd.Flags().Changed("max-count") {
+				o.max = -1 // all
+			} else if o.max < 0 {
+				return &usageError{fmt.Errorf("--max-count %d is negative", o.max)}
+			}
 			return a.runStackLog(o)
 		},
 	}
-	cmd.Flags().IntVarP(&o.max, "max-count", "n", 0, "show at most this many changes")
+	cmd.Flags().IntVarP(&o.max, "max-count", "n", 0, "show at most this many changes (all by default)")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print the lineage as JSON")
 	return cmd
 }
+
+// maxSubject bounds a subject in the one-line view (--json has it whole).
+const maxSubject = 200
 
 // logEntryJSON is one change of stack log --json.
 type logEntryJSON struct {
@@ -48,9 +56,6 @@ type logEntryJSON struct {
 }
 
 func (a *app) runStackLog(o logOptions) error {
-	if o.max < 0 {
-		return &usageError{fmt.Errorf("--max-count %d is negative", o.max)}
-	}
 	id, err := a.stackID(o.stack)
 	if err != nil {
 		return err
@@ -74,7 +79,7 @@ func (a *app) runStackLog(o logOptions) error {
 		}
 	} else {
 		for _, e := range entries {
-			fmt.Fprintf(a.stdout, "%s %s %s\n", e.Commit.String()[:12], e.Date.Format("2006-01-02 15:04"), termtext.Escape(e.Subject))
+			fmt.Fprintf(a.stdout, "%s %s %s\n", e.Commit.String()[:12], e.Date.Format("2006-01-02 15:04"), termtext.Escape(termtext.ShortenTo(e.Subject, maxSubject)))
 		}
 	}
 	if n := len(entries); n > 0 && entries[n-1].ShallowBoundary {

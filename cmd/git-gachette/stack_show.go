@@ -36,6 +36,9 @@ func (a *app) newStackShowCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.stack, o.only = args[0], args[1:]
 			if o.json {
+				if cmd.Flags().Changed("format") && o.format != "json" {
+					return &usageError{fmt.Errorf("--json and --format %s ask for two formats; give one", o.format)}
+				}
 				o.format = "json"
 			}
 			return a.runStackShow(o)

@@ -46,7 +46,7 @@ func usageArgs(cmd *cobra.Command) {
 				if errors.As(err, &ue) {
 					return err
 				}
-				return &usageError{err}
+				return &usageError{argCountError(c, args)}
 			}
 			return nil
 		}
@@ -59,7 +59,7 @@ func usageArgs(cmd *cobra.Command) {
 // findCommand is the command args name, else root.
 func findCommand(root *cobra.Command, args []string) *cobra.Command {
 	c, _, err := root.Find(args)
-	if err != nil || c == nil {
+	if err != nil || c == nil || c.Name() == "help" {
 		return root
 	}
 	return c
@@ -77,8 +77,9 @@ func exactArgs(names ...string) cobra.PositionalArgs {
 }
 
 // userPath is the command as the user types it: "git gachette stack add".
+// (The root's display name is "git gachette".)
 func userPath(cmd *cobra.Command) string {
-	return "git gachette" + strings.TrimPrefix(cmd.CommandPath(), cmd.Root().Name())
+	return cmd.CommandPath()
 }
 
 // minArgs takes the first name's argument, then any number more.

@@ -26,13 +26,26 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"init", "a", "b"}, "git gachette init"},
 		{[]string{"fetch", "a", "b"}, "git gachette fetch"},
 		{[]string{"config", "init", "--file", "f", "--local"}, "git gachette config init"},
+		{[]string{"help", "nope"}, "git gachette"},
+		{[]string{"--bogus", "stack", "list"}, "git gachette"},
+		{[]string{"stak", "list"}, "git gachette"},
+		{[]string{"stack", "remove", "1"}, "git gachette stack remove"},
+		{[]string{"stack", "show", "1", "--format", "apt", "--json"}, "git gachette stack show"},
+		{[]string{"stack", "list", "--json=maybe"}, "git gachette stack list"},
+		{[]string{"stack", "create", "a", "b"}, "git gachette stack create"},
 	} {
 		var stdout, stderr bytes.Buffer
 		a := &app{stdout: &stdout, stderr: &stderr, env: func(string) string { return "" }}
 		code := a.run(tc.args)
-		want := "Run '" + tc.hint + " --help' for usage.\n"
+		want := "Run '" + tc.hint + " -h' for usage.\n"
 		if code != exitUsage || !strings.HasSuffix(stderr.String(), want) || !strings.HasPrefix(stderr.String(), "git-gachette: ") {
 			t.Errorf("%q: exit %d, stderr %q; want exit 2 and %q", tc.args, code, stderr.String(), want)
+		}
+		// our words, never cobra's or Go's
+		for _, theirs := range []string{"arg(s)", "strconv.", "for \"git-gachette", "Did you mean", "invalid argument", "flag needs", "git-gachette [command]", "Unknown help topic"} {
+			if strings.Contains(stderr.String(), theirs) {
+				t.Errorf("%q: stderr %q says %q", tc.args, stderr.String(), theirs)
+			}
 		}
 	}
 }

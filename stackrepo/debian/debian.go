@@ -42,8 +42,8 @@ func CheckPackageName(name string) error {
 			continue
 		}
 		hint := "Debian package names use only a-z, 0-9, '+', '-' and '.'"
-		if c >= 'A' && c <= 'Z' {
-			hint += fmt.Sprintf(" (lowercase: %q)", strings.ToLower(name))
+		if s := suggestName(name); s != "" {
+			hint += fmt.Sprintf(" (perhaps %q)", s)
 		}
 		return fmt.Errorf("package name %q has %s: %s", name, describeByte(name, i), hint)
 	}
@@ -54,6 +54,24 @@ func CheckPackageName(name string) error {
 		return fmt.Errorf("package name %q is too short: Debian package names have at least two characters", name)
 	}
 	return nil
+}
+
+// suggestName is a valid package name close to name (lowercase, '_' and
+// ' ' as '-'), or "" when there is none.
+func suggestName(name string) string {
+	s := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'A' && r <= 'Z':
+			return r + ('a' - 'A')
+		case r == '_' || r == ' ':
+			return '-'
+		}
+		return r
+	}, name)
+	if s == name || CheckPackageName(s) != nil {
+		return ""
+	}
+	return s
 }
 
 func isLowerAlnum(c byte) bool {
