@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/ops-hero/git-gachette/clidoc"
+	"github.com/ops-hero/git-gachette/cmd/git-gachette/clidoc"
 )
 
 func (a *app) newCompletionCmd() *cobra.Command {
