@@ -124,13 +124,25 @@ func (r *Repo) tryDelete(ids []StackID) (*DeleteResult, error) {
 			return nil, err
 		}
 		updates = append(updates, chans...)
-		move, err := r.branchAfterDelete(d, gone[d])
+		move, tag, err := r.branchAfterDelete(d, gone[d])
 		if err != nil {
 			return nil, err
 		}
 		if move != nil {
 			res.Branches = append(res.Branches, *move)
 			updates = append(updates, RefUpdate{Name: BranchRef(d), Old: move.From, New: move.To})
+			if !tag.IsZero() {
+				// the stack it moves to is still there, as read (one
+				// deleted or renamed meanwhile cannot hold it)
+				updates = append(updates, RefUpdate{Name: move.Stack.TagRef(), Old: tag, New: tag})
+			}
+		} else if b, err := r.branchAt(d); err != nil {
+			return nil, err
+		} else {
+			// the branch stays where it is, as read: a writer that moves
+			// it meanwhile (onto a stack this deletes) makes this fail,
+			// and the retry moves it on
+			updates = append(updates, RefUpdate{Name: BranchRef(d), Old: b, New: b})
 		}
 	}
 	check := func() error {
@@ -227,6 +239,9 @@ func (r *Repo) tryRename(from, to StackID, ident Identity) (*RenameResult, error
 		}
 		res.Branch = &BranchMove{Domain: from.Domain, From: b, To: commit, Stack: to}
 		updates = append(updates, RefUpdate{Name: BranchRef(from.Domain), Old: b, New: commit})
+	} else {
+		// it stays, as read (see tryDelete)
+		updates = append(updates, RefUpdate{Name: BranchRef(from.Domain), Old: b, New: b})
 	}
 	check := func() error { return r.checkUnmarked(from) }
 	if err := r.refs.UpdateChecked("gachette: "+p.subject, check, updates...); err != nil {
@@ -276,24 +291,24 @@ func (r *Repo) keptByChannels(d string, names map[string]bool, op string, to Sta
 // branchAfterDelete is where the branch of domain d goes when the stacks
 // of gone are deleted: nowhere (nil) unless it points at one of them (its
 // commit's Gachette-Stack, as branchUpdate reads it); then to the newest
-// stack left (the first of List that reads), or it is deleted with the
-// domain's last stack.
-func (r *Repo) branchAfterDelete(d string, gone map[string]bool) (*BranchMove, error) {
+// stack left (the first of List that reads; its tag as read is returned
+// too), or it is deleted with the domain's last stack.
+func (r *Repo) branchAfterDelete(d string, gone map[string]bool) (*BranchMove, plumbing.Hash, error) {
 	b, err := r.refs.Lookup(BranchRef(d))
 	if errors.Is(err, ErrRefNotFound) {
-		return nil, nil
+		return nil, plumbing.ZeroHash, nil
 	} else if err != nil {
-		return nil, err
+		return nil, plumbing.ZeroHash, err
 	}
 	if name, ok := r.stackAtCommit(d, b); !ok || !gone[name] {
-		return nil, nil
+		return nil, plumbing.ZeroHash, nil
 	}
 	if err := r.notCheckedOut(d); err != nil {
-		return nil, err
+		return nil, plumbing.ZeroHash, err
 	}
 	list, err := r.List(d, false)
 	if err != nil {
-		return nil, err
+		return nil, plumbing.ZeroHash, err
 	}
 	for _, s := range list {
 		if gone[s.ID.Name] {
@@ -302,10 +317,10 @@ func (r *Repo) branchAfterDelete(d string, gone map[string]bool) (*BranchMove, e
 		// a stack whose tag does not read (git gachette fsck names it)
 		// cannot hold the branch: the next one does
 		if commit, err := r.peelTag(s.ID, s.Tag); err == nil {
-			return &BranchMove{Domain: d, From: b, To: commit, Stack: s.ID}, nil
+			return &BranchMove{Domain: d, From: b, To: commit, Stack: s.ID}, s.Tag, nil
 		}
 	}
-	return &BranchMove{Domain: d, From: b}, nil
+	return &BranchMove{Domain: d, From: b}, plumbing.ZeroHash, nil
 }
 
 // notCheckedOut refuses (*CheckedOutError) to move the branch of domain
@@ -323,4 +338,14 @@ func (r *Repo) notCheckedOut(d string) error {
 
 func joinIDs(ids []StackID) string {
 	return strings.Join(idStrings(ids), ", ")
+}
+
+// branchAt is where the branch of domain d points (zero: it does not
+// exist).
+func (r *Repo) branchAt(d string) (plumbing.Hash, error) {
+	b, err := r.refs.Lookup(BranchRef(d))
+	if errors.Is(err, ErrRefNotFound) {
+		return plumbing.ZeroHash, nil
+	}
+	return b, err
 }

@@ -3,6 +3,7 @@ package stackrepo
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -295,4 +296,79 @@ func TestRenameLosesToPublish(t *testing.T) {
 			t.Errorf("the new name exists: %v", err)
 		}
 	})
+}
+
+// A delete or rename that races another one never leaves the domain
+// branch on a stack that is gone: the transaction that moves the branch
+// verifies the stack it moves to, and one that leaves it verifies it is
+// still where it was read; the loser retries. (An outside tester's
+// finding: two deletes at once left the branch on a deleted stack.)
+func TestDeleteRenameRaceKeepsTheBranch(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		first, then func(r *Repo) error
+		left        []string // the stacks left
+		branch      string   // the stack the branch is at
+	}{
+		{"delete the branch's stack, racing a delete of the next one",
+			func(r *Repo) error { _, err := r.Delete([]StackID{id("main/3.0.0")}); return err },
+			func(r *Repo) error { _, err := r.Delete([]StackID{id("main/2.0.0")}); return err },
+			[]string{"1.0.0"}, "1.0.0"},
+		{"delete the next one, racing a delete of the branch's stack",
+			func(r *Repo) error { _, err := r.Delete([]StackID{id("main/2.0.0")}); return err },
+			func(r *Repo) error { _, err := r.Delete([]StackID{id("main/3.0.0")}); return err },
+			[]string{"1.0.0"}, "1.0.0"},
+		{"delete the branch's stack, racing a rename of the next one",
+			func(r *Repo) error { _, err := r.Delete([]StackID{id("main/3.0.0")}); return err },
+			func(r *Repo) error { _, err := r.Rename(id("main/2.0.0"), id("main/2.0.1"), testIdent); return err },
+			[]string{"1.0.0", "2.0.1"}, "2.0.1"},
+		{"delete all but one, racing a delete of the last",
+			func(r *Repo) error { _, err := r.Delete([]StackID{id("main/2.0.0"), id("main/3.0.0")}); return err },
+			func(r *Repo) error { _, err := r.Delete([]StackID{id("main/1.0.0")}); return err },
+			nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			forEachBackend(t, func(t *testing.T, r *Repo) {
+				for _, s := range []string{"1.0.0", "2.0.0", "3.0.0"} {
+					must[*Result](t)(r.Create(id("main/"+s), nil, testIdent))
+				}
+				inner := r.refs
+				var wrapper *sealingRefs
+				wrapper = &sealingRefs{RefStore: inner, seal: func() {
+					// the other writer lands between this one's read and
+					// its transaction
+					r.refs = inner
+					if err := tc.then(r); err != nil {
+						t.Fatalf("the other writer: %v", err)
+					}
+					r.refs = wrapper
+				}}
+				r.refs = wrapper
+				if err := tc.first(r); err != nil {
+					t.Fatalf("the writer that lost the race: %v", err)
+				}
+				r.refs = inner
+				list := must[[]StackInfo](t)(r.List("main", false))
+				var names []string
+				for _, s := range list {
+					names = append(names, s.ID.Name)
+				}
+				slices.Sort(names)
+				if !slices.Equal(names, tc.left) {
+					t.Errorf("stacks left %v, want %v", names, tc.left)
+				}
+				b, err := r.branchAt("main")
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := plumbing.ZeroHash
+				if tc.branch != "" {
+					want = must[*Stack](t)(r.Stack(id("main/" + tc.branch))).Commit
+				}
+				if b != want {
+					t.Errorf("branch at %s, want %s (stack %q)", b, want, tc.branch)
+				}
+			})
+		})
+	}
 }
