@@ -3,6 +3,7 @@ package stackrepo
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -88,6 +89,9 @@ func (r *Repo) Fsck(domains ...string) (*FsckReport, error) {
 		if p := r.checkBranch(d); p != "" {
 			rep.add(BranchRef(d), p)
 		}
+	}
+	if err := r.fsckChannels(rep, only); err != nil {
+		return nil, err
 	}
 	// a domain asked for that has no stack: nothing was checked there
 	for _, d := range domains {
@@ -184,6 +188,9 @@ func (r *Repo) quickTree(h plumbing.Hash, c *fsckCache) (int, bool) {
 		return 0, false
 	}
 	for i, e := range t.Entries {
+		if i > 0 && t.Entries[i-1].Name >= e.Name {
+			return 0, false // out of git's order, or twice (stackAt says so)
+		}
 		if i < len(c.last) && c.last[i] == e {
 			continue // verified in the last tree
 		}
@@ -262,4 +269,35 @@ func (r *Repo) checkBranch(domain string) string {
 		return fmt.Sprintf("at commit %s, which is not a stack commit of domain %s (Gachette-Stack %q)", h, domain, st)
 	}
 	return ""
+}
+
+// fsckChannels reports channel refs that are not channels (a name that is
+// not <domain>/<env>) or that do not read (a blob, a missing commit): the
+// listings and the commands that consult channels refuse to go on then.
+func (r *Repo) fsckChannels(rep *FsckReport, only map[string]bool) error {
+	refs, err := r.refs.List(channelPrefix)
+	if err != nil {
+		return err
+	}
+	var domains []string
+	for _, ref := range refs {
+		d, env, ok := strings.Cut(strings.TrimPrefix(ref.Name, channelPrefix), "/")
+		if len(only) > 0 && !only[d] {
+			continue
+		}
+		if !ok || CheckName("domain", d) != nil || CheckName("channel", env) != nil {
+			rep.add(ref.Name, fmt.Sprintf("not a channel: a channel is %s<domain>/<env>, each a valid name; remove it with: git --git-dir=%s update-ref -d %s",
+				channelPrefix, ShellWord(r.Dir), ShellWord(ref.Name)))
+			continue
+		}
+		if !slices.Contains(domains, d) {
+			domains = append(domains, d)
+		}
+	}
+	for _, d := range domains {
+		if _, err := r.channels(d); err != nil {
+			rep.add(channelPrefix+d+"/", err.Error())
+		}
+	}
+	return nil
 }

@@ -92,6 +92,9 @@ func TestMalformedTreesRefused(t *testing.T) {
 		"readme":     {"040000 tree " + pkgs + "\tpackages\n100644 blob " + a + "\tREADME\n", `its tree has "README" (mode 0100644) at the root`},
 		"symlink":    {"040000 tree " + pkgs + "\tpackages\n120000 blob " + a + "\tz\n", `its tree has "z" (mode 0120000) at the root`},
 		"gitlink":    {"160000 commit " + good + "\tmod\n040000 tree " + pkgs + "\tpackages\n", `its tree has "mod" (mode 0160000) at the root`},
+		// modes git does not write, which go-git reads as a regular file
+		"badmode":    {"040000 tree " + runGit(t, dir, rawEntryMode("100664", "dh-a", a)+rawEntry("dh-b", b), "hash-object", "-w", "-t", "tree", "--literally", "--stdin") + "\tpackages\n", `entry "dh-a" has mode 100664, which git does not write (git fsck calls it badFilemode)`},
+		"zeropadded": {"040000 tree " + runGit(t, dir, rawEntry("dh-a", a)+rawEntryMode("0100644", "dh-b", b), "hash-object", "-w", "-t", "tree", "--literally", "--stdin") + "\tpackages\n", `entry "dh-b" has mode 0100644, which git does not write (git fsck calls it zeroPaddedFilemode)`},
 	} {
 		tree := runGit(t, dir, c.root, "mktree")
 		commit := runGit(t, dir, msg, "commit-tree", tree, "-p", good)
@@ -107,7 +110,7 @@ func TestMalformedTreesRefused(t *testing.T) {
 	}
 	// fsck reports each (its quick path included), and no copy was made
 	rep := must[*FsckReport](t)(r.Fsck())
-	for _, name := range []string{"two-packages", "twice", "unsorted", "gitmodules", "readme", "symlink", "gitlink"} {
+	for _, name := range []string{"two-packages", "twice", "unsorted", "gitmodules", "readme", "symlink", "gitlink", "badmode", "zeropadded"} {
 		found := false
 		for _, p := range rep.Problems {
 			found = found || strings.HasPrefix(p.Where, "main/"+name)
@@ -123,6 +126,59 @@ func TestMalformedTreesRefused(t *testing.T) {
 
 // rawEntry is a regular file's entry in a tree object, as git writes it.
 func rawEntry(name, hexID string) string {
+	return rawEntryMode("100644", name, hexID)
+}
+
+// rawEntryMode is a tree entry with mode written as given.
+func rawEntryMode(mode, name, hexID string) string {
 	h := plumbing.NewHash(hexID)
-	return "100644 " + name + "\x00" + string(h[:])
+	return mode + " " + name + "\x00" + string(h[:])
+}
+
+// fsck's quick path (each tree checked once, entries identical to the
+// last tree's skipped) sees an unsorted tree that holds the same entries
+// as the good stack before it. (An outside tester's finding: fsck said
+// "no problems" where show refused.)
+func TestFsckQuickSeesUnsorted(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "s.git")
+	r := must[*Repo](t)(Init(dir, "main"))
+	defer r.Close()
+	must[*Result](t)(r.Create(id("main/good"), nil, testIdent))
+	must[*Result](t)(r.Add(id("main/good"), []Package{pkg("dh-bar", "2"), pkg("dh-foo", "1")}, testIdent))
+	good := runGit(t, dir, "", "rev-parse", "main/good^{commit}")
+	bar := runGit(t, dir, "", "rev-parse", good+":packages/dh-bar")
+	foo := runGit(t, dir, "", "rev-parse", good+":packages/dh-foo")
+	pkgs := runGit(t, dir, rawEntry("dh-foo", foo)+rawEntry("dh-bar", bar), "hash-object", "-w", "-t", "tree", "--literally", "--stdin")
+	tree := runGit(t, dir, "040000 tree "+pkgs+"\tpackages\n", "mktree")
+	commit := runGit(t, dir, "main/u: add\n\nGachette-Stack: main/u\nGachette-Action: add\nGachette-Format: 1\n", "commit-tree", tree)
+	runGit(t, dir, "", "tag", "-a", "-m", "u", "main/u", commit)
+	rep := must[*FsckReport](t)(r.Fsck())
+	if len(rep.Problems) != 1 || !strings.HasPrefix(rep.Problems[0].Where, "main/u") || !strings.Contains(rep.Problems[0].Problem, "out of git's order or twice") {
+		t.Fatalf("fsck: %+v", rep.Problems)
+	}
+}
+
+// fsck reports channel refs that are not channels or do not read (which
+// stack list and stack delete refuse to go on with): a channel at a blob,
+// one whose name is no valid environment. (An outside tester's finding:
+// fsck said "no problems".)
+func TestFsckReportsBrokenChannels(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "s.git")
+	r := must[*Repo](t)(Init(dir, "main"))
+	defer r.Close()
+	must[*Result](t)(r.Create(id("main/1"), nil, testIdent))
+	blob := runGit(t, dir, "x\n", "hash-object", "-w", "--stdin")
+	c := runGit(t, dir, "", "rev-parse", "main/1^{commit}")
+	runGit(t, dir, "", "update-ref", "refs/gachette/channels/main/blob", blob)
+	runGit(t, dir, "", "update-ref", "refs/gachette/channels/main/pr\u202eod", c)
+	rep := must[*FsckReport](t)(r.Fsck())
+	var got []string
+	for _, p := range rep.Problems {
+		got = append(got, p.Where+": "+p.Problem)
+	}
+	joined := strings.Join(got, "\n")
+	if !strings.Contains(joined, "refs/gachette/channels/main/pr\u202eod: not a channel") ||
+		!strings.Contains(joined, "refs/gachette/channels/main/: channel main/blob") {
+		t.Fatalf("fsck:\n%s", joined)
+	}
 }

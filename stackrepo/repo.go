@@ -506,11 +506,48 @@ func (r *Repo) readTree(h plumbing.Hash) (*object.Tree, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkTreeModes(o); err != nil {
+		return nil, fmt.Errorf("tree %s: %w", h, err)
+	}
 	t, err := object.DecodeTree(r.st, o)
 	if err != nil {
 		return nil, fmt.Errorf("tree %s cannot be decoded: %w", h, err)
 	}
 	return t, nil
+}
+
+// checkTreeModes refuses a tree entry whose mode git writes no longer, or
+// never: git fsck calls 100664 badFilemode and 0100644 zeroPaddedFilemode
+// (go-git would read both as a regular file). Trees name entries "MODE
+// NAME\0" and a 20-byte object id.
+func checkTreeModes(o plumbing.EncodedObject) error {
+	rd, err := o.Reader()
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	data, err := io.ReadAll(rd)
+	if err != nil {
+		return err
+	}
+	for len(data) > 0 {
+		sp := bytes.IndexByte(data, ' ')
+		nul := bytes.IndexByte(data, 0)
+		if sp < 0 || nul < sp || len(data) < nul+1+20 {
+			return nil // malformed: DecodeTree says so
+		}
+		switch mode := string(data[:sp]); mode {
+		case "100644", "100755", "120000", "40000", "160000":
+		default:
+			why := "badFilemode"
+			if strings.HasPrefix(mode, "0") {
+				why = "zeroPaddedFilemode"
+			}
+			return fmt.Errorf("entry %q has mode %s, which git does not write (git fsck calls it %s)", data[sp+1:nul], mode, why)
+		}
+		data = data[nul+1+20:]
+	}
+	return nil
 }
 
 func objectError(h plumbing.Hash, kind string, err error) error {
