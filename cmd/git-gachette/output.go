@@ -49,6 +49,17 @@ func wantsJSON(root *cobra.Command, args []string) bool {
 	if err != nil || c == nil {
 		return false
 	}
+	// flags after one cobra could not parse are not parsed: --json is
+	// looked for among the arguments too
+	for i, arg := range args {
+		if arg == "--" {
+			break
+		}
+		if arg == "--json" || arg == "--json=true" || arg == "--format=json" || arg == "-fjson" ||
+			(arg == "--format" || arg == "-f") && i+1 < len(args) && args[i+1] == "json" {
+			return c.Flags().Lookup("json") != nil || c.Flags().Lookup("format") != nil
+		}
+	}
 	if f := c.Flags().Lookup("json"); f != nil && f.Changed && f.Value.String() == "true" {
 		return true
 	}

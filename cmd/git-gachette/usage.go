@@ -11,13 +11,14 @@ import (
 // Usage errors: wrong arguments and flags exit 2 with a hint, recognised
 // by type (usageError), never by cobra's wording.
 
-// emptyFlags refuses an empty --stacks, --remote, --domain, --host or
-// --arch (--stacks "$UNSET" in a script): an empty value is no repository,
-// remote, domain, host or architecture, and quietly taking the default
-// instead could write to or publish from the wrong place (or record a
-// package without its architecture).
+// emptyFlags refuses an empty --stacks, --remote, --domain, --host,
+// --arch, --from or --bump (--stacks "$UNSET" in a script): an empty
+// value is no repository, remote, domain, host, architecture or stack,
+// and quietly taking the default instead could write to or publish from
+// the wrong place (or record a package without its architecture, or make
+// an empty stack where a copy was asked for).
 func emptyFlags(cmd *cobra.Command) error {
-	for _, name := range []string{"stacks", "remote", "domain", "host", "arch"} {
+	for _, name := range []string{"stacks", "remote", "domain", "host", "arch", "from", "bump"} {
 		if f := cmd.Flags().Lookup(name); f != nil && f.Changed && f.Value.String() == "" {
 			return &usageError{fmt.Errorf("--%s is empty: give it a value, or leave the flag out for the default", name)}
 		}

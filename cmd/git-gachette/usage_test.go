@@ -33,6 +33,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"stack", "show", "1", "--format", "apt", "--json"}, "git gachette stack show"},
 		{[]string{"stack", "list", "--json=maybe"}, "git gachette stack list"},
 		{[]string{"stack", "create", "a", "b"}, "git gachette stack create"},
+		{[]string{"help", "stack", "nosuch"}, "git gachette"},
+		{[]string{"stack", "create", "x", "--from", ""}, "git gachette stack create"},
+		{[]string{"stack", "create", "--bump", ""}, "git gachette stack create"},
 	} {
 		var stdout, stderr bytes.Buffer
 		a := &app{stdout: &stdout, stderr: &stderr, env: func(string) string { return "" }}

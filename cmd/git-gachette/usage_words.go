@@ -56,8 +56,9 @@ func helpCommand() *cobra.Command {
 		Short: "Help about any command",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			root := cmd.Root()
-			c, _, err := root.Find(args)
-			if err != nil || c == nil || len(args) > 0 && c == root {
+			c, rest, err := root.Find(args)
+			if err != nil || c == nil || len(args) > 0 && c == root || len(rest) > 0 {
+				// help stack nosuch: "stack" has no command "nosuch"
 				return unknownCommand(root, args)
 			}
 			return c.Help()
