@@ -182,3 +182,38 @@ func TestFsckReportsBrokenChannels(t *testing.T) {
 		t.Fatalf("fsck:\n%s", joined)
 	}
 }
+
+// A stack whose stanza names another package than its file is not copied
+// by create --from (it read only the tree before); such a stack cannot
+// be deleted by git gachette (whether a remote has it cannot be told), and
+// the refusal says how to remove it by hand. (An outside tester's
+// findings.)
+func TestMisnamedStanzaNotCopied(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "s.git")
+	r := must[*Repo](t)(Init(dir, "main"))
+	defer r.Close()
+	must[*Result](t)(r.Create(id("main/1"), nil, testIdent))
+	must[*Result](t)(r.Add(id("main/1"), []Package{pkg("dh-a", "1")}, testIdent))
+	good := runGit(t, dir, "", "rev-parse", "main/1^{commit}")
+	a := runGit(t, dir, "", "rev-parse", good+":packages/dh-a")
+	pkgs := runGit(t, dir, "100644 blob "+a+"\tdh-b\n", "mktree")
+	tree := runGit(t, dir, "040000 tree "+pkgs+"\tpackages\n", "mktree")
+	commit := runGit(t, dir, "main/mis: add\n\nGachette-Stack: main/mis\nGachette-Action: add\nGachette-Format: 1\n", "commit-tree", tree)
+	runGit(t, dir, "", "tag", "-a", "-m", "mis", "main/mis", commit)
+	from := id("main/mis")
+	if _, err := r.Create(id("main/copy"), &from, testIdent); err == nil || !strings.Contains(err.Error(), `describes package "dh-a"`) {
+		t.Fatalf("create --from a misnamed stack: %v", err)
+	}
+	if out := runGit(t, dir, "", "for-each-ref", "refs/tags/main/copy"); out != "" {
+		t.Fatalf("a copy was made: %s", out)
+	}
+	// a tree that does not read: delete refuses, naming git update-ref -d
+	bad := runGit(t, dir, "100644 blob "+a+"\t.gitmodules\n040000 tree "+pkgs+"\tpackages\n", "mktree")
+	badCommit := runGit(t, dir, "main/bad: add\n\nGachette-Stack: main/bad\nGachette-Action: add\nGachette-Format: 1\n", "commit-tree", bad)
+	runGit(t, dir, "", "tag", "-a", "-m", "bad", "main/bad", badCommit)
+	tag := runGit(t, dir, "", "rev-parse", "refs/tags/main/bad")
+	_, err := r.Delete([]StackID{id("main/bad")})
+	if err == nil || !strings.Contains(err.Error(), "remove it with: git --git-dir="+dir+" update-ref -d refs/tags/main/bad "+tag) {
+		t.Fatalf("delete of a stack that does not read: %v", err)
+	}
+}

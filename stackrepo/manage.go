@@ -256,9 +256,21 @@ func (r *Repo) tryRename(from, to StackID, ident Identity) (*RenameResult, error
 // writable's error, which says how to settle it.
 func (r *Repo) deletable(id StackID, op string, to StackID) (*Stack, error) {
 	cur, err := r.writable(id)
-	var pub *PublishedError
-	if errors.As(err, &pub) && pub.Pushing == "" {
+	var (
+		pub *PublishedError
+		nf  *NotFoundError
+		fe  *FormatError
+	)
+	switch {
+	case errors.As(err, &pub) && pub.Pushing == "":
 		return nil, &KeptError{ID: id, Op: op, To: to, Where: pub.Where}
+	case err != nil && !errors.As(err, &pub) && !errors.As(err, &nf) && !errors.As(err, &fe) && r.Dir != "":
+		// a stack that does not read cannot be checked for publication:
+		// git gachette leaves it, and says how to take it away by hand
+		if tag, lerr := r.refs.Lookup(id.TagRef()); lerr == nil {
+			return nil, fmt.Errorf("%w; git gachette cannot %s a stack it cannot read (nor tell whether a remote has it). If no remote has it, remove it with: git --git-dir=%s update-ref -d %s %s",
+				err, op, ShellWord(r.Dir), id.TagRef(), tag)
+		}
 	}
 	return cur, err
 }

@@ -384,6 +384,11 @@ func (r *Repo) planCreate(id StackID, from *StackID) (*Stack, *plan, error) {
 		}
 		return nil, nil, err
 	}
+	// every stanza read as show reads it: a stack that is not one (a
+	// stanza naming another package) is not copied
+	if _, err := r.Packages(src); err != nil {
+		return nil, nil, fmt.Errorf("cannot create %s from %s: %w", id, *from, err)
+	}
 	p.parent = src.Commit
 	p.entries = src.entries
 	p.subject = fmt.Sprintf("%s: create from %s", id, src.ID)
