@@ -269,7 +269,14 @@ func (m *markRefs) load(r *Repo) error {
 	if err != nil {
 		return err
 	}
-	m.loaded, m.pushed, m.remote = true, map[string][]plumbing.Hash{}, m.configured || len(seen) > 0
+	// a remote configured here that git gachette never fetched from nor
+	// pushed to (a git clone's origin) may have any of the stacks: "not
+	// pushed" cannot be told, and is not said
+	unknown, err := r.unknownRemote()
+	if err != nil {
+		return err
+	}
+	m.loaded, m.pushed, m.remote = true, map[string][]plumbing.Hash{}, (m.configured || len(seen) > 0) && unknown == ""
 	for _, ref := range seen {
 		_, rest, _ := strings.Cut(strings.TrimPrefix(ref.Name, "refs/gachette/remotes/"), "/")
 		if tail, ok := strings.CutPrefix(rest, "tags/"); ok {

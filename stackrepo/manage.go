@@ -264,6 +264,15 @@ func (r *Repo) deletable(id StackID, op string, to StackID) (*Stack, error) {
 	switch {
 	case errors.As(err, &pub) && pub.Pushing == "":
 		return nil, &KeptError{ID: id, Op: op, To: to, Where: pub.Where}
+	case err == nil:
+		if name, uerr := r.unknownRemote(); uerr != nil {
+			return nil, uerr
+		} else if name != "" {
+			// (a git clone brings the remote's tags, and nothing says
+			// they are the remote's until git gachette fetch seals them)
+			return nil, fmt.Errorf("cannot %s %s: git fetched from remote %s (a git clone?) but git gachette has never fetched from it nor pushed to it, so whether it has %s cannot be told; "+
+				"run git gachette fetch --remote %s first (it seals the stacks it has), then %s again", op, id, name, id, name, op)
+		}
 	case err != nil && !errors.As(err, &pub) && !errors.As(err, &nf) && !errors.As(err, &fe) && r.Dir != "":
 		// a stack that does not read cannot be checked for publication:
 		// git gachette leaves it, and says how to take it away by hand
@@ -360,4 +369,40 @@ func (r *Repo) branchAt(d string) (plumbing.Hash, error) {
 		return plumbing.ZeroHash, nil
 	}
 	return b, err
+}
+
+// unknownRemote names a remote configured here (with a URL) that git has
+// fetched from (it has remote-tracking branches: a git clone's origin; or
+// no fetch refspec: a git clone --bare's) but git gachette never fetched
+// from nor pushed to (nothing under its refs/gachette/remotes/
+// namespace): the stacks here may be its, and nothing says which. ""
+// when there is none.
+func (r *Repo) unknownRemote() (string, error) {
+	if r.cfg == nil {
+		return "", nil
+	}
+	for _, name := range r.cfg.Subsections("remote", "") {
+		if r.cfg.Value("remote."+name+".url") == "" || CheckName("remote", name) != nil {
+			continue
+		}
+		refs, err := r.refs.List("refs/gachette/remotes/" + name + "/")
+		if err != nil || len(refs) > 0 {
+			if err != nil {
+				return "", err
+			}
+			continue
+		}
+		// git fetched from it (a git clone, a git fetch): its tags may be
+		// here, stacks the remote has
+		tracking, err := r.refs.List("refs/remotes/" + name + "/")
+		if err != nil {
+			return "", err
+		}
+		// (git clone --bare copies the tags and sets no fetch refspec,
+		// which git remote add always sets)
+		if len(tracking) > 0 || r.cfg.Value("remote."+name+".fetch") == "" {
+			return name, nil
+		}
+	}
+	return "", nil
 }
