@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/ops-hero/git-gachette/stackrepo/debian"
+	"github.com/ops-hero/git-gachette/stackrepo/termtext"
 )
 
 // AddRequest is what a stack add records, in one commit: entries given
@@ -46,6 +47,9 @@ func (q AddRequest) Entries() ([]Package, error) {
 	if forms != 1 {
 		return nil, errors.New("give the packages one way: field by field, as .deb files, or as a Packages file")
 	}
+	if err := CheckSourceURL(q.Source); err != nil {
+		return nil, err
+	}
 	var pkgs []Package
 	switch {
 	case len(q.Packages) > 0:
@@ -54,8 +58,13 @@ func (q AddRequest) Entries() ([]Package, error) {
 			if err := CheckFileName(p.Filename); err != nil && strings.Contains(p.Filename, "/") && strings.HasSuffix(p.Filename, ".deb") {
 				return nil, fmt.Errorf("%w; or give the .deb file alone after the stack, to read its fields from it", err)
 			}
-			if p.Architecture == "" {
-				pkgs[i].Architecture, _ = debian.FileNameArch(p.Filename, p.Name, p.Version)
+			arch, ok := debian.FileNameArch(p.Filename, p.Name, p.Version)
+			switch {
+			case !ok:
+			case p.Architecture == "":
+				pkgs[i].Architecture = arch
+			case p.Architecture != arch:
+				return nil, fmt.Errorf("architecture %s conflicts with the file name %s, which says %s: give the architecture the file is for, or leave --arch out", p.Architecture, p.Filename, arch)
 			}
 		}
 	case len(q.Debs) > 0:
@@ -95,6 +104,26 @@ func (q AddRequest) Entries() ([]Package, error) {
 		}
 	}
 	return pkgs, nil
+}
+
+// CheckSourceURL refuses a source URL that carries a password (in its
+// user information: https://user:secret@host/x.git, or user:secret@host:x.git
+// in scp-like form): a password in a URL is never recorded nor printed.
+// The error shows the URL without its user information.
+func CheckSourceURL(s string) error {
+	var userinfo, shown string
+	if scheme, rest, ok := strings.Cut(s, "://"); ok {
+		authority, _, _ := strings.Cut(rest, "/")
+		if at := strings.LastIndexByte(authority, '@'); at >= 0 {
+			userinfo, shown = authority[:at], scheme+"://"+rest[at+1:]
+		}
+	} else if at := strings.IndexByte(s, '@'); at >= 0 && !strings.Contains(s[:at], "/") {
+		userinfo, shown = s[:at], s[at+1:]
+	}
+	if !strings.Contains(userinfo, ":") {
+		return nil
+	}
+	return fmt.Errorf("--source %s (user name and password left out here) carries a password: give the URL without credentials (git takes them from a credential helper); a password in a URL is never recorded", termtext.Shorten(Redact(shown)))
 }
 
 func (q AddRequest) readIndex() ([]Package, error) {

@@ -1,6 +1,7 @@
 package stackrepo
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -87,7 +88,35 @@ func TestReadDeb(t *testing.T) {
 	}
 	badName := filepath.Join(dir, "badname")
 	writeFile(t, filepath.Join(badName, "DEBIAN", "control"), "Package: DH_App\nVersion: 1.0\nArchitecture: all\nMaintainer: x <x@example.com>\nDescription: x\n")
+	noArch := filepath.Join(dir, "noarch")
+	writeFile(t, filepath.Join(noArch, "DEBIAN", "control"), "Package: dh-noarch\nVersion: 1.0\nMaintainer: x <x@example.com>\nDescription: x\n")
+	link := filepath.Join(dir, "link.deb")
+	if err := os.Symlink(deb, link); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(deb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyAs := func(name string, data []byte) string {
+		writeFile(t, filepath.Join(dir, name), string(data))
+		return filepath.Join(dir, name)
+	}
+	// the epoch written %3a (as apt names files), or a file not named
+	// the Debian way: read
+	for _, ok := range []string{copyAs("dh-app_1%3a2.0-1_amd64.deb", data), copyAs("app.deb", data), copyAs("dh-app_2.0-1_amd64_x.deb", data)} {
+		if p, err := ReadDeb(ok); err != nil || p.Filename != filepath.Base(ok) {
+			t.Errorf("ReadDeb(%s) = %+v, %v", ok, p, err)
+		}
+	}
 	for _, c := range []struct{ file, want string }{
+		{link, "link.deb: is a symbolic link (to " + deb + "): give the file itself, whose name is recorded as Filename"},
+		{buildNoCheck(noArch, filepath.Join(dir, "noarch.deb")), "noarch.deb: its control file has no Architecture field"},
+		{copyAs("dh-app_2.0-2_amd64.deb", data), "dh-app_2.0-2_amd64.deb: its file name says dh-app 2.0-2 amd64, its control file dh-app 1:2.0-1 amd64"},
+		{copyAs("dh-app_2.0-1_all.deb", data), "its file name says dh-app 2.0-1 all, its control file dh-app 1:2.0-1 amd64"},
+		{copyAs("dh-ap_2.0-1_amd64.deb", data), "its file name says dh-ap 2.0-1 amd64"},
+		{copyAs("cut500.deb", data[:500]), "cut500.deb: it is cut short"},
+		{copyAs("nodata.deb", data[:bytes.Index(data, []byte("data.tar"))]), "nodata.deb: not a Debian package: it has no data.tar member"},
 		{filepath.Join(dir, "nope.deb"), "nope.deb: no such file"},
 		{dir, ": is a directory, not a .deb file"},
 		{notDeb, "notes.deb: not a Debian package"},
@@ -102,6 +131,38 @@ func TestReadDeb(t *testing.T) {
 	// a file that cannot be opened (as root too: a path through a file)
 	if _, err := ReadDeb(filepath.Join(notDeb, "x.deb")); err == nil || !strings.Contains(err.Error(), "notes.deb/x.deb: cannot read it: not a directory") {
 		t.Errorf("an unreadable path: %v", err)
+	}
+}
+
+func TestEntriesRefuse(t *testing.T) {
+	for _, c := range []struct {
+		req  AddRequest
+		want string
+	}{
+		{AddRequest{Packages: []Package{{Name: "dh-app", Version: "1.0", Filename: "dh-app_1.0_all.deb", Architecture: "amd64"}}},
+			"architecture amd64 conflicts with the file name dh-app_1.0_all.deb, which says all"},
+		{AddRequest{Packages: []Package{{Name: "dh-app", Version: "1.0", Filename: "a.deb"}}, Source: "https://deploy:s3cret@example.com/x.git"},
+			"--source https://example.com/x.git (user name and password left out here) carries a password: give the URL without credentials"},
+		{AddRequest{Debs: []string{"x.deb"}, Source: "git:s3cret@example.com:x.git"}, "--source example.com:x.git (user name and password left out here)"},
+		{AddRequest{Index: "-", Source: "ssh://git:s3cret@example.com:2222/x.git"}, "--source ssh://example.com:2222/x.git"},
+	} {
+		_, err := c.req.Entries()
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want %q", c.req, err, c.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "s3cret") {
+			t.Errorf("the password is printed: %v", err)
+		}
+	}
+	for _, ok := range []string{"https://deploy@example.com/x.git", "git@github.com:ops/x.git", "https://example.com/a@b:c", "github.com:ops/x@y:z.git", ""} {
+		if err := CheckSourceURL(ok); err != nil {
+			t.Errorf("CheckSourceURL(%q): %v", ok, err)
+		}
+	}
+	// the architecture the name gives, or the same one given
+	pkgs, err := AddRequest{Packages: []Package{{Name: "dh-app", Version: "1.0", Filename: "dh-app_1.0_all.deb", Architecture: "all"}}}.Entries()
+	if err != nil || pkgs[0].Architecture != "all" {
+		t.Errorf("Entries = %+v, %v", pkgs, err)
 	}
 }
 
@@ -129,19 +190,23 @@ func TestReadPackagesIndex(t *testing.T) {
 		"Package: dh-d\nVersion: 1\nFilename: pool/\n\n" + // line 16
 		"Package: dh-e\nVersion: 1\nFilename: e.deb\nSize: 0\n\n" + // line 20
 		"Package: dh-f\nVersion: 1\nFilename: f.deb\nSHA256: XYZ\n\n" + // line 25
-		"Version: 1\nFilename: g.deb\n" // line 30
+		"Version: 1\nFilename: g.deb\n\n" + // line 30
+		"Package: dh-g\nVersion: 1\nFilename: g.deb\nSHA256: XYZ\nSize: -5\n" // line 33
 	_, err = ReadPackagesIndex(strings.NewReader(bad), "Packages")
 	if err == nil {
 		t.Fatal("a bad index was read")
 	}
 	for _, w := range []string{
 		"Packages line 5 (dh-b): no Version field",
-		`Packages line 8 (dh-c): version "abc" is not a Debian version`,
+		`Packages line 9 (dh-c): version "abc" is not a Debian version`,
 		"Packages line 12 (dh-a): package dh-a is given a second time (first at line 1)",
-		`Packages line 16 (dh-d): the Filename "pool/" names a directory`,
-		`Packages line 20 (dh-e): the Size "0" is not a positive number`,
-		`Packages line 25 (dh-f): sha256 "XYZ" is not 64 lowercase hex digits`,
+		`Packages line 18 (dh-d): the Filename "pool/" names a directory`,
+		`Packages line 23 (dh-e): the Size "0" is not a positive number`,
+		`Packages line 28 (dh-f): sha256 "XYZ" is not 64 lowercase hex digits`,
 		"Packages line 30: no Package field",
+		// every problem of a stanza, each at its line
+		`Packages line 36 (dh-g): sha256 "XYZ" is not 64 lowercase hex digits`,
+		`Packages line 37 (dh-g): the Size "-5" is not a positive number`,
 	} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("the error does not say %q:\n%v", w, err)
@@ -154,7 +219,10 @@ func TestReadPackagesIndex(t *testing.T) {
 	for _, c := range []struct{ text, want string }{
 		{"", "Packages has no package stanza"},
 		{"Package: dh-a\n continued\nbroken\n", `Packages line 3: "broken" is not "Field: value"`},
-		{strings.Repeat("Package: x\n\n", 30), "and 10 more bad stanzas"},
+		{strings.Repeat("Package: x\n\n", 30), "and 70 more problems"},
+		{"\x1f\x8b\x08\x00\x00\x00", "Packages is gzip-compressed: decompress it first (zcat Packages | git gachette stack add STACK --packages -)"},
+		{"\xfd7zXZ\x00\x00", "Packages is xz-compressed"},
+		{"\x28\xb5\x2f\xfd\x00", "Packages is zstd-compressed"},
 	} {
 		if _, err := ReadPackagesIndex(strings.NewReader(c.text), "Packages"); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: %v, want %q", c.text[:min(len(c.text), 40)], err, c.want)
