@@ -63,7 +63,7 @@ func hostileCases(wd string) []hostileCase {
 		{name: "stack: --from 10 KB", args: []string{"stack", "create", "9", "--from", tenKB}, want: `--from: stack name "a{20,}…" is longer than 100 bytes`},
 		{name: "stack: add to missing", args: []string{"stack", "add", "nosuch", "dh-x", "1.0", "x.deb"}, want: `stack main/nosuch does not exist`},
 		{name: "stack: create existing", args: []string{"stack", "create", "1"}, want: `stack main/1 exists already`},
-		{name: "bump: empty", args: []string{"stack", "create", "--bump", ""}, want: `stack create needs a STACK name or --bump`},
+		{name: "bump: empty", args: []string{"stack", "create", "--bump", ""}, want: `--bump is empty: give major, minor or patch`},
 
 		// domains
 		{name: "domain: empty flag", args: []string{"stack", "list", "--domain", ""}, want: `--domain is empty: give it a value`},

@@ -20,6 +20,12 @@ import (
 func emptyFlags(cmd *cobra.Command) error {
 	for _, name := range []string{"stacks", "remote", "domain", "host", "arch", "from", "bump"} {
 		if f := cmd.Flags().Lookup(name); f != nil && f.Changed && f.Value.String() == "" {
+			switch name {
+			case "from":
+				return &usageError{errors.New("--from is empty: give the stack to start from, or leave the flag out to start empty")}
+			case "bump":
+				return &usageError{errors.New("--bump is empty: give major, minor or patch")}
+			}
 			return &usageError{fmt.Errorf("--%s is empty: give it a value, or leave the flag out for the default", name)}
 		}
 	}
