@@ -27,6 +27,9 @@ type KeptError struct {
 
 func (e *KeptError) Error() string {
 	why := fmt.Sprintf("it is published (%s): a remote has it under this name, and it stays", e.Where)
+	if strings.HasPrefix(e.Where, "reachable from ") {
+		why = fmt.Sprintf("it is published (%s): a remote has its commit, and it stays", e.Where)
+	}
 	if e.Where == "" {
 		s := ""
 		if len(e.Channels) > 1 {

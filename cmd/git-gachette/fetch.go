@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -115,7 +116,8 @@ func (a *app) runFetch(o fetchOptions) error {
 	}
 	a.info("fetched from %s: %d new, %d already here", rm, len(res.New), len(res.Known))
 	for _, s := range res.Skipped {
-		a.warn("skipped tag %s of %s: %s; it is not a stack and was not created here", s.Tag, rm, s.Reason)
+		reason := strings.TrimSuffix(s.Reason, "; it is not a gachette stack")
+		a.warn("skipped tag %s of %s: %s; it is not a stack and was not created here", s.Tag, rm, reason)
 	}
 	for _, w := range res.Warnings {
 		a.warn("%s", w)
