@@ -164,26 +164,37 @@ func TestDeleteRefusesPublishedAndPromoted(t *testing.T) {
 	})
 }
 
-// A stack sealed between the delete's read and its ref transaction is
-// not deleted: the transaction verifies it is still unsealed, and the
-// retry refuses.
-func TestDeleteLosesToPublish(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, r *Repo) {
-		res := must[*Result](t)(r.Create(id("main/1"), nil, testIdent))
-		inner := r.refs
-		r.refs = &sealingRefs{RefStore: inner, seal: func() {
-			if err := inner.Update("push", RefUpdate{Name: id("main/1").publishedRef(), New: res.Tag}); err != nil {
-				t.Fatal(err)
-			}
-		}}
-		var kept *KeptError
-		if _, err := r.Delete([]StackID{id("main/1")}); !errors.As(err, &kept) {
-			t.Fatalf("delete racing a publish: %v", err)
-		}
-		if tag, _ := inner.Lookup(id("main/1").TagRef()); tag != res.Tag {
-			t.Errorf("the published stack's tag is %s", tag)
-		}
-	})
+// A stack sealed between a delete's or rename's read and its ref
+// transaction is not deleted or renamed: the transaction verifies it is
+// still unsealed, and the retry refuses; the old name stays, the new one
+// is not made.
+func TestDeleteRenameLoseToPublish(t *testing.T) {
+	for name, op := range map[string]func(r *Repo) error{
+		"delete": func(r *Repo) error { _, err := r.Delete([]StackID{id("main/1")}); return err },
+		"rename": func(r *Repo) error { _, err := r.Rename(id("main/1"), id("main/2"), testIdent); return err },
+	} {
+		t.Run(name, func(t *testing.T) {
+			forEachBackend(t, func(t *testing.T, r *Repo) {
+				res := must[*Result](t)(r.Create(id("main/1"), nil, testIdent))
+				inner := r.refs
+				r.refs = &sealingRefs{RefStore: inner, seal: func() {
+					if err := inner.Update("push", RefUpdate{Name: id("main/1").publishedRef(), New: res.Tag}); err != nil {
+						t.Fatal(err)
+					}
+				}}
+				var kept *KeptError
+				if err := op(r); !errors.As(err, &kept) {
+					t.Fatalf("%s racing a publish: %v", name, err)
+				}
+				if tag, _ := inner.Lookup(id("main/1").TagRef()); tag != res.Tag {
+					t.Errorf("the published stack's tag is %s", tag)
+				}
+				if _, err := inner.Lookup(id("main/2").TagRef()); !errors.Is(err, ErrRefNotFound) {
+					t.Errorf("the new name exists: %v", err)
+				}
+			})
+		})
+	}
 }
 
 func TestRename(t *testing.T) {
@@ -271,29 +282,6 @@ func TestRenameWritesAMissingBranch(t *testing.T) {
 		res := must[*RenameResult](t)(r.Rename(id("main/1"), id("main/2"), testIdent))
 		if b := branchOf(t, r, "main"); b != res.Commit {
 			t.Errorf("branch at %s, want %s", b, res.Commit)
-		}
-	})
-}
-
-// A rename loses to a publish the same way: the old name stays.
-func TestRenameLosesToPublish(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, r *Repo) {
-		res := must[*Result](t)(r.Create(id("main/1"), nil, testIdent))
-		inner := r.refs
-		r.refs = &sealingRefs{RefStore: inner, seal: func() {
-			if err := inner.Update("push", RefUpdate{Name: id("main/1").publishedRef(), New: res.Tag}); err != nil {
-				t.Fatal(err)
-			}
-		}}
-		var kept *KeptError
-		if _, err := r.Rename(id("main/1"), id("main/2"), testIdent); !errors.As(err, &kept) {
-			t.Fatalf("rename racing a publish: %v", err)
-		}
-		if tag, _ := inner.Lookup(id("main/1").TagRef()); tag != res.Tag {
-			t.Errorf("the published stack's tag is %s", tag)
-		}
-		if _, err := inner.Lookup(id("main/2").TagRef()); !errors.Is(err, ErrRefNotFound) {
-			t.Errorf("the new name exists: %v", err)
 		}
 	})
 }
