@@ -2,8 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -142,17 +140,4 @@ func (a *app) runImport(o importOptions) error {
 	}
 	a.info("imported %s from %s", count(len(res.Created), "stack"), termtext.Escape(o.metaPath))
 	return err
-}
-
-// shortList names up to five stacks, then how many more.
-func shortList[T interface{ String() string }](ids []T) string {
-	var names []string
-	for i, id := range ids {
-		if i == 5 {
-			names = append(names, fmt.Sprintf("and %d more", len(ids)-5))
-			break
-		}
-		names = append(names, id.String())
-	}
-	return strings.Join(names, ", ")
 }
