@@ -36,6 +36,8 @@ var argCompletions = map[string]positional{
 	"stack log":    {args: []completer{stacks}},
 	"stack diff":   {args: []completer{stacks, stacks}},
 	"push":         {args: []completer{stacks}, more: true},
+	"import":       {args: []completer{dirs}},
+	"export":       {args: []completer{stacks}, more: true},
 	"quick":        {args: []completer{projects}, more: true},
 	"help":         {args: []completer{commands}, more: true},
 }
@@ -53,6 +55,7 @@ var flagCompletions = map[string]map[string]completer{
 	},
 	"stack show":   {"format": words("table", "json", "control", "apt")},
 	"stack create": {"bump": words("major", "minor", "patch")},
+	"export":       {"meta-path": dirs},
 }
 
 // addCompletions gives every command under root what it completes.

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/ops-hero/git-gachette/stackrepo/termtext"
@@ -95,4 +96,17 @@ func count(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// shortList names up to five stacks, then how many more.
+func shortList[T interface{ String() string }](ids []T) string {
+	var names []string
+	for i, id := range ids {
+		if i == 5 {
+			names = append(names, fmt.Sprintf("and %d more", len(ids)-5))
+			break
+		}
+		names = append(names, id.String())
+	}
+	return strings.Join(names, ", ")
 }

@@ -133,6 +133,8 @@ Run it as "git gachette <command>" once git-gachette is on your PATH.`,
 		a.newLintCmd(),
 		a.newQuickCmd(),
 		a.newFsckCmd(),
+		a.newImportCmd(),
+		a.newExportCmd(),
 		a.newCompletionCmd(),
 		a.newInstallManCmd(),
 	)
