@@ -203,7 +203,7 @@ func yamlQuote(s string) string {
 	return b.String()
 }
 
-// puppetQuote is s as a Puppet single-quoted string: '\' and '\'' are
+// puppetQuote is s as a Puppet single-quoted string: '\' and '\” are
 // its only escapes (a backslash before anything else stays a backslash,
 // but one at the end would escape the closing quote, so every '\' is
 // doubled). Single-quoted strings interpolate nothing.
