@@ -203,10 +203,11 @@ func yamlQuote(s string) string {
 	return b.String()
 }
 
-// puppetQuote is s as a Puppet single-quoted string: '\' and '\” are
-// its only escapes (a backslash before anything else stays a backslash,
-// but one at the end would escape the closing quote, so every '\' is
-// doubled). Single-quoted strings interpolate nothing.
+// puppetQuote is s as a Puppet single-quoted string, whose only escapes
+// are a backslash before a backslash or a single quote (a backslash
+// before anything else stays a backslash, but one at the end would
+// escape the closing quote, so every backslash is doubled).
+// Single-quoted strings interpolate nothing.
 func puppetQuote(s string) string {
 	var b strings.Builder
 	b.WriteByte('\'')
