@@ -5,6 +5,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/ops-hero/git-gachette/stackrepo/export"
 )
 
 // What "git gachette <TAB>" completes (see git gachette completion): the
@@ -53,7 +55,7 @@ var flagCompletions = map[string]map[string]completer{
 		"from":   stacks,
 		"stack":  stacks,
 	},
-	"stack show":   {"format": words("table", "json", "control", "apt")},
+	"stack show":   {"format": words(append([]string{"table", "json"}, export.Formats...)...)},
 	"stack create": {"bump": words("major", "minor", "patch")},
 	"export":       {"meta-path": dirs},
 }

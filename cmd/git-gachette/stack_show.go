@@ -2,12 +2,14 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ops-hero/git-gachette/stackrepo"
+	"github.com/ops-hero/git-gachette/stackrepo/export"
 )
 
 type showOptions struct {
@@ -20,18 +22,24 @@ type showOptions struct {
 func (a *app) newStackShowCmd() *cobra.Command {
 	var o showOptions
 	cmd := &cobra.Command{
-		Use:   "show STACK [PACKAGE...] [--format table|json|control|apt]",
+		Use:   "show STACK [PACKAGE...] [--format table|json|control|apt|apt-pin|ansible|puppet]",
 		Short: "Print the packages of a stack",
 		Long: `Print the packages of STACK, or only the PACKAGEs named.
 
   table    a table for people (default)
   json     the stack and every field of every package
   control  the stanzas, one per package, separated by blank lines (a Packages-style file)
-  apt      name=version pairs, one per line, ready for apt-get install`,
+  apt      name=version pairs, one per line, ready for apt-get install
+  apt-pin  an apt_preferences(5) file pinning every version (Pin-Priority 1001: a rollback downgrades)
+  ansible  YAML vars: gachette_stack, gachette_packages (name=version items for ansible.builtin.apt)
+  puppet   package resources, each ensure => its exact version`,
 		Example: `  git gachette stack show 124
   apt-get install $(git gachette stack show backend/124 --format apt)
   git gachette stack show 124 --format control > Packages
-  git gachette stack show 124 dh-app-config --format control`,
+  git gachette stack show 124 dh-app-config --format control
+  git gachette stack show backend/124 --format apt-pin > /etc/apt/preferences.d/gachette-backend.pref
+  git gachette stack show backend/124 --format ansible > group_vars/all/gachette.yml
+  git gachette stack show backend/124 --format puppet > manifests/gachette.pp`,
 		Args: minArgs("STACK", "[PACKAGE...]"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.stack, o.only = args[0], args[1:]
@@ -44,7 +52,7 @@ func (a *app) newStackShowCmd() *cobra.Command {
 			return a.runStackShow(o)
 		},
 	}
-	cmd.Flags().StringVarP(&o.format, "format", "f", "table", "output format: table, json, control or apt")
+	cmd.Flags().StringVarP(&o.format, "format", "f", "table", "output format: table, json, control, apt, apt-pin, ansible or puppet")
 	cmd.Flags().BoolVar(&o.json, "json", false, "same as --format json")
 	return cmd
 }
@@ -61,10 +69,8 @@ type stackJSON struct {
 }
 
 func (a *app) runStackShow(o showOptions) error {
-	switch o.format {
-	case "table", "json", "control", "apt":
-	default:
-		return &usageError{fmt.Errorf("--format %q is not one of table, json, control, apt", o.format)}
+	if o.format != "table" && o.format != "json" && !export.Known(o.format) {
+		return &usageError{fmt.Errorf("--format %q is not one of table, json, %s", o.format, strings.Join(export.Formats, ", "))}
 	}
 	id, err := a.stackID(o.stack)
 	if err != nil {
@@ -88,18 +94,7 @@ func (a *app) runStackShow(o showOptions) error {
 			Stack: id.String(), Domain: id.Domain, Name: id.Name,
 			Commit: s.Commit.String(), Tag: s.Tag.String(), Date: s.Date, Packages: pkgs,
 		})
-	case "control":
-		for i, p := range pkgs {
-			if i > 0 {
-				fmt.Fprintln(a.stdout)
-			}
-			a.stdout.Write(p.Stanza())
-		}
-	case "apt":
-		for _, p := range pkgs {
-			fmt.Fprintf(a.stdout, "%s=%s\n", p.Name, p.Version)
-		}
-	default:
+	case "table":
 		if len(pkgs) == 0 {
 			a.info("stack %s is empty", id)
 			return nil
@@ -115,5 +110,5 @@ func (a *app) runStackShow(o showOptions) error {
 		}
 		return w.Flush()
 	}
-	return nil
+	return export.Render(a.stdout, o.format, export.Origin{Stack: id, Commit: s.Commit.String()}, pkgs)
 }
