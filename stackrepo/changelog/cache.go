@@ -210,7 +210,7 @@ func (c *Cache) git(ctx context.Context, g *gitexec.Git, src Source, args ...str
 		if msg == "" {
 			msg = err.Error()
 		}
-		return &UnreachableError{Source: src.String(), Git: src.redact(lastLines(msg, 4)), raw: msg}
+		return &UnreachableError{Source: src.String(), Git: src.redact(gitWords(msg)), raw: msg}
 	}
 	return nil
 }
@@ -288,12 +288,23 @@ func hasEnv(env []string, name string) bool {
 	return false
 }
 
-// lastLines keeps the last n lines of s: git's conclusion, not its
-// progress.
-func lastLines(s string, n int) string {
-	lines := strings.Split(s, "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
+// gitWords keeps git's conclusion, not its progress or advice: its
+// "fatal:" and "error:" lines (at most three), else its last line.
+func gitWords(s string) string {
+	var keep []string
+	last := ""
+	for _, l := range strings.Split(s, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" {
+			continue
+		}
+		last = l
+		if (strings.HasPrefix(l, "fatal: ") || strings.HasPrefix(l, "error: ")) && len(keep) < 3 && !contains(keep, l) {
+			keep = append(keep, l)
+		}
 	}
-	return strings.Join(lines, "\n")
+	if len(keep) == 0 {
+		return last
+	}
+	return strings.Join(keep, "; ")
 }
