@@ -7,12 +7,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ops-hero/git-gachette/stackrepo"
+	"github.com/ops-hero/git-gachette/stackrepo/changelog"
 )
 
 type diffOptions struct {
-	a    string
-	b    string
-	json bool
+	a         string
+	b         string
+	json      bool
+	changelog bool
 }
 
 func (a *app) newStackDiffCmd() *cobra.Command {
@@ -24,11 +26,18 @@ func (a *app) newStackDiffCmd() *cobra.Command {
 upgraded or downgraded (by Debian version ordering, as dpkg compares them);
 "rebuilt" means the same version with other details (file, checksum, source).
 
+With --changelog, for each package whose recorded Commit changed, the
+commits of its recorded Source between the two (added, oldest first; for a
+downgrade, removed), fetched with your git into a cache under
+$XDG_CACHE_HOME/git-gachette/sources (default ~/.cache/…).
+
 Exit status, like diff(1): 0 when the stacks hold the same packages, 1 when
-they differ, 2 on trouble.`,
+they differ, 2 on trouble (with --changelog: a Source that could not be
+fetched, or lacks a commit; everything else is printed first).`,
 		Example: `  git gachette stack diff 123 124
   git gachette stack diff backend/123 backend/124 --json
-  git gachette stack diff 123 124 >/dev/null || echo "they differ"`,
+  git gachette stack diff 123 124 >/dev/null || echo "they differ"
+  git gachette stack diff 123 124 --changelog`,
 		Args: exactArgs("A", "B"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.a, o.b = args[0], args[1]
@@ -43,6 +52,7 @@ they differ, 2 on trouble.`,
 		},
 	}
 	cmd.Flags().BoolVar(&o.json, "json", false, "print the differences as JSON")
+	cmd.Flags().BoolVar(&o.changelog, "changelog", false, "list the source commits of each package whose recorded Commit changed")
 	return cmd
 }
 
@@ -56,6 +66,8 @@ type diffJSON struct {
 	Rebuilt    []stackrepo.VersionChange `json:"rebuilt"`
 	Removed    []stackrepo.Package       `json:"removed"`
 	Upgraded   []stackrepo.VersionChange `json:"upgraded"`
+	// Changelog: with --changelog only.
+	Changelog *[]changelog.Entry `json:"changelog,omitempty"`
 }
 
 func (a *app) runStackDiff(o diffOptions) error {
@@ -72,7 +84,7 @@ func (a *app) runStackDiff(o diffOptions) error {
 		return err
 	}
 	defer r.Close()
-	d, err := r.DiffStacks(idA, idB)
+	d, cl, err := a.diffStacks(o, r, idA, idB)
 	if err != nil {
 		return err
 	}
@@ -93,6 +105,7 @@ func (a *app) runStackDiff(o diffOptions) error {
 			A: idA.String(), B: idB.String(), Equal: d.Empty(),
 			Added: nonNil(d.Added), Removed: nonNil(d.Removed),
 			Upgraded: nonNilC(d.Upgraded), Downgraded: nonNilC(d.Downgraded), Rebuilt: nonNilC(d.Changed),
+			Changelog: changelogJSON(cl),
 		}); err != nil {
 			return err
 		}
@@ -112,6 +125,10 @@ func (a *app) runStackDiff(o diffOptions) error {
 		for _, c := range d.Changed {
 			fmt.Fprintf(a.stdout, "rebuilt     %s %s\n", c.Name, c.To.Version)
 		}
+		a.printChangelog(cl)
+	}
+	if err := changelogTrouble(cl); err != nil {
+		return err
 	}
 	if !d.Empty() {
 		return &exitError{code: 1}
