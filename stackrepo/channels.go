@@ -63,7 +63,9 @@ type Move struct {
 func (r *Repo) moves(d, env string, tip plumbing.Hash, max int) ([]Move, error) {
 	var out []Move
 	name := d + "/" + env
-	for h := tip; !h.IsZero() && (max < 0 || len(out) < max); {
+	// one move more than asked for: the last one's Was is the stack of
+	// the move before it
+	for h := tip; !h.IsZero() && (max < 0 || len(out) <= max); {
 		commit, err := r.readCommit(h)
 		if err != nil {
 			return nil, fmt.Errorf("channel %s (%s): %w", name, ChannelRef(d, env), err)
@@ -95,6 +97,9 @@ func (r *Repo) moves(d, env string, tip plumbing.Hash, max int) ([]Move, error) 
 		if len(commit.ParentHashes) > 0 && !boundary {
 			h = commit.ParentHashes[0]
 		}
+	}
+	if max >= 0 && len(out) > max {
+		out = out[:max]
 	}
 	return out, nil
 }

@@ -94,6 +94,10 @@ func (r *Repo) Promote(req PromoteRequest) (*MoveResult, error) {
 			if req.Requires == "" {
 				return req.Stack, nil, nil
 			}
+			// a stack that does not exist is named as such, gate or not
+			if _, err := r.Stack(req.Stack); err != nil {
+				return StackID{}, nil, err
+			}
 			gate, ok, err := r.channel(d, req.Requires)
 			if err != nil {
 				return StackID{}, nil, err

@@ -36,6 +36,10 @@ var argCompletions = map[string]positional{
 	"stack log":    {args: []completer{stacks}},
 	"stack diff":   {args: []completer{stacks, stacks}},
 	"push":         {args: []completer{stacks}, more: true},
+	"promote":      {args: []completer{stacks, channels}},
+	"rollback":     {args: []completer{channels}},
+	"channel show": {args: []completer{channels}},
+	"channel log":  {args: []completer{channels}},
 	"quick":        {args: []completer{projects}, more: true},
 	"help":         {args: []completer{commands}, more: true},
 }
@@ -53,6 +57,8 @@ var flagCompletions = map[string]map[string]completer{
 	},
 	"stack show":   {"format": words("table", "json", "control", "apt")},
 	"stack create": {"bump": words("major", "minor", "patch")},
+	"channel show": {"format": words(channelFormats...)},
+	"rollback":     {"to": stacks},
 }
 
 // addCompletions gives every command under root what it completes.

@@ -40,6 +40,7 @@ func TestJSONNames(t *testing.T) {
 		errorJSON{}, resultJSON{}, addJSON{}, stackJSON{}, listItemJSON{}, logEntryJSON{}, diffJSON{}, versionJSON{},
 		stackrepo.FsckReport{}, value{}, prepareJSON{}, buildJSON{}, lintJSON{}, quickJSON{},
 		pushJSON{}, fetchJSON{}, remote.Deb{}, deleteJSON{}, renameJSON{}, domainJSON{},
+		moveJSON{}, moveEntryJSON{}, channelShowJSON{},
 	} {
 		check(reflect.TypeOf(v))
 	}
