@@ -122,7 +122,7 @@ func (r *Repo) tryDelete(ids []StackID) (*DeleteResult, error) {
 		gone[id.Domain][id.Name] = true
 	}
 	for _, d := range domains {
-		chans, err := r.keptByChannels(d, gone[d], "delete", StackID{})
+		chans, err := r.channelTips(d)
 		if err != nil {
 			return nil, err
 		}
@@ -150,8 +150,8 @@ func (r *Repo) tryDelete(ids []StackID) (*DeleteResult, error) {
 	}
 	check := func() error {
 		for _, id := range ids {
-			if err := r.checkUnmarked(id); err != nil {
-				return err
+			if err := r.unsealed(id); err != nil {
+				return kept(err, id, "delete", StackID{})
 			}
 		}
 		return nil
@@ -214,7 +214,7 @@ func (r *Repo) tryRename(from, to StackID, ident Identity) (*RenameResult, error
 	} else if !errors.Is(err, ErrRefNotFound) {
 		return nil, err
 	}
-	chans, err := r.keptByChannels(from.Domain, map[string]bool{from.Name: true}, "rename", to)
+	chans, err := r.channelTips(from.Domain)
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +246,7 @@ func (r *Repo) tryRename(from, to StackID, ident Identity) (*RenameResult, error
 		// it stays, as read (see tryDelete)
 		updates = append(updates, RefUpdate{Name: BranchRef(from.Domain), Old: b, New: b})
 	}
-	check := func() error { return r.checkUnmarked(from) }
+	check := func() error { return kept(r.unsealed(from), from, "rename", to) }
 	if err := r.refs.UpdateChecked("gachette: "+p.subject, check, updates...); err != nil {
 		return nil, err
 	}
@@ -266,7 +266,7 @@ func (r *Repo) deletable(id StackID, op string, to StackID) (*Stack, error) {
 	)
 	switch {
 	case errors.As(err, &pub) && pub.Pushing == "":
-		return nil, &KeptError{ID: id, Op: op, To: to, Where: pub.Where}
+		return nil, kept(err, id, op, to)
 	case err == nil:
 		if name, uerr := r.unknownRemote(); uerr != nil {
 			return nil, uerr
@@ -287,29 +287,15 @@ func (r *Repo) deletable(id StackID, op string, to StackID) (*Stack, error) {
 	return cur, err
 }
 
-// keptByChannels refuses (*KeptError) when a channel of domain d ran a
-// stack of names, and returns updates that verify, in the transaction,
-// that each channel of d is still where it was read (so a promotion
-// meanwhile makes it fail, and the retry refuses).
-func (r *Repo) keptByChannels(d string, names map[string]bool, op string, to StackID) ([]RefUpdate, error) {
-	chans, err := r.channels(d)
-	if err != nil {
-		return nil, err
+// kept is err, a stack's refusal to change in place, as the refusal of op
+// ("delete", "rename" to to): a *KeptError, unless the stack is sealed
+// by a push's mark (whose error says how to settle it).
+func kept(err error, id StackID, op string, to StackID) error {
+	var pub *PublishedError
+	if errors.As(err, &pub) && pub.Pushing == "" {
+		return &KeptError{ID: id, Op: op, To: to, Where: pub.Where, Channels: pub.Channels}
 	}
-	var updates []RefUpdate
-	held := map[string][]string{}
-	for _, c := range chans {
-		updates = append(updates, RefUpdate{Name: c.Ref, Old: c.Tip, New: c.Tip})
-		for _, name := range c.Ran {
-			if names[name] {
-				held[name] = append(held[name], d+"/"+c.Env)
-			}
-		}
-	}
-	if names := sortedKeys(held); len(names) > 0 {
-		return nil, &KeptError{ID: StackID{Domain: d, Name: names[0]}, Op: op, To: to, Channels: held[names[0]]}
-	}
-	return updates, nil
+	return err
 }
 
 // branchAfterDelete is where the branch of domain d goes when the stacks

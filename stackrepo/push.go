@@ -615,16 +615,6 @@ func (r *Repo) pushChannels(tags []*pushTag) ([]Ref, error) {
 	return out, nil
 }
 
-// channelRejection says why the remote refused a channel, in words.
-func channelRejection(ref string, s refStatus) Rejection {
-	reason := s.reason
-	switch reason {
-	case "non-fast-forward", "fetch first":
-		reason += ": the remote's channel has moves this one lacks; fetch (git gachette fetch), look at both, and promote again"
-	}
-	return Rejection{Ref: ref, Reason: reason, ByServer: s.byServer}
-}
-
 // lookupMany reads references by name: a lookup each for a few, one
 // listing per directory for many.
 func (r *Repo) lookupMany(names []string) (map[string]plumbing.Hash, error) {
@@ -847,7 +837,7 @@ func (p *pusher) atomic(ctx context.Context) error {
 				rejected = append(rejected, Rejection{Ref: c.Name, Reason: "git reported nothing for it"})
 			case s.accepted(), s.collateral():
 			default:
-				rejected = append(rejected, channelRejection(c.Name, s))
+				rejected = append(rejected, p.channelRejection(ctx, c, s))
 			}
 		}
 		allAccepted := len(rejected)+len(conflicts)+len(stale) == 0
@@ -889,7 +879,7 @@ func (p *pusher) inPhases(ctx context.Context) error {
 	p.movedChannels(st)
 	for _, c := range p.chans {
 		if s, ok := st[c.Name]; ok && !s.accepted() {
-			rejected = append(rejected, channelRejection(c.Name, s))
+			rejected = append(rejected, p.channelRejection(ctx, c, s))
 		}
 	}
 	for _, t := range p.tags {

@@ -53,6 +53,9 @@ type PublishedError struct {
 	// configured in the stacks repository.
 	Pushing, Mark, Clear string
 	Gone                 bool
+	// Channels are the channels (<domain>/<env>) that run or ran it: a
+	// promoted stack is sealed like a published one.
+	Channels []string
 }
 
 func (e *PublishedError) Error() string {
@@ -71,6 +74,14 @@ func (e *PublishedError) Error() string {
 			msg += fmt.Sprintf("; %s, delete the mark %s (the stack is then free to change): %s", gone, e.Mark, e.Clear)
 		}
 		return msg
+	}
+	if e.Where == "" && len(e.Channels) > 0 {
+		s := ""
+		if len(e.Channels) > 1 {
+			s = "s"
+		}
+		return fmt.Sprintf("stack %s is sealed: channel%s %s ran it (a channel's history keeps the stacks it ran, for rollback), so it cannot change in place; "+
+			"make a new stack from it: git gachette stack create NEW --from %s", e.ID, s, strings.Join(e.Channels, ", "), e.ID)
 	}
 	return fmt.Sprintf("stack %s is published (%s) and cannot change in place; make a new stack from it: git gachette stack create NEW --from %s", e.ID, e.Where, e.ID)
 }
@@ -307,20 +318,30 @@ func (r *Repo) Show(id StackID, only []string) (*Stack, []Package, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	pkgs, err := r.selectPackages(s, only)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, pkgs, nil
+}
+
+// selectPackages reads the packages of s: every one, sorted by name, or
+// those named in only, in that order (*NoPackageError for one it does
+// not have).
+func (r *Repo) selectPackages(s *Stack, only []string) ([]Package, error) {
 	if len(only) == 0 {
-		pkgs, err := r.Packages(s)
-		return s, pkgs, err
+		return r.Packages(s)
 	}
 	pkgs := make([]Package, 0, len(only))
 	for _, name := range only {
 		p, ok, err := r.Package(s, name)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if !ok {
-			return nil, nil, &NoPackageError{Stack: id, Name: name}
+			return nil, &NoPackageError{Stack: s.ID, Name: name}
 		}
 		pkgs = append(pkgs, p)
 	}
-	return s, pkgs, nil
+	return pkgs, nil
 }

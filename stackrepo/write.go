@@ -217,7 +217,7 @@ func (r *Repo) tryWrite(ident Identity, compute func() (*Stack, *plan, error)) (
 	// repository no longer has.
 	var check func() error
 	if cur != nil {
-		check = func() error { return r.checkUnmarked(id) }
+		check = func() error { return r.unsealed(id) }
 	}
 	if err := r.refs.UpdateChecked("gachette: "+p.subject, check, updates...); err != nil {
 		return nil, err
@@ -565,7 +565,9 @@ func (r *Repo) CheckWritable(id StackID) error {
 	return err
 }
 
-// writable reads a stack for an in-place change, refusing published ones.
+// writable reads a stack for an in-place change, refusing sealed ones
+// (*PublishedError): published (a remote has it, or may: see published),
+// or run by a channel (see channelSeal).
 func (r *Repo) writable(id StackID) (*Stack, error) {
 	cur, err := r.Stack(id)
 	if err != nil {
@@ -578,7 +580,24 @@ func (r *Repo) writable(id StackID) (*Stack, error) {
 	if where != "" {
 		return nil, &PublishedError{ID: id, Where: where}
 	}
+	if err := r.channelSeal(id); err != nil {
+		return nil, err
+	}
 	return cur, nil
+}
+
+// unsealed is what of writable's rule a change checks again while git
+// holds the lock of the stack's tag, before it commits (the published
+// mark is an expectation of the transaction itself): no push marked the
+// stack, and no channel ran it. A push marks, and a promotion moves a
+// channel, in a transaction that verifies the tag, so it takes that lock
+// too: either it committed before, and this sees it, or it comes after,
+// and its verification fails.
+func (r *Repo) unsealed(id StackID) error {
+	if err := r.checkUnmarked(id); err != nil {
+		return err
+	}
+	return r.channelSeal(id)
 }
 
 // summary makes a commit subject (and a body when several packages change).

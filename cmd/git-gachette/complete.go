@@ -5,8 +5,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-
-	"github.com/ops-hero/git-gachette/stackrepo/export"
 )
 
 // What "git gachette <TAB>" completes (see git gachette completion): the
@@ -40,6 +38,10 @@ var argCompletions = map[string]positional{
 	"push":         {args: []completer{stacks}, more: true},
 	"import":       {args: []completer{dirs}},
 	"export":       {args: []completer{stacks}, more: true},
+	"promote":      {args: []completer{stacks, channels}},
+	"rollback":     {args: []completer{channels}},
+	"channel show": {args: []completer{channels}},
+	"channel log":  {args: []completer{channels}},
 	"quick":        {args: []completer{projects}, more: true},
 	"help":         {args: []completer{commands}, more: true},
 }
@@ -55,9 +57,11 @@ var flagCompletions = map[string]map[string]completer{
 		"from":   stacks,
 		"stack":  stacks,
 	},
-	"stack show":   {"format": words(append([]string{"table", "json"}, export.Formats...)...)},
+	"stack show":   {"format": words(packageFormats...)},
 	"stack create": {"bump": words("major", "minor", "patch")},
 	"export":       {"meta-path": dirs},
+	"channel show": {"format": words(packageFormats...)},
+	"rollback":     {"to": stacks},
 }
 
 // addCompletions gives every command under root what it completes.

@@ -127,3 +127,26 @@ func commands(a *app, args []string, _ string) ([]string, cobra.ShellCompDirecti
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp
 }
+
+// channels offers the channels (envs) of the default domain, and the
+// envs the configuration names (gates).
+func channels(a *app, _ []string, _ string) ([]string, cobra.ShellCompDirective) {
+	var out []string
+	if d, err := a.domain(); err == nil {
+		if r, err := a.openStacks(); err == nil {
+			defer r.Close()
+			chans, _ := r.Channels(d)
+			for _, c := range chans {
+				out = append(out, c.Env)
+			}
+		}
+		for _, c := range a.settings.Channels {
+			out = append(out, c.Env)
+			if c.Requires.Value != "" {
+				out = append(out, c.Requires.Value)
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), cobra.ShellCompDirectiveNoFileComp
+}

@@ -86,6 +86,9 @@ func configTemplate() string {
 		"# [gachette \"project.test_config\"]\n" +
 		"#\turl = git@github.com:ops-hero/test_config.git\n" +
 		"#\tmissile = .missile.yml\n" +
-		"#\tref = origin/master\n")
+		"#\tref = origin/master\n" +
+		"# A gate: promote to prod only a stack the domain's staging channel ran:\n" +
+		"# [gachette \"channel.prod\"]\n" +
+		"#\trequires = staging\n")
 	return b.String()
 }

@@ -66,6 +66,13 @@ func hostileCases(wd string) []hostileCase {
 		{name: "bump: empty", args: []string{"stack", "create", "--bump", ""}, want: `--bump is empty: give major, minor or patch`},
 
 		// domains
+		// channel names (envs), and a gate that names no channel
+		{name: "channel: ..", args: []string{"promote", "1", ".."}, want: `channel name ".." is not valid`},
+		{name: "channel: bidi", args: []string{"promote", "1", "pr\u202eod"}, want: `channel name "pr\\u202eod" is not valid`},
+		{name: "channel: ref syntax", args: []string{"rollback", "prod@{1}"}, want: `channel name "prod@\{1\}" is not valid`},
+		{name: "channel: show of a path", args: []string{"channel", "show", "../../heads/main"}, want: `channel name "../../heads/main" is not valid`},
+		{name: "channel: gate with a slash", args: []string{"promote", "1", "prod"},
+			env: []string{"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=gachette.channel.prod.requires", "GIT_CONFIG_VALUE_0=a/b"}, want: `gachette.channel.prod.requires: channel name "a/b" is not valid`},
 		{name: "domain: empty flag", args: []string{"stack", "list", "--domain", ""}, want: `--domain is empty: give it a value`},
 		{name: "domain: full-width", args: []string{"stack", "list", "--domain", "ｍａｉｎ"}, want: `domain name "ｍａｉｎ" is not valid: the non-ASCII character`},
 		{name: "domain: slash", args: []string{"stack", "list", "--domain", "a/b"}, want: `domain name "a/b" is not valid`},

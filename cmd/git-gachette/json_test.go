@@ -41,6 +41,7 @@ func TestJSONNames(t *testing.T) {
 		stackrepo.FsckReport{}, value{}, prepareJSON{}, buildJSON{}, lintJSON{}, quickJSON{},
 		pushJSON{}, fetchJSON{}, remote.Deb{}, deleteJSON{}, renameJSON{}, domainJSON{},
 		importJSON{}, exportJSON{},
+		moveJSON{}, moveEntryJSON{}, channelShowJSON{},
 	} {
 		check(reflect.TypeOf(v))
 	}

@@ -25,6 +25,16 @@ type settings struct {
 	// Projects are the [gachette "project.NAME"] subsections, in the
 	// order git lists them.
 	Projects []projectSettings
+	// Channels are the [gachette "channel.ENV"] subsections (gates), in
+	// the order git lists them.
+	Channels []channelSettings
+}
+
+// channelSettings is one [gachette "channel.ENV"] subsection: Requires
+// is the channel a stack must have run before it is promoted to ENV.
+type channelSettings struct {
+	Env      string
+	Requires value
 }
 
 // projectSettings is one [gachette "project.NAME"] subsection.
@@ -99,7 +109,24 @@ func resolveSettings(cfg *gitexec.Config, env func(string) string, root *cobra.C
 		}
 		s.Projects = append(s.Projects, p)
 	}
+	for _, sub := range cfg.Subsections("gachette", "channel.") {
+		c := channelSettings{Env: strings.TrimPrefix(sub, "channel."), Requires: value{Key: "gachette." + sub + ".requires"}}
+		if e, ok := cfg.Get(c.Requires.Key); ok {
+			c.Requires.Value, c.Requires.Origin = e.Value, "git config ("+e.Where()+")"
+		}
+		s.Channels = append(s.Channels, c)
+	}
 	return s
+}
+
+// gate is gachette.channel.<env>.requires (Value "" when not set).
+func (s *settings) gate(env string) value {
+	for _, c := range s.Channels {
+		if c.Env == env {
+			return c.Requires
+		}
+	}
+	return value{Key: "gachette.channel." + env + ".requires"}
 }
 
 func resolve(k setting, cfg *gitexec.Config, env func(string) string, root *cobra.Command) value {
@@ -144,6 +171,11 @@ func (s *settings) all() []value {
 			if v.Origin != "" {
 				out = append(out, v)
 			}
+		}
+	}
+	for _, c := range s.Channels {
+		if c.Requires.Origin != "" {
+			out = append(out, c.Requires)
 		}
 	}
 	return out

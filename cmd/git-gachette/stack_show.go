@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -69,8 +70,8 @@ type stackJSON struct {
 }
 
 func (a *app) runStackShow(o showOptions) error {
-	if o.format != "table" && o.format != "json" && !export.Known(o.format) {
-		return &usageError{fmt.Errorf("--format %q is not one of table, json, %s", o.format, strings.Join(export.Formats, ", "))}
+	if !slices.Contains(packageFormats, o.format) {
+		return &usageError{fmt.Errorf("--format %q is not one of %s", o.format, strings.Join(packageFormats, ", "))}
 	}
 	id, err := a.stackID(o.stack)
 	if err != nil {
@@ -99,16 +100,28 @@ func (a *app) runStackShow(o showOptions) error {
 			a.info("stack %s is empty", id)
 			return nil
 		}
-		w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "PACKAGE\tVERSION\tARCH\tFILENAME")
-		for _, p := range pkgs {
-			arch := p.Architecture
-			if arch == "" {
-				arch = "-"
-			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", p.Name, p.Version, arch, p.Filename)
-		}
-		return w.Flush()
 	}
-	return export.Render(a.stdout, o.format, export.Origin{Stack: id, Commit: s.Commit.String()}, pkgs)
+	return a.renderPackages(o.format, export.Origin{Stack: id, Commit: s.Commit.String()}, pkgs)
+}
+
+// packageFormats are the formats of stack show and channel show.
+var packageFormats = append([]string{"table", "json"}, export.Formats...)
+
+// renderPackages prints pkgs in format: the table for people, or one of
+// the exports (stackrepo/export) of the stack or channel origin names.
+// (json is each command's own.)
+func (a *app) renderPackages(format string, origin export.Origin, pkgs []stackrepo.Package) error {
+	if format != "table" {
+		return export.Render(a.stdout, format, origin, pkgs)
+	}
+	w := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "PACKAGE\tVERSION\tARCH\tFILENAME")
+	for _, p := range pkgs {
+		arch := p.Architecture
+		if arch == "" {
+			arch = "-"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", p.Name, p.Version, arch, p.Filename)
+	}
+	return w.Flush()
 }
