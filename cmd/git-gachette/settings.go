@@ -30,13 +30,6 @@ type settings struct {
 	Channels []channelSettings
 }
 
-// channelSettings is one [gachette "channel.ENV"] subsection: Requires
-// is the channel a stack must have run before it is promoted to ENV.
-type channelSettings struct {
-	Env      string
-	Requires value
-}
-
 // projectSettings is one [gachette "project.NAME"] subsection.
 type projectSettings struct {
 	Name              string
@@ -109,24 +102,8 @@ func resolveSettings(cfg *gitexec.Config, env func(string) string, root *cobra.C
 		}
 		s.Projects = append(s.Projects, p)
 	}
-	for _, sub := range cfg.Subsections("gachette", "channel.") {
-		c := channelSettings{Env: strings.TrimPrefix(sub, "channel."), Requires: value{Key: "gachette." + sub + ".requires"}}
-		if e, ok := cfg.Get(c.Requires.Key); ok {
-			c.Requires.Value, c.Requires.Origin = e.Value, "git config ("+e.Where()+")"
-		}
-		s.Channels = append(s.Channels, c)
-	}
+	s.Channels = resolveChannels(cfg)
 	return s
-}
-
-// gate is gachette.channel.<env>.requires (Value "" when not set).
-func (s *settings) gate(env string) value {
-	for _, c := range s.Channels {
-		if c.Env == env {
-			return c.Requires
-		}
-	}
-	return value{Key: "gachette.channel." + env + ".requires"}
 }
 
 func resolve(k setting, cfg *gitexec.Config, env func(string) string, root *cobra.Command) value {
