@@ -89,6 +89,11 @@ func (r *Repo) moves(d, env string, tip plumbing.Hash, max int) ([]Move, error) 
 			return nil, fmt.Errorf("channel %s: %w", name, err)
 		}
 		m.ShallowBoundary = boundary && len(commit.ParentHashes) > 0
+		if !m.ShallowBoundary {
+			if err := r.checkMove(name, m, commit.TreeHash, len(commit.ParentHashes)); err != nil {
+				return nil, err
+			}
+		}
 		if len(out) > 0 {
 			out[len(out)-1].Was = m.Stack.Name
 		}
@@ -102,6 +107,34 @@ func (r *Repo) moves(d, env string, tip plumbing.Hash, max int) ([]Move, error) 
 		out = out[:max]
 	}
 	return out, nil
+}
+
+// checkMove refuses a move that does not hold what it says (a move
+// git gachette did not make): it must name a stack of its domain, have
+// the previous move (if any) and the stack's commit as parents, and the
+// stack commit's tree as its own, so that what git show of the channel
+// reads is the stack it names.
+func (r *Repo) checkMove(channel string, m Move, tree plumbing.Hash, parents int) error {
+	bad := func(why string) error {
+		return fmt.Errorf("channel %s: move %s %s: it is not a move git gachette made, and the channel cannot be read; see git gachette fsck", channel, m.Commit, why)
+	}
+	switch {
+	case m.Stack.Name == "":
+		return bad("names no stack of its domain (Gachette-Stack)")
+	case parents < 1 || parents > 2:
+		return bad(fmt.Sprintf("has %d parents, where a move has the previous move and the stack's commit", parents))
+	}
+	sc, err := r.readCommit(m.StackCommit)
+	if err != nil {
+		return bad(fmt.Sprintf("has as its last parent %s, which is not a commit here (%v)", m.StackCommit, err))
+	}
+	if tr := trailers(sc.Message); tr["Gachette-Stack"] != m.Stack.String() {
+		return bad(fmt.Sprintf("says it runs %s, but its last parent %s is a commit of %q", m.Stack, m.StackCommit, tr["Gachette-Stack"]))
+	}
+	if sc.TreeHash != tree {
+		return bad(fmt.Sprintf("says it runs %s, but its tree is not that stack's (commit %s)", m.Stack, m.StackCommit))
+	}
+	return nil
 }
 
 // channels reads the channels of domain d. A channel's history is its

@@ -3,7 +3,6 @@ package stackrepo
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -279,24 +278,23 @@ func (r *Repo) fsckChannels(rep *FsckReport, only map[string]bool) error {
 	if err != nil {
 		return err
 	}
-	var domains []string
 	for _, ref := range refs {
 		d, env, ok := strings.Cut(strings.TrimPrefix(ref.Name, channelPrefix), "/")
 		if len(only) > 0 && !only[d] {
 			continue
 		}
+		remove := fmt.Sprintf("git --git-dir=%s update-ref -d %s", ShellWord(r.Dir), ShellWord(ref.Name))
 		if !ok || CheckName("domain", d) != nil || CheckName("channel", env) != nil {
-			rep.add(ref.Name, fmt.Sprintf("not a channel: a channel is %s<domain>/<env>, each a valid name; remove it with: git --git-dir=%s update-ref -d %s",
-				channelPrefix, ShellWord(r.Dir), ShellWord(ref.Name)))
+			rep.add(ref.Name, fmt.Sprintf("not a channel: a channel is %s<domain>/<env>, each a valid name; remove it with: %s", channelPrefix, remove))
 			continue
 		}
-		if !slices.Contains(domains, d) {
-			domains = append(domains, d)
-		}
-	}
-	for _, d := range domains {
-		if _, err := r.channels(d); err != nil {
-			rep.add(channelPrefix+d+"/", err.Error())
+		// each channel on its own: one that does not read hides no other
+		c, err := r.channelAt(d, env, ref.Hash)
+		switch {
+		case err != nil:
+			rep.add(ref.Name, err.Error())
+		case len(c.Moves) == 0:
+			rep.add(ref.Name, fmt.Sprintf("not a channel: %s is no move of channel %s/%s (no Gachette-Channel: %s/%s trailer); remove it with: %s", ref.Hash, d, env, d, env, remove))
 		}
 	}
 	return nil

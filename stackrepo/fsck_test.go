@@ -169,17 +169,43 @@ func TestFsckReportsBrokenChannels(t *testing.T) {
 	must[*Result](t)(r.Create(id("main/1"), nil, testIdent))
 	blob := runGit(t, dir, "x\n", "hash-object", "-w", "--stdin")
 	c := runGit(t, dir, "", "rev-parse", "main/1^{commit}")
+	must[*Result](t)(r.Create(id("main/2"), nil, testIdent))
+	must[*Result](t)(r.Add(id("main/2"), []Package{pkg("dh-a", "2")}, testIdent))
 	runGit(t, dir, "", "update-ref", "refs/gachette/channels/main/blob", blob)
 	runGit(t, dir, "", "update-ref", "refs/gachette/channels/main/pr\u202eod", c)
+	// a commit that is no move; one naming another domain's channel; a
+	// move whose tree is not the stack it names (an outside tester's
+	// findings: fsck reported only the first channel that did not read,
+	// and none of these)
+	tree1 := runGit(t, dir, "", "rev-parse", "main/1^{tree}")
+	c2 := runGit(t, dir, "", "rev-parse", "main/2^{commit}")
+	runGit(t, dir, "", "update-ref", "refs/gachette/channels/main/notrail", runGit(t, dir, "x\n", "commit-tree", tree1))
+	runGit(t, dir, "", "update-ref", "refs/gachette/channels/main/otherdom",
+		runGit(t, dir, "x\n\nGachette-Channel: frontend/prod\nGachette-Stack: frontend/1\nGachette-Action: promote\nGachette-Format: 1\n", "commit-tree", tree1))
+	runGit(t, dir, "", "update-ref", "refs/gachette/channels/main/lies",
+		runGit(t, dir, "main/lies: promote 2\n\nGachette-Channel: main/lies\nGachette-Stack: main/2\nGachette-Action: promote\nGachette-Format: 1\n", "commit-tree", tree1, "-p", c2))
 	rep := must[*FsckReport](t)(r.Fsck())
 	var got []string
 	for _, p := range rep.Problems {
 		got = append(got, p.Where+": "+p.Problem)
 	}
 	joined := strings.Join(got, "\n")
-	if !strings.Contains(joined, "refs/gachette/channels/main/pr\u202eod: not a channel") ||
-		!strings.Contains(joined, "refs/gachette/channels/main/: channel main/blob") {
-		t.Fatalf("fsck:\n%s", joined)
+	for _, want := range []string{
+		"refs/gachette/channels/main/pr\u202eod: not a channel",
+		"refs/gachette/channels/main/blob: channel main/blob",
+		"refs/gachette/channels/main/notrail: not a channel: ",
+		"refs/gachette/channels/main/otherdom: not a channel: ",
+		"refs/gachette/channels/main/lies: channel main/lies: move ",
+		"says it runs main/2, but its tree is not that stack's",
+	} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("fsck does not say %q:\n%s", want, joined)
+		}
+	}
+	// show and the listings refuse the lying move (its packages are not
+	// the stack it names)
+	if _, _, _, err := r.ChannelShow("main", "lies", nil); err == nil || !strings.Contains(err.Error(), "its tree is not that stack's") {
+		t.Errorf("channel show of a lying move: %v", err)
 	}
 }
 
