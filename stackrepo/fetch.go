@@ -238,8 +238,9 @@ func (r *Repo) reconcile(rm Remote, ns string, marksBefore map[string]plumbing.H
 		case r.isAncestor(c.Hash, mine):
 			// ahead here: push carries it
 		default:
-			res.Warnings = append(res.Warnings, fmt.Sprintf("channel %s kept: it and the one of %s have moved apart (neither contains the other); "+
-				"look at both (git log --first-parent %s %s) and promote again where it should be", c.Name, rm, name, ns+"channels/"+c.Name))
+			res.Warnings = append(res.Warnings, fmt.Sprintf("channel %s kept: it and the one of %s have moved apart (neither contains the other), and push will be refused until they meet; "+
+				"look at both (git log --first-parent %s %s), take the remote's (git --git-dir=%s update-ref %s %s %s), then promote again where it should be",
+				c.Name, rm, name, ns+"channels/"+c.Name, ShellWord(r.Dir), name, ns+"channels/"+c.Name, mine))
 		}
 	}
 	// Marks of pushes to this remote are settled: the remote, as just

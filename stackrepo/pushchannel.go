@@ -18,7 +18,8 @@ func (p *pusher) channelRejection(ctx context.Context, c Ref, s refStatus) Rejec
 		if both := p.bothStacks(ctx, c); both != "" {
 			reason += " (" + both + ")"
 		}
-		reason += "; fetch (git gachette fetch), look at both, and promote again"
+		reason += fmt.Sprintf("; fetch (git gachette fetch), look at both, take the remote's (git --git-dir=%s update-ref %s %s %s), then promote again where it should be",
+			ShellWord(p.r.Dir), c.Name, p.ns+"channels/"+strings.TrimPrefix(c.Name, channelPrefix), c.Hash)
 	}
 	return Rejection{Ref: c.Name, Reason: reason, ByServer: s.byServer}
 }
