@@ -125,6 +125,11 @@ func (c *Cache) fetch(ctx context.Context, src Source, ids []string) (*gitexec.G
 	}
 	g := &gitexec.Git{GitDir: dir, Env: c.Env}
 	missing, err := absent(ctx, g, ids)
+	if err != nil && ctx.Err() == nil {
+		// git cannot read the cache entry: it is damaged (a crash, a
+		// disk, a hand): say so, and how to make it anew
+		return nil, nil, fmt.Errorf("the cache of %s (%s) cannot be read by git: %w; remove it (rm -rf %s) and run again: it is fetched anew", src, dir, err, stackrepo.ShellWord(dir))
+	}
 	if err != nil || len(missing) == 0 {
 		return g, missing, err
 	}

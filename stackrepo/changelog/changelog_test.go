@@ -248,3 +248,29 @@ func TestUnreachableRedacted(t *testing.T) {
 		}
 	}
 }
+
+// A cache entry git cannot read (garbage in its HEAD) is named as the
+// cache's, with the rm -rf that makes it anew; once removed, the next run
+// fetches it again. (An outside tester's finding: it was "unreachable"
+// for ever, with git's raw message.)
+func TestDamagedCacheNamed(t *testing.T) {
+	src, ids := source(t, "one", "two")
+	cache := &Cache{Dir: filepath.Join(t.TempDir(), "sources")}
+	d := diff([]stackrepo.VersionChange{change("app", "1", "2", src, ids[0], ids[1])}, nil, nil)
+	if res, err := Of(context.Background(), d, cache); err != nil || res.Entries[0].Status != StatusOK {
+		t.Fatalf("%+v %v", res, err)
+	}
+	entries, _ := filepath.Glob(filepath.Join(cache.Dir, "*.git"))
+	if len(entries) != 1 {
+		t.Fatalf("cache entries %v", entries)
+	}
+	os.WriteFile(filepath.Join(entries[0], "HEAD"), []byte("garbage\n"), 0o644)
+	res, err := Of(context.Background(), d, cache)
+	if err != nil || !strings.Contains(res.Entries[0].Reason, "cannot be read by git") || !strings.Contains(res.Entries[0].Reason, "rm -rf "+entries[0]) {
+		t.Fatalf("a damaged cache entry: %+v %v", res.Entries, err)
+	}
+	os.RemoveAll(entries[0])
+	if res, err := Of(context.Background(), d, cache); err != nil || res.Entries[0].Status != StatusOK {
+		t.Fatalf("after removing it: %+v %v", res.Entries, err)
+	}
+}
