@@ -29,11 +29,12 @@ func (r *Repo) Channels(d string) ([]ChannelInfo, error) {
 	}
 	out := make([]ChannelInfo, 0, len(chans))
 	for _, c := range chans {
-		ci := ChannelInfo{Domain: d, Env: c.Env, Ref: c.Ref, Tip: c.Tip}
-		if len(c.Moves) > 0 {
-			ci.Current = c.Moves[0]
+		if len(c.Moves) == 0 {
+			// its ref is no move of the channel: not listed as one (fsck
+			// names it, and show and log say so)
+			continue
 		}
-		out = append(out, ci)
+		out = append(out, ChannelInfo{Domain: d, Env: c.Env, Ref: c.Ref, Tip: c.Tip, Current: c.Moves[0]})
 	}
 	return out, nil
 }
@@ -47,7 +48,12 @@ func (r *Repo) ChannelLog(d, env string, max int) ([]Move, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r.moves(d, env, tip, max)
+	moves, err := r.moves(d, env, tip, max)
+	if err == nil && len(moves) == 0 && max != 0 {
+		// its ref is no move of the channel (show says the same)
+		return nil, &NotMoveError{Domain: d, Env: env, Tip: tip}
+	}
+	return moves, err
 }
 
 // ChannelShow reads what channel <d>/<env> runs: its current move, and

@@ -1,6 +1,7 @@
 package stackrepo
 
 import (
+	"errors"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -241,5 +242,24 @@ func TestMisnamedStanzaNotCopied(t *testing.T) {
 	_, err := r.Delete([]StackID{id("main/bad")})
 	if err == nil || !strings.Contains(err.Error(), "remove it with: git --git-dir="+dir+" update-ref -d refs/tags/main/bad "+tag) {
 		t.Fatalf("delete of a stack that does not read: %v", err)
+	}
+}
+
+// A channel ref that is no move of its channel is not listed as a
+// channel, and its log says what show says. (An outside tester's finding:
+// channel list printed it with a zero date and no stack, and channel log
+// printed nothing, exit 0.)
+func TestNoMoveChannelNotListed(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "s.git")
+	r := must[*Repo](t)(Init(dir, "main"))
+	defer r.Close()
+	must[*Result](t)(r.Create(id("main/1"), nil, testIdent))
+	runGit(t, dir, "", "update-ref", "refs/gachette/channels/main/notrail", runGit(t, dir, "x\n", "commit-tree", runGit(t, dir, "", "rev-parse", "main/1^{tree}")))
+	if list := must[[]ChannelInfo](t)(r.Channels("main")); len(list) != 0 {
+		t.Errorf("listed: %+v", list)
+	}
+	var nm *NotMoveError
+	if _, err := r.ChannelLog("main", "notrail", -1); !errors.As(err, &nm) {
+		t.Errorf("channel log of a ref that is no move: %v", err)
 	}
 }
