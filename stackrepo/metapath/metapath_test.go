@@ -222,6 +222,12 @@ func TestImportBadInput(t *testing.T) {
 			f["domain/backend/stacks/9/packages/dh-app/version"] = "9.9\n"
 			f["packages/dh-app/version/9.9/file"] = "../../etc/passwd\n"
 		}, want: []string{"packages/dh-app/version/9.9/file: file name"}},
+		// a Debian file name for another package or version, as stack add
+		// refuses for a .deb (an outside tester's finding)
+		{name: "file of another package", edit: func(f map[string]string) {
+			f["domain/backend/stacks/9/packages/dh-app/version"] = "9.9\n"
+			f["packages/dh-app/version/9.9/file"] = "other_9.9_all.deb\n"
+		}, want: []string{"packages/dh-app/version/9.9/file: names other_9.9_all.deb, whose Debian file name says other 9.9, not dh-app 9.9"}},
 		{name: "symlinks", setup: func(t *testing.T, root string) {
 			os.MkdirAll(filepath.Join(root, "domain/backend/stacks/9/packages/dh-app"), 0o755)
 			os.Symlink("/etc/hostname", filepath.Join(root, "domain/backend/stacks/9/packages/dh-app/version"))

@@ -346,6 +346,11 @@ func (rd *reader) file(name, v string) (string, bool) {
 			if err := stackrepo.CheckFileName(file); err != nil {
 				rd.problem(rel, "%v", err)
 				ok = false
+			} else if fn, fv, _, debianName := debian.ParseFileName(file); debianName && (fn != name || !debian.SameFileVersion(fv, v)) {
+				// as stack add refuses a .deb whose Debian name says
+				// another package or version
+				rd.problem(rel, "names %s, whose Debian file name says %s %s, not %s %s", file, fn, fv, name, v)
+				ok = false
 			}
 			f.name = file
 		}
