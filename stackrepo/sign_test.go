@@ -85,6 +85,7 @@ func gpgSigning(t *testing.T) func(dir string) {
 	run(t, "gpg", "--batch", "--passphrase", "", "--quick-generate-key", "Rel Eng <releng@example.com>", "ed25519", "sign", "never")
 	return func(dir string) {
 		gitIn(t, dir, nil, "config", "user.signingKey", "releng@example.com")
+		gitIn(t, dir, nil, "config", "gpg.program", "gpg") // over a global one
 	}
 }
 
