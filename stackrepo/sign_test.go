@@ -169,3 +169,25 @@ func TestSigningNoKey(t *testing.T) {
 		t.Errorf("refs written: %s", refs)
 	}
 }
+
+func TestSignForPush(t *testing.T) {
+	r := signingRepo(t, sshSigning(t))
+	must[*Result](t)(r.Create(id("main/1"), nil, testIdent))
+	before := must[*Stack](t)(r.Stack(id("main/1")))
+	signed := must[[]StackID](t)(r.signForPush([]StackID{id("main/1"), id("main/1")}))
+	if len(signed) != 1 || signed[0] != id("main/1") {
+		t.Fatalf("signed %v", signed)
+	}
+	r.reopen()
+	after := must[*Stack](t)(r.Stack(id("main/1")))
+	if after.Tag == before.Tag || after.Commit != before.Commit {
+		t.Errorf("tag %s -> %s, commit %s -> %s", before.Tag, after.Tag, before.Commit, after.Commit)
+	}
+	gitIn(t, r.Dir, nil, "verify-tag", "refs/tags/main/1")
+	if got := gitIn(t, r.Dir, nil, "for-each-ref", "--format=%(taggername) %(taggerdate:raw) %(contents:subject)", "refs/tags/main/1"); got != "Rel Eng 1700000000 +0000 main/1: 0 packages" {
+		t.Errorf("signed tag keeps tagger and message: %q", got)
+	}
+	if again := must[[]StackID](t)(r.signForPush([]StackID{id("main/1")})); len(again) != 0 {
+		t.Errorf("signed again: %v", again)
+	}
+}
