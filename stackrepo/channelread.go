@@ -1,6 +1,7 @@
 package stackrepo
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -73,6 +74,15 @@ func (r *Repo) ChannelShow(d, env string, only []string) (*Move, *Stack, []Packa
 		return nil, nil, nil, &NotMoveError{Domain: d, Env: env, Tip: tip}
 	}
 	m := moves[0]
+	if r.RequireSigned {
+		v, err := r.VerifyChannel(context.Background(), d, env)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if err := requireSigned(v); err != nil {
+			return nil, nil, nil, err
+		}
+	}
 	s, err := r.stackAt(m.Stack, plumbing.ZeroHash, m.Commit)
 	if err != nil {
 		return nil, nil, nil, err

@@ -14,6 +14,10 @@ import (
 type Identity struct {
 	Author    object.Signature
 	Committer object.Signature
+	// Sign makes every stack tag a signed tag and every channel move a
+	// signed commit, made by git with its signing settings
+	// (gachette.sign; see sign.go).
+	Sign bool
 }
 
 // Identity asks git who writes to this repository, as git commit would

@@ -1,6 +1,7 @@
 package stackrepo
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 
@@ -229,7 +230,16 @@ func (r *Repo) tryMove(d, env, action string, ident Identity, choose func(channe
 		parents = []plumbing.Hash{c.Tip, st.Commit}
 	}
 	commit := &object.Commit{Author: ident.Author, Committer: ident.Committer, Message: msg, TreeHash: sc.TreeHash, ParentHashes: parents}
-	h, err := r.writeObject(commit)
+	var h plumbing.Hash
+	if ident.Sign {
+		h, err = r.signedCommit("channel "+m.Channel, ident, commit)
+	} else {
+		h, err = r.writeObject(commit)
+	}
+	var signErr *SigningError
+	if errors.As(err, &signErr) {
+		return nil, err
+	}
 	if err != nil {
 		return nil, fmt.Errorf("channel %s: write commit: %w", m.Channel, err)
 	}

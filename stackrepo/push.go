@@ -200,6 +200,11 @@ func (r *Repo) Push(ctx context.Context, rm Remote, ids []StackID, opt RemoteOpt
 	if r.Dir == "" {
 		return nil, fmt.Errorf("push needs a repository on disk")
 	}
+	if opt.Sign {
+		if _, err := r.signForPush(ids); err != nil {
+			return nil, err
+		}
+	}
 	var p *pusher
 	var err error
 	for attempt := 1; ; attempt++ {

@@ -110,6 +110,10 @@ type RemoteOptions struct {
 	// git runs with GIT_TERMINAL_PROMPT=0 (unless set) and fails at once
 	// when it has none.
 	Interactive bool
+	// Sign (push: gachette.sign, push --sign) first makes every stack to
+	// push that no remote has yet and whose tag is unsigned a signed tag,
+	// so that every tag the push publishes is signed (see signForPush).
+	Sign bool
 }
 
 // RemoteError is git failing to reach or use a remote (no such remote,

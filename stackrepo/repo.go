@@ -56,6 +56,11 @@ type Repo struct {
 	fs   *filesystem.Storage
 	// objs reads objects on disk (see objectReader); nil in memory.
 	objs *objectReader
+
+	// RequireSigned makes Show and ChannelShow refuse (*UnsignedError) a
+	// stack or channel git does not verify as signed
+	// (gachette.requireSigned).
+	RequireSigned bool
 }
 
 // NotRepositoryError says a path named as the stacks repository is not a

@@ -1,6 +1,7 @@
 package stackrepo
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -317,6 +318,15 @@ func (r *Repo) Show(id StackID, only []string) (*Stack, []Package, error) {
 	s, err := r.Stack(id)
 	if err != nil {
 		return nil, nil, err
+	}
+	if r.RequireSigned {
+		v, err := r.VerifyStack(context.Background(), id)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := requireSigned(v); err != nil {
+			return nil, nil, err
+		}
 	}
 	pkgs, err := r.selectPackages(s, only)
 	if err != nil {

@@ -285,7 +285,15 @@ func (r *Repo) writeObjects(ident Identity, p *plan) (tagHash, commitHash plumbi
 		TargetType: plumbing.CommitObject,
 		Target:     commitHash,
 	}
-	tagHash, err = r.writeObject(tag)
+	if ident.Sign {
+		tagHash, err = r.signedTag(ident, tag)
+	} else {
+		tagHash, err = r.writeObject(tag)
+	}
+	var signErr *SigningError
+	if errors.As(err, &signErr) {
+		return plumbing.ZeroHash, plumbing.ZeroHash, err
+	}
 	if err != nil {
 		return plumbing.ZeroHash, plumbing.ZeroHash, fmt.Errorf("stack %s: write tag: %w", id, err)
 	}

@@ -24,7 +24,7 @@ it). ENV arguments are channels of the default domain (--domain).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return cmd.Help() },
 	}
-	cmd.AddCommand(a.newChannelListCmd(), a.newChannelShowCmd(), a.newChannelLogCmd())
+	cmd.AddCommand(a.newChannelListCmd(), a.newChannelShowCmd(), a.newChannelLogCmd(), a.newChannelVerifyCmd())
 	return cmd
 }
 

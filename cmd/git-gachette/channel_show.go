@@ -75,6 +75,9 @@ func (a *app) runChannelShow(o channelShowOptions) error {
 		return err
 	}
 	defer r.Close()
+	if r.RequireSigned, err = a.settings.RequireSigned.bool(); err != nil {
+		return err
+	}
 	m, _, pkgs, err := r.ChannelShow(d, o.env, o.only)
 	if err != nil {
 		return err

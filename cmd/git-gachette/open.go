@@ -72,6 +72,9 @@ func (a *app) openForWrite() (*stackrepo.Repo, stackrepo.Identity, error) {
 	if h := <-here; h == nil || !sameDir(h.CommonDir, r.Dir) {
 		a.writeNote = fmt.Sprintf("stacks repository: %s (from %s)", r.Dir, a.stacksNamed.Origin)
 	}
+	if err == nil {
+		ident.Sign, err = a.settings.Sign.bool()
+	}
 	if err != nil {
 		r.Close()
 		return nil, stackrepo.Identity{}, err

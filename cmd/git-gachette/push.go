@@ -10,6 +10,7 @@ type pushOptions struct {
 	stacks []string
 	remote string
 	json   bool
+	sign   bool
 }
 
 func (a *app) newPushCmd() *cobra.Command {
@@ -31,7 +32,9 @@ or nothing); otherwise each ref lands or not on its own, and push says so.
 The domain branch moves on the remote to the newest stack it has, with a
 lease on where it was; the domain's channels go along, fast-forward only. The stacks the remote accepted are published here:
 they no longer change in place. The server's messages (remote: ...) are
-shown as they come.`,
+shown as they come. With --sign (or gachette.sign), each stack no remote
+has yet whose tag is unsigned is first given a signed tag (git tag -s,
+git's signing settings): every tag the push publishes is signed.`,
 		Example: `  git gachette push 124
   git gachette push --remote origin
   git gachette push backend/124 --remote ssh://git@deploy.example.com/srv/stacks.git`,
@@ -42,6 +45,7 @@ shown as they come.`,
 	}
 	cmd.Flags().StringVarP(&o.remote, "remote", "r", "", "remote name or URL (default: gachette.remote, else origin)")
 	cmd.Flags().BoolVar(&o.json, "json", false, "print the result as JSON")
+	cmd.Flags().BoolVar(&o.sign, "sign", false, "first sign (git tag -s) every unsigned stack tag no remote has yet (default: gachette.sign)")
 	return cmd
 }
 
@@ -98,11 +102,16 @@ func (a *app) runPush(o pushOptions) error {
 	}
 	ctx, stop := a.interruptible()
 	defer stop()
+	opt := a.remoteOptions()
+	if opt.Sign, err = a.settings.Sign.bool(); err != nil {
+		return err
+	}
+	opt.Sign = opt.Sign || o.sign
 	var res *stackrepo.PushResult
 	if len(ids) == 0 {
-		res, err = r.PushDomain(ctx, rm, domain, a.remoteOptions())
+		res, err = r.PushDomain(ctx, rm, domain, opt)
 	} else {
-		res, err = r.Push(ctx, rm, ids, a.remoteOptions())
+		res, err = r.Push(ctx, rm, ids, opt)
 	}
 	err = a.remoteFailure(err, origin, r)
 	if o.json {

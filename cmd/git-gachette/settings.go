@@ -21,7 +21,8 @@ type value struct {
 // and type theirs once more (hostConfig).
 type settings struct {
 	Stacks, Domain, Remote, Host, Workdir, DebsPath, Builder, BuildCommand,
-	Trebuchet, Arch, BaseVersion, ForwardAgent, BuildTimeout, BuildUser value
+	Trebuchet, Arch, BaseVersion, ForwardAgent, BuildTimeout, BuildUser,
+	Sign, RequireSigned value
 	// Projects are the [gachette "project.NAME"] subsections, in the
 	// order git lists them.
 	Projects []projectSettings
@@ -63,6 +64,8 @@ var knownSettings = []setting{
 	{key: "forwardAgent", flag: "forward-agent", def: "false", help: "forward the ssh agent to the build host", isBool: true, field: func(s *settings) *value { return &s.ForwardAgent }},
 	{key: "buildTimeout", def: "", help: "stop a build that runs longer than this (45m, 2h); empty: no limit", field: func(s *settings) *value { return &s.BuildTimeout }},
 	{key: "buildUser", def: "", help: "run the builder as this user on the build host (sudo -n -u USER), apart from the SSH user; empty: as the SSH user", field: func(s *settings) *value { return &s.BuildUser }},
+	{key: "sign", def: "false", help: "sign every stack tag and channel move with git's signing settings (gpg.format, user.signingKey)", isBool: true, field: func(s *settings) *value { return &s.Sign }},
+	{key: "requireSigned", def: "false", help: "stack show and channel show refuse a stack or channel git does not verify as signed", isBool: true, field: func(s *settings) *value { return &s.RequireSigned }},
 }
 
 // envName is GACHETTE_ and the key in upper snake case (debsPath → DEBS_PATH).

@@ -27,6 +27,7 @@ else main) or domain/name.`,
 		a.newStackListCmd(),
 		a.newStackLogCmd(),
 		a.newStackDiffCmd(),
+		a.newStackVerifyCmd(),
 	)
 	return cmd
 }

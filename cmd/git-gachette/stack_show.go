@@ -82,6 +82,9 @@ func (a *app) runStackShow(o showOptions) error {
 		return err
 	}
 	defer r.Close()
+	if r.RequireSigned, err = a.settings.RequireSigned.bool(); err != nil {
+		return err
+	}
 	s, pkgs, err := r.Show(id, o.only)
 	if err != nil {
 		return err
