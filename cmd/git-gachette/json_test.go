@@ -37,7 +37,7 @@ func TestJSONNames(t *testing.T) {
 		}
 	}
 	for _, v := range []any{
-		errorJSON{}, resultJSON{}, addJSON{}, stackJSON{}, listItemJSON{}, logEntryJSON{}, diffJSON{}, versionJSON{},
+		errorJSON{}, verifyJSON{}, resultJSON{}, addJSON{}, stackJSON{}, listItemJSON{}, logEntryJSON{}, diffJSON{}, versionJSON{},
 		stackrepo.FsckReport{}, value{}, prepareJSON{}, buildJSON{}, lintJSON{}, quickJSON{},
 		pushJSON{}, fetchJSON{}, remote.Deb{}, deleteJSON{}, renameJSON{}, domainJSON{},
 		importJSON{}, exportJSON{},

@@ -12,7 +12,8 @@ import (
 )
 
 func (a *app) newStackVerifyCmd() *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "verify STACK...",
 		Short: "Check with git that each stack's tag is signed and good",
 		Long: `Check each STACK's tag with git verify-tag, with git's verification
@@ -29,13 +30,16 @@ git accepts it, 1 when one is unsigned or badly signed (naming it).`,
 					return nil, err
 				}
 				return r.VerifyStack(context.Background(), id)
-			}, args)
+			}, args, asJSON)
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the verdicts as JSON")
+	return cmd
 }
 
 func (a *app) newChannelVerifyCmd() *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "verify ENV",
 		Short: "Check with git that a channel's newest move is a signed, good commit",
 		Long: `Check the newest move of channel <domain>/ENV with git verify-commit, with
@@ -50,24 +54,44 @@ and git accepts it, 1 when it is unsigned or badly signed.`,
 					return nil, err
 				}
 				return r.VerifyChannel(context.Background(), d, env)
-			}, args)
+			}, args, asJSON)
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the verdict as JSON")
+	return cmd
 }
 
 // runVerify verifies each argument with check and prints what git said:
 // exit 1 when one is unsigned or bad.
-func (a *app) runVerify(check func(*stackrepo.Repo, string) (*stackrepo.Verification, error), args []string) error {
+// verifyJSON is one verdict of stack verify --json and channel verify
+// --json (a list).
+type verifyJSON struct {
+	What   string `json:"what"`
+	Object string `json:"object"`
+	Signed bool   `json:"signed"`
+	Good   bool   `json:"good"`
+	Signer string `json:"signer"`
+}
+
+func (a *app) runVerify(check func(*stackrepo.Repo, string) (*stackrepo.Verification, error), args []string, asJSON bool) error {
 	r, err := a.openStacks()
 	if err != nil {
 		return err
 	}
 	defer r.Close()
 	var bad []string
+	out := []verifyJSON{}
 	for _, arg := range args {
 		v, err := check(r, arg)
 		if err != nil {
 			return err
+		}
+		if asJSON {
+			out = append(out, verifyJSON{What: v.What, Object: v.Object.String(), Signed: v.Signed, Good: v.Good, Signer: v.Signer})
+			if !v.Signed || !v.Good {
+				bad = append(bad, v.What+" is not signed, or its signature is not good")
+			}
+			continue
 		}
 		signer := termtext.Escape(v.Signer)
 		switch {
@@ -88,6 +112,11 @@ func (a *app) runVerify(check func(*stackrepo.Repo, string) (*stackrepo.Verifica
 				signer = "a key git accepts"
 			}
 			fmt.Fprintf(a.stdout, "%s: good signature by %s (%s)\n", v.What, signer, v.Object)
+		}
+	}
+	if asJSON {
+		if err := a.printJSON(out); err != nil {
+			return err
 		}
 	}
 	if len(bad) > 0 {
