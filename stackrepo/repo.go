@@ -399,8 +399,13 @@ func (r *Repo) writeObject(o interface {
 }
 
 func (r *Repo) writeBlob(data []byte) (plumbing.Hash, error) {
+	return r.writeRaw(plumbing.BlobObject, data)
+}
+
+// writeRaw writes an object of type t whose content is data, as it is.
+func (r *Repo) writeRaw(t plumbing.ObjectType, data []byte) (plumbing.Hash, error) {
 	enc := r.st.NewEncodedObject()
-	enc.SetType(plumbing.BlobObject)
+	enc.SetType(t)
 	enc.SetSize(int64(len(data)))
 	w, err := enc.Writer()
 	if err != nil {

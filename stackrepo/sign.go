@@ -101,9 +101,7 @@ func (r *Repo) signedTag(ident Identity, tag *object.Tag) (plumbing.Hash, error)
 		return plumbing.ZeroHash, fmt.Errorf("%s: %w", what, err)
 	}
 	args := append(r.signingConfig(), "tag", "-s", "--cleanup=verbatim", "-F", msgFile, tag.Name, tag.Target.String())
-	cmd := sg.Command(ctx, args...)
-	cmd.Env = append(cmd.Env, identEnv(Identity{Author: tag.Tagger, Committer: tag.Tagger})...)
-	if _, err := runCmd(cmd); err != nil {
+	if _, err := sg.WithEnv(identEnv(Identity{Author: tag.Tagger, Committer: tag.Tagger})...).Output(ctx, nil, args...); err != nil {
 		return plumbing.ZeroHash, &SigningError{What: what, Err: err}
 	}
 	id, err := sg.Output(ctx, nil, "rev-parse", "--verify", "refs/tags/"+tag.Name)
@@ -135,10 +133,7 @@ func (r *Repo) signedCommit(what string, ident Identity, c *object.Commit) (plum
 		args = append(args, "-p", p.String())
 	}
 	args = append(args, c.TreeHash.String())
-	cmd := r.git.Command(context.Background(), args...)
-	cmd.Env = append(cmd.Env, identEnv(ident)...)
-	cmd.Stdin = strings.NewReader(c.Message)
-	out, err := runCmd(cmd)
+	out, err := r.git.WithEnv(identEnv(ident)...).Output(context.Background(), strings.NewReader(c.Message), args...)
 	if err != nil {
 		return plumbing.ZeroHash, &SigningError{What: what, Err: err}
 	}
@@ -147,39 +142,6 @@ func (r *Repo) signedCommit(what string, ident Identity, c *object.Commit) (plum
 		return plumbing.ZeroHash, fmt.Errorf("%s: git commit-tree printed %q, not an object id", what, s)
 	}
 	return plumbing.NewHash(s), nil
-}
-
-// runCmd runs cmd (its Stdin as set) and returns its standard output; a
-// failure is a *gitexec.Error with git's standard error.
-func runCmd(cmd *exec.Cmd) ([]byte, error) {
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		e := &gitexec.Error{Args: cmd.Args[1:], Stderr: strings.TrimSpace(stderr.String()), ExitCode: -1, Err: err}
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			e.ExitCode = ee.ExitCode()
-		}
-		return nil, e
-	}
-	return stdout.Bytes(), nil
-}
-
-func (r *Repo) writeRaw(t plumbing.ObjectType, data []byte) (plumbing.Hash, error) {
-	enc := r.st.NewEncodedObject()
-	enc.SetType(t)
-	enc.SetSize(int64(len(data)))
-	w, err := enc.Writer()
-	if err != nil {
-		return plumbing.ZeroHash, err
-	}
-	if _, err := w.Write(data); err != nil {
-		return plumbing.ZeroHash, err
-	}
-	if err := w.Close(); err != nil {
-		return plumbing.ZeroHash, err
-	}
-	return r.st.SetEncodedObject(enc)
 }
 
 // Verification is what git said of a stack's tag or a channel's move.

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -87,6 +88,18 @@ func (g *Git) Command(ctx context.Context, args ...string) *exec.Cmd {
 	cmd.Dir = g.Dir
 	cmd.Env = env
 	return cmd
+}
+
+// WithEnv is g with env added to the environment git runs with (after
+// g's own, so that env wins).
+func (g *Git) WithEnv(env ...string) *Git {
+	c := *g
+	base := g.Env
+	if base == nil {
+		base = os.Environ()
+	}
+	c.Env = append(slices.Clip(base), env...)
+	return &c
 }
 
 // Output runs git with args and stdin (nil: none), and returns its standard

@@ -209,3 +209,17 @@ func bareWithBlob(t *testing.T) (string, *Git, string) {
 	}
 	return dir, g, strings.TrimSpace(string(out))
 }
+
+// WithEnv adds to the environment git runs with, after g's own, and
+// leaves g as it was.
+func TestWithEnv(t *testing.T) {
+	g := &Git{Env: []string{"HOME=" + t.TempDir(), "GIT_CONFIG_NOSYSTEM=1", "GIT_AUTHOR_NAME=Before"}}
+	w := g.WithEnv("GIT_AUTHOR_NAME=After", "GIT_AUTHOR_EMAIL=a@example.com")
+	out, err := w.Output(context.Background(), nil, "var", "GIT_AUTHOR_IDENT")
+	if err != nil || !strings.HasPrefix(string(out), "After <a@example.com> ") {
+		t.Fatalf("git var GIT_AUTHOR_IDENT = %q, %v", out, err)
+	}
+	if len(g.Env) != 3 || g.Env[2] != "GIT_AUTHOR_NAME=Before" {
+		t.Fatalf("g changed: %q", g.Env)
+	}
+}
