@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -116,8 +115,7 @@ func (a *app) runFetch(o fetchOptions) error {
 	}
 	a.info("fetched from %s: %d new, %d already here", rm, len(res.New), len(res.Known))
 	for _, s := range res.Skipped {
-		reason := strings.TrimSuffix(s.Reason, "; it is not a gachette stack")
-		a.warn("skipped tag %s of %s: %s; it is not a stack and was not created here", s.Tag, rm, reason)
+		a.warn("skipped tag %s of %s: %s; not created here", s.Tag, rm, s.Reason)
 	}
 	for _, w := range res.Warnings {
 		a.warn("%s", w)
