@@ -28,10 +28,8 @@ refs/gachette/channels/<domain>/ENV), down to its first move.`,
 		Args: exactArgs("ENV"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.env = args[0]
-			if !cmd.Flags().Changed("max-count") {
-				o.max = -1
-			} else if o.max < 0 {
-				return &usageError{fmt.Errorf("--max-count %d is negative", o.max)}
+			if err := maxCount(cmd, &o.max); err != nil {
+				return err
 			}
 			return a.runChannelLog(o)
 		},

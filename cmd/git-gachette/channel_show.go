@@ -1,9 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,10 +10,9 @@ import (
 )
 
 type channelShowOptions struct {
-	env    string
-	only   []string
-	format string
-	json   bool
+	env  string
+	only []string
+	packagesFormat
 }
 
 func (a *app) newChannelShowCmd() *cobra.Command {
@@ -34,17 +30,13 @@ The formats are stack show's.`,
 		Args: minArgs("ENV", "[PACKAGE...]"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.env, o.only = args[0], args[1:]
-			if o.json {
-				if cmd.Flags().Changed("format") && o.format != "json" {
-					return &usageError{fmt.Errorf("--json and --format %s ask for two formats; give one", o.format)}
-				}
-				o.format = "json"
+			if err := o.resolve(cmd); err != nil {
+				return err
 			}
 			return a.runChannelShow(o)
 		},
 	}
-	cmd.Flags().StringVarP(&o.format, "format", "f", "table", "output format: table, json, control, apt, apt-pin, ansible or puppet")
-	cmd.Flags().BoolVar(&o.json, "json", false, "same as --format json")
+	o.register(cmd)
 	return cmd
 }
 
@@ -63,9 +55,6 @@ type channelShowJSON struct {
 }
 
 func (a *app) runChannelShow(o channelShowOptions) error {
-	if !slices.Contains(packageFormats, o.format) {
-		return &usageError{fmt.Errorf("--format %q is not one of %s", o.format, strings.Join(packageFormats, ", "))}
-	}
 	d, err := a.domain()
 	if err != nil {
 		return err

@@ -26,10 +26,8 @@ shows the same with the stanzas.`,
 		Args: exactArgs("STACK"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.stack = args[0]
-			if !cmd.Flags().Changed("max-count") {
-				o.max = -1 // all
-			} else if o.max < 0 {
-				return &usageError{fmt.Errorf("--max-count %d is negative", o.max)}
+			if err := maxCount(cmd, &o.max); err != nil {
+				return err
 			}
 			return a.runStackLog(o)
 		},

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -14,10 +12,9 @@ import (
 )
 
 type showOptions struct {
-	stack  string
-	only   []string
-	format string
-	json   bool
+	stack string
+	only  []string
+	packagesFormat
 }
 
 func (a *app) newStackShowCmd() *cobra.Command {
@@ -44,17 +41,13 @@ func (a *app) newStackShowCmd() *cobra.Command {
 		Args: minArgs("STACK", "[PACKAGE...]"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.stack, o.only = args[0], args[1:]
-			if o.json {
-				if cmd.Flags().Changed("format") && o.format != "json" {
-					return &usageError{fmt.Errorf("--json and --format %s ask for two formats; give one", o.format)}
-				}
-				o.format = "json"
+			if err := o.resolve(cmd); err != nil {
+				return err
 			}
 			return a.runStackShow(o)
 		},
 	}
-	cmd.Flags().StringVarP(&o.format, "format", "f", "table", "output format: table, json, control, apt, apt-pin, ansible or puppet")
-	cmd.Flags().BoolVar(&o.json, "json", false, "same as --format json")
+	o.register(cmd)
 	return cmd
 }
 
@@ -70,9 +63,6 @@ type stackJSON struct {
 }
 
 func (a *app) runStackShow(o showOptions) error {
-	if !slices.Contains(packageFormats, o.format) {
-		return &usageError{fmt.Errorf("--format %q is not one of %s", o.format, strings.Join(packageFormats, ", "))}
-	}
 	id, err := a.stackID(o.stack)
 	if err != nil {
 		return err
