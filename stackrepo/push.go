@@ -55,6 +55,9 @@ type Rejection struct {
 	Reason string // git's or the server's reason, e.g. "hook declined"
 	// ByServer says the server refused it (git had sent it).
 	ByServer bool
+	// Unsettled says the refusal does not settle what the remote has:
+	// another push to it may still land the stack (its mark stays).
+	Unsettled bool
 }
 
 // ConflictError lists stacks that differ between here and a remote.
@@ -523,7 +526,7 @@ func settledBy(err error) map[string]bool {
 			}
 		case *RejectedError:
 			for _, rj := range e.Refs {
-				if rj.Stack != "" {
+				if rj.Stack != "" && !rj.Unsettled {
 					only[rj.Stack] = true
 				}
 			}
@@ -849,6 +852,29 @@ func (p *pusher) atomic(ctx context.Context) error {
 		for _, s := range st {
 			allAccepted = allAccepted && s.accepted()
 		}
+		if !allAccepted && len(rejected)+len(conflicts)+len(stale) == 0 {
+			// Every ref failed together and none is named as the cause:
+			// the remote's own ref transaction failed (a push landing
+			// there meanwhile moved a branch from under the lease, or
+			// still holds its locks). Nothing landed: learn where the
+			// branches are now and try again; in the end, each is
+			// refused with what the remote said.
+			if attempt < maxLeaseTries {
+				var domains []string
+				for _, b := range plans {
+					domains = append(domains, b.domain)
+				}
+				// (best effort: a push beside this one may be updating the
+				// same remote-tracking refs here; the lease decides)
+				if len(domains) > 0 {
+					if err := p.refresh(ctx, domains); err != nil && ctx.Err() != nil {
+						return err
+					}
+				}
+				continue
+			}
+			rejected = p.unexplained(st, plans)
+		}
 		switch {
 		case allAccepted:
 			p.movedChannels(st)
@@ -868,6 +894,31 @@ func (p *pusher) atomic(ctx context.Context) error {
 		}
 		return p.failure(conflicts, rejected, "nothing was pushed")
 	}
+}
+
+// unexplained is every ref of an atomic push the remote refused, each
+// with the remote's reason and what to do: for when none of them is
+// named as the cause (see refStatus.collateral). They settle nothing: the
+// push that holds the remote's locks may still land them, so their
+// marks stay until a later push or fetch sees what the remote has.
+func (p *pusher) unexplained(st map[string]refStatus, plans []branchPlan) []Rejection {
+	var out []Rejection
+	add := func(ref, stack string) {
+		if s, ok := st[ref]; ok && !s.accepted() {
+			out = append(out, Rejection{Ref: ref, Stack: stack, ByServer: s.byServer, Unsettled: true,
+				Reason: s.reason + ": the remote could not update its refs (another push to it may still be under way, see its message above); push again"})
+		}
+	}
+	for _, t := range p.tags {
+		add(t.id.TagRef(), t.id.String())
+	}
+	for _, b := range plans {
+		add(BranchRef(b.domain), "")
+	}
+	for _, c := range p.chans {
+		add(c.Name, "")
+	}
+	return out
 }
 
 // inPhases pushes to a remote without atomic push: the tags first, and
