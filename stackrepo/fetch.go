@@ -228,10 +228,19 @@ func (r *Repo) reconcile(rm Remote, ns string, marksBefore map[string]plumbing.H
 		}
 		name := "refs/gachette/channels/" + c.Name
 		mine := chansHere[name]
+		if mine == c.Hash {
+			continue
+		}
+		// read as every command here reads a channel: one that does not
+		// read would make them refuse to go on in the domain
+		if ch, err := r.channelAt(d, env, c.Hash); err != nil {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("channel %s of %s skipped: %v", c.Name, rm, err))
+			continue
+		} else if len(ch.Moves) == 0 {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("channel %s of %s skipped: %s is no move of it (no Gachette-Channel: %s trailer)", c.Name, rm, c.Hash, c.Name))
+			continue
+		}
 		switch {
-		case mine == c.Hash:
-		case !r.isCommit(c.Hash):
-			res.Warnings = append(res.Warnings, fmt.Sprintf("channel %s of %s skipped: it points at %s, which is not a commit", c.Name, rm, c.Hash.String()[:12]))
 		case mine.IsZero(), r.isAncestor(mine, c.Hash):
 			chanUps = append(chanUps, RefUpdate{Name: name, Old: mine, New: c.Hash})
 			res.Channels = append(res.Channels, c.Name)

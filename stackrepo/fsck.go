@@ -292,7 +292,7 @@ func (r *Repo) fsckChannels(rep *FsckReport, only map[string]bool) error {
 		c, err := r.channelAt(d, env, ref.Hash)
 		switch {
 		case err != nil:
-			rep.add(ref.Name, err.Error())
+			rep.add(ref.Name, fmt.Sprintf("%v; to remove it: %s", err, remove))
 		case len(c.Moves) == 0:
 			rep.add(ref.Name, fmt.Sprintf("not a channel: %s is no move of channel %s/%s (no Gachette-Channel: %s/%s trailer); remove it with: %s", ref.Hash, d, env, d, env, remove))
 		}
