@@ -34,8 +34,11 @@ func ParseStackID(s, defaultDomain string) (StackID, error) {
 	domain, name := defaultDomain, s
 	if i := strings.IndexByte(s, '/'); i >= 0 {
 		domain, name = s[:i], s[i+1:]
-	}
-	if err := CheckName("domain", domain); err != nil {
+		if err := CheckName("domain", domain); err != nil {
+			// the input named, not only its first part
+			return StackID{}, fmt.Errorf("stack %q (domain/name): %w", termtext.ShortenTo(s, 120), err)
+		}
+	} else if err := CheckName("domain", domain); err != nil {
 		return StackID{}, err
 	}
 	if err := CheckName("stack", name); err != nil {
