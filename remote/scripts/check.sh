@@ -6,8 +6,9 @@
 # Architecture, SHA-256, size; or notfile, notdeb, sparse, badname) and,
 # for a file of the same name already in DEBS, its SHA-256 (have), then
 # "checked". Then it reads the verdict on stdin: "move", the deb lines of
-# the .debs to record, "end". Each is linked into DEBS unless a file of
-# that name is there already, and must then read exactly as its deb line
+# the .debs to record, "end". A copy of each is linked into DEBS (never
+# the staging file, which what the builder left running may still reach)
+# unless a file of that name is there already, and must then read exactly as its deb line
 # says; a file with other contents there is never replaced (conflict).
 # Then "moved", and it waits for the last word: "keep" (the caller
 # recorded them) keeps them, with the manifest REUSE, and prints "kept";
@@ -18,13 +19,14 @@
 # every case.
 debs=$1 staging=$2 reuse=$3
 
-linked='' checker=''
+linked='' checker='' incoming=''
 # finish takes back what this session linked, unless it is to be kept,
 # and removes STAGING.
 # shellcheck disable=SC2317 # the EXIT trap calls it
 finish() {
 	trap '' HUP INT PIPE TERM
 	[ -z "$checker" ] || kill "$checker" 2>/dev/null
+	[ -z "$incoming" ] || rm -f -- "$incoming"
 	for f in $linked; do
 		rm -f -- "$debs/$f"
 	done
@@ -94,13 +96,23 @@ while IFS= read -r l; do
 		exit "$EXIT_NO_VERDICT"
 	fi
 	mine=''
-	if ln -- "$staging/$f" "$debs/$f" 2>/dev/null; then
+	# A copy goes into the debs path, never the staging file itself: a
+	# process the builder left behind may still write to its staging
+	# path, which must not reach what is recorded.
+	incoming=$debs/.gachette/incoming.$$
+	if ! cp -- "$staging/$f" "$incoming" 2>/dev/null; then
+		echo "gachette: cannot copy $staging/$f into $debs/.gachette" >&2
+		exit "$EXIT_MOVE"
+	fi
+	if ln -- "$incoming" "$debs/$f" 2>/dev/null; then
 		linked="$linked $f"
 		mine=1
 	elif ! regular "$debs/$f"; then
-		echo "gachette: cannot link $staging/$f to $debs/$f" >&2
+		echo "gachette: cannot link $incoming to $debs/$f" >&2
 		exit "$EXIT_MOVE"
 	fi
+	rm -f -- "$incoming"
+	incoming=''
 	# What is in the debs path now must be what was decided on, read
 	# again: neither a line that was not ours nor a file changed since can
 	# get into a record, and a file already there with other contents is
